@@ -1,0 +1,78 @@
+package bot
+
+import (
+	"context"
+	"time"
+)
+
+// Incoming is one message a person sent, translated by an adapter into
+// platform-neutral terms.
+type Incoming struct {
+	Platform string // "console", "telegram", "wechat"
+	// ID identifies the platform update; a redelivered update carries the
+	// same ID and is ignored. Empty: no deduplication (the console).
+	ID string
+	// Chat is the platform's id of the chat (for a group: the group; for a
+	// private chat: the chat with the sender).
+	Chat      string
+	ChatTitle string // group name as the platform shows it
+	Private   bool
+	Sender    string // the sender's platform identity
+	Name      string // the sender's display name
+	Text      string
+	// ReplyToBot is set when the message replies to one of the bot's messages
+	// (in Telegram privacy mode that is how group votes reach us).
+	ReplyToBot bool
+	// Callback is set for a button press; Text then holds the button data.
+	Callback bool
+	At       time.Time
+}
+
+// Button is an inline button; Data comes back as Incoming.Text with
+// Incoming.Callback set.
+type Button struct {
+	Label string `json:"label"`
+	Data  string `json:"data"`
+}
+
+// Outgoing is one message the bot sends. Exactly one of Chat or Member is
+// set: Chat posts into a platform chat (a group, or the chat an incoming
+// message came from); Member sends privately to a roster member, whichever
+// platform knows them.
+type Outgoing struct {
+	Platform  string     `json:"platform,omitempty"`
+	Chat      string     `json:"chat,omitempty"`
+	ChatTitle string     `json:"chat_title,omitempty"`
+	Private   bool       `json:"private,omitempty"`
+	Member    string     `json:"member,omitempty"` // member ID
+	Community string     `json:"community,omitempty"`
+	Text      string     `json:"text"`
+	Buttons   []Button   `json:"buttons,omitempty"`
+	// Key names a message that later ones replace (the live tally): an
+	// adapter that can edit messages edits the earlier one; a pending one
+	// not yet sent is superseded.
+	Key string `json:"key,omitempty"`
+}
+
+// Sender delivers outgoing messages on one platform. It returns an error
+// when the platform did not accept the message; the caller keeps the message
+// and retries.
+type Sender interface {
+	Send(ctx context.Context, m Outgoing) error
+}
+
+// Handler is what adapters call with every incoming message.
+type Handler interface {
+	Handle(ctx context.Context, in Incoming) error
+}
+
+// Clock is injectable time.
+type Clock interface {
+	Now() time.Time
+}
+
+// SystemClock is the real clock.
+type SystemClock struct{}
+
+// Now returns time.Now().
+func (SystemClock) Now() time.Time { return time.Now() }

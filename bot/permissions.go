@@ -1,0 +1,97 @@
+package bot
+
+// Action is something a member asks the bot to do. Every action is
+// authorised here and only here: adapters and flows never decide.
+type Action string
+
+const (
+	ActPropose         Action = "propose"          // 提议题
+	ActReview          Action = "review"           // 审定: 同意/退回修改/不予受理
+	ActPrepare         Action = "prepare"          // 制定方案、发通知
+	ActOpenMeeting     Action = "open_meeting"     // 开始协商、推进议程
+	ActOpenVote        Action = "open_vote"        // 开始表决
+	ActCloseVote       Action = "close_vote"       // 结束表决
+	ActCheckIn         Action = "check_in"         // 签到
+	ActSpeak           Action = "speak"            // 发言(记入记录)
+	ActVote            Action = "vote"             // 表决
+	ActPublish         Action = "publish"          // 公示、备案、记录落实事项
+	ActConfirmMinutes  Action = "confirm_minutes"  // 记录员签字
+	ActConfirmFollowUp Action = "confirm_followup" // 确认落实
+	ActReportProgress  Action = "report_progress"  // 反馈进展
+	ActAuditRecord     Action = "audit_record"     // 监委会审核记录
+	ActReadRecords     Action = "read_records"     // 查看议题与记录
+	ActIssueBindCode   Action = "issue_bind_code"  // 发放绑定码
+)
+
+// AllActions lists every action, for the permission matrix test.
+var AllActions = []Action{ActPropose, ActReview, ActPrepare, ActOpenMeeting, ActOpenVote,
+	ActCloseVote, ActCheckIn, ActSpeak, ActVote, ActPublish, ActConfirmMinutes,
+	ActConfirmFollowUp, ActReportProgress, ActAuditRecord, ActReadRecords, ActIssueBindCode}
+
+var actionNames = map[Action]string{
+	ActPropose: "提出议题", ActReview: "审定议题", ActPrepare: "制定协商方案并通知",
+	ActOpenMeeting: "主持协商", ActOpenVote: "开始表决", ActCloseVote: "结束表决",
+	ActCheckIn: "签到", ActSpeak: "发言", ActVote: "表决", ActPublish: "公示备案并记录落实事项",
+	ActConfirmMinutes: "确认会议记录(记录员签字)", ActConfirmFollowUp: "确认落实",
+	ActReportProgress: "反馈落实进展", ActAuditRecord: "审核记录", ActReadRecords: "查看记录",
+	ActIssueBindCode: "发放绑定码",
+}
+
+// Chinese returns the action's Chinese name.
+func (a Action) Chinese() string { return actionNames[a] }
+
+// Actor is who asks: the roster member (nil when the sender is not on the
+// roster).
+type Actor struct {
+	Member *Member
+}
+
+// Authorize decides whether actor may do action, on topic when the action
+// concerns one (topic may be nil for actions that do not). A refusal is an
+// EFORBIDDEN error whose message names the rule, in Chinese.
+func Authorize(actor Actor, action Action, topic *Topic) error {
+	m := actor.Member
+	if m == nil {
+		return Errorf(EFORBIDDEN, "您还不在本社区的名册上，暂时不能%s。请联系村(居)委会工作人员登记。", action.Chinese())
+	}
+	party := m.Has(RoleSecretary) || m.Has(RolePartyMember)
+	cadre := party || m.Has(RoleDirector) || m.Has(RoleCommittee)
+	isChair := topic != nil && topic.Chair == m.ID
+	isRecorder := topic != nil && topic.Recorder == m.ID
+	participant := topic != nil && topic.IsParticipant(m.ID)
+	ok := false
+	why := ""
+	switch action {
+	case ActReadRecords:
+		ok, why = true, ""
+	case ActPropose:
+		ok, why = !m.IsObserver(), "列席/旁听人员不提出议题，可以请村(居)民代表或工作人员代为提出"
+	case ActReview:
+		ok, why = party, "议题由村(社区)党组织审定，只有党组织书记和党组织成员可以审定"
+	case ActPrepare, ActIssueBindCode:
+		ok, why = cadre, "只有党组织成员、村(居)委会主任和两委成员可以"+action.Chinese()
+	case ActOpenMeeting, ActOpenVote, ActCloseVote:
+		ok, why = isChair || (topic != nil && topic.Chair == "" && m.Has(RoleSecretary)), "只有本议题的主持人可以"+action.Chinese()
+	case ActCheckIn, ActSpeak:
+		ok, why = participant, "您不是本议题的协商主体，可以旁听，但签到和发言记录只限参会人员"
+	case ActVote:
+		ok, why = participant && !m.IsObserver(), "只有本议题的协商主体可以表决，列席/旁听人员不表决"
+		if ok && !topic.Present(m.ID) {
+			ok, why = false, "请先发「签到」，签到后才能表决(表决按实到会人员计算)"
+		}
+	case ActPublish:
+		ok, why = isChair || isRecorder || m.Has(RoleSecretary), "只有主持人、记录员或党组织书记可以"+action.Chinese()
+	case ActConfirmMinutes:
+		ok, why = isRecorder, "记录表由本议题的记录员签字确认"
+	case ActConfirmFollowUp, ActAuditRecord:
+		ok, why = m.Has(RoleSupervisor), "只有村(居)务监督委员会成员可以"+action.Chinese()
+	case ActReportProgress:
+		ok, why = cadre || m.Has(RoleSupervisor) || isChair || isRecorder, "只有落实责任人或两委成员可以反馈进展"
+	default:
+		why = "未知的操作"
+	}
+	if ok {
+		return nil
+	}
+	return Errorf(EFORBIDDEN, "%s：%s。", m.Name+"，您不能"+action.Chinese(), why)
+}

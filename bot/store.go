@@ -1,0 +1,22 @@
+package bot
+
+import "context"
+
+// KV is one write in a batch. A nil Value deletes the key.
+type KV struct {
+	Key   []byte
+	Value []byte
+}
+
+// Store is the durable key-value store behind the engine (storage/ is the
+// badger implementation). Commit returns only after the batch is synced to
+// disk; concurrent commits may share one sync (group commit). Batches commit
+// in the order Commit was called.
+type Store interface {
+	Commit(ctx context.Context, batch []KV) error
+	Get(key []byte) ([]byte, error) // nil, nil when absent
+	// Scan calls fn for every key with the prefix, in key order, until fn
+	// returns false or an error.
+	Scan(prefix []byte, fn func(key, value []byte) (bool, error)) error
+	Close() error
+}

@@ -1,0 +1,282 @@
+package bot
+
+import (
+	"fmt"
+	"time"
+)
+
+// Channel is how a topic was raised (PROCESS.md stage 1).
+type Channel string
+
+const (
+	ChannelSelf     Channel = "self"    // 本人提议 (访民情问事)
+	ChannelOnBehalf Channel = "behalf"  // 替群众说事
+	ChannelCouncil  Channel = "council" // 理事会成员提事
+)
+
+var channelNames = map[Channel]string{
+	ChannelSelf:     "本人提议",
+	ChannelOnBehalf: "替群众说事",
+	ChannelCouncil:  "理事会成员提事",
+}
+
+// Chinese returns the channel's Chinese name.
+func (c Channel) Chinese() string { return channelNames[c] }
+
+// ChannelByName accepts 1/2/3 or the Chinese names.
+func ChannelByName(s string) (Channel, bool) {
+	switch s {
+	case "1", "本人提议", "本人", "自己":
+		return ChannelSelf, true
+	case "2", "替群众说事", "替群众", "代说":
+		return ChannelOnBehalf, true
+	case "3", "理事会成员提事", "理事会":
+		return ChannelCouncil, true
+	}
+	return "", false
+}
+
+// Categories are the 六必议 (must-deliberate) categories, 1-based.
+var Categories = []string{
+	"",
+	"涉及村(居)民切身利益的公共事务、公益事业",
+	"群众反映强烈、迫切要求解决的实际困难、问题和矛盾纠纷",
+	"党委政府方针政策、重点工作部署在本地落实的相关事项",
+	"法律法规和政策明确要求议事协商的事项",
+	"各类议事协商主体提出议事协商需求的事项",
+	"其他需要开展议事协商的事项",
+}
+
+// ExclusionRules are the 五不议 (not-to-deliberate) rules, 1-based.
+var ExclusionRules = []string{
+	"",
+	"涉及党的政策、国家相关法律法规有明文规定的事项",
+	"上级党委、政府有明确要求的事项",
+	"经村(居)民(代表)会议表决通过的事项",
+	"明显不公平、有悖于本地长远规划与公序良俗的事项",
+	"属于个体矛盾、双方纠纷的事项",
+}
+
+// Form is how the meeting is held.
+type Form string
+
+const (
+	FormOnSite Form = "onsite" // 现场
+	FormOnline Form = "online" // 线上
+	FormBoth   Form = "both"   // 线上+现场
+)
+
+// Chinese returns the form's Chinese name.
+func (f Form) Chinese() string {
+	switch f {
+	case FormOnSite:
+		return "现场"
+	case FormOnline:
+		return "线上"
+	case FormBoth:
+		return "线上+现场"
+	}
+	return string(f)
+}
+
+// FormByName accepts the Chinese names or 1/2/3.
+func FormByName(s string) (Form, bool) {
+	switch s {
+	case "1", "现场", "线下":
+		return FormOnSite, true
+	case "2", "线上", "网上", "在线":
+		return FormOnline, true
+	case "3", "线上+现场", "线上加现场", "现场+线上", "混合":
+		return FormBoth, true
+	}
+	return "", false
+}
+
+// Ballot is open (举手) or secret (投票).
+type Ballot string
+
+const (
+	BallotOpen   Ballot = "open"   // 举手: who voted what is recorded
+	BallotSecret Ballot = "secret" // 投票: nothing links a person to a choice
+)
+
+// Chinese returns the ballot's Chinese name.
+func (b Ballot) Chinese() string {
+	if b == BallotSecret {
+		return "投票(无记名)"
+	}
+	return "举手(记名)"
+}
+
+// Plan is the 协商方案 of stage 2.
+type Plan struct {
+	Time     time.Time `json:"time"`
+	Place    string    `json:"place"`
+	Form     Form      `json:"form"`
+	Preset   string    `json:"preset"` // rule preset key, see Presets
+	Ballot   Ballot    `json:"ballot"`
+	Deadline time.Time `json:"deadline,omitzero"` // the vote closes itself then (zero: only by the chair)
+	// Eligible is the statutory base of an assembly preset (adults or
+	// household representatives) when it differs from the invited voters.
+	Eligible int `json:"eligible,omitempty"`
+}
+
+// Statement is one entry of the minutes.
+type Statement struct {
+	Member string    `json:"member"` // member ID ("" for the bot/chair's procedural notes)
+	Name   string    `json:"name"`
+	Step   int       `json:"step"` // meeting step 1-4
+	Text   string    `json:"text"`
+	At     time.Time `json:"at"`
+}
+
+// Transition records one stage change: who, when and why.
+type Transition struct {
+	From Stage     `json:"from"`
+	To   Stage     `json:"to"`
+	By   string    `json:"by"` // member ID, or "system"
+	At   time.Time `json:"at"`
+	Why  string    `json:"why,omitempty"`
+}
+
+// FollowUpStatus is the state of a follow-up item (issue P3).
+type FollowUpStatus string
+
+const (
+	FollowUpNotStarted FollowUpStatus = "not_started" // 未开始
+	FollowUpInProgress FollowUpStatus = "in_progress" // 进行中
+	FollowUpDone       FollowUpStatus = "done"        // 已完成待确认
+	FollowUpConfirmed  FollowUpStatus = "confirmed"   // 已落实
+	FollowUpBlocked    FollowUpStatus = "blocked"     // 受阻
+)
+
+// Chinese returns the status's Chinese name.
+func (s FollowUpStatus) Chinese() string {
+	switch s {
+	case FollowUpNotStarted:
+		return "未开始"
+	case FollowUpInProgress:
+		return "进行中"
+	case FollowUpDone:
+		return "已完成待确认"
+	case FollowUpConfirmed:
+		return "已落实"
+	case FollowUpBlocked:
+		return "受阻"
+	}
+	return string(s)
+}
+
+// Progress is a note on a follow-up item.
+type Progress struct {
+	By   string    `json:"by"`
+	At   time.Time `json:"at"`
+	Text string    `json:"text"`
+}
+
+// FollowUp is an actionable opinion of an agreed topic and its supervision.
+type FollowUp struct {
+	No          int            `json:"no"` // community-wide number (#编号)
+	What        string         `json:"what"`
+	Responsible string         `json:"responsible"` // member ID or a free-text unit
+	Due         time.Time      `json:"due"`
+	Supervision string         `json:"supervision,omitempty"` // 如何监督落实
+	Status      FollowUpStatus `json:"status"`
+	Progress    []Progress     `json:"progress,omitempty"`
+	Evidence    string         `json:"evidence,omitempty"`
+	ConfirmedBy string         `json:"confirmed_by,omitempty"`
+	ConfirmedAt time.Time      `json:"confirmed_at,omitzero"`
+}
+
+// Result is the outcome of the vote, frozen when the vote closes.
+type Result struct {
+	Preset     string    `json:"preset"`
+	Expected   int       `json:"expected"` // 应到
+	Present    int       `json:"present"`  // 实到
+	Voters     int       `json:"voters"`   // 表决人数
+	For        int       `json:"for"`
+	Against    int       `json:"against"`
+	Abstain    int       `json:"abstain"`
+	QuorumMet  bool      `json:"quorum_met"`
+	Agreed     bool      `json:"agreed"`
+	Arithmetic string    `json:"arithmetic"` // the rule and the sums, in Chinese
+	ClosedBy   string    `json:"closed_by"`  // member ID, "deadline" or "all_voted"
+	ClosedAt   time.Time `json:"closed_at"`
+}
+
+// Screening is what the pre-screening (五不议/六必议) said about a proposal
+// and what the reviewer decided about it.
+type Screening struct {
+	Verdict  string   `json:"verdict"` // admissible | review | excluded
+	Rules    []int    `json:"rules,omitempty"`
+	Category int      `json:"category,omitempty"`
+	Reasons  []string `json:"reasons,omitempty"`
+	Override string   `json:"override,omitempty"` // reviewer's reason when deciding against the screening
+}
+
+// Topic is one 议题 and everything the record sheet (附件2) needs.
+type Topic struct {
+	ID        string    `json:"id"` // e.g. "3" (per community sequence)
+	Community string    `json:"community"`
+	Title     string    `json:"title"`
+	Content   string    `json:"content"`
+	Affected  string    `json:"affected"` // who/where is affected
+	Channel   Channel   `json:"channel"`
+	Proposer  string    `json:"proposer"` // member ID
+	Group     string    `json:"group"`    // config name of the group chat it belongs to
+	Stage     Stage     `json:"stage"`
+	Created   time.Time `json:"created"`
+
+	Screening    Screening `json:"screening"`
+	Category     int       `json:"category,omitempty"` // 六必议 1-6
+	ReviewNote   string    `json:"review_note,omitempty"`
+	DeclineRule  int       `json:"decline_rule,omitempty"` // 五不议 1-5
+	Participants []string  `json:"participants,omitempty"` // member IDs (voters and observers)
+	Stakeholders []string  `json:"stakeholders,omitempty"` // member IDs or named outside parties
+	Chair        string    `json:"chair,omitempty"`
+	Recorder     string    `json:"recorder,omitempty"`
+	Supervisor   string    `json:"supervisor,omitempty"`
+
+	Plan       Plan                 `json:"plan"`
+	Step       int                  `json:"step,omitempty"` // meeting step 1-4
+	Attendance map[string]time.Time `json:"attendance,omitempty"`
+	Statements []Statement          `json:"statements,omitempty"`
+	Opinion    string               `json:"opinion,omitempty"` // the opinion put to the vote
+	VoteOpened time.Time            `json:"vote_opened,omitzero"`
+
+	Result         *Result      `json:"result,omitempty"`
+	FollowUps      []FollowUp   `json:"follow_ups,omitempty"`
+	Redeliberation string       `json:"redeliberation,omitempty"` // when/conditions to hold again
+	MinutesBy      string       `json:"minutes_by,omitempty"`     // recorder who confirmed
+	MinutesAt      time.Time    `json:"minutes_at,omitzero"`
+	AuditedBy      string       `json:"audited_by,omitempty"` // supervisor who passed the record
+	AuditedAt      time.Time    `json:"audited_at,omitzero"`
+	History        []Transition `json:"history"`
+}
+
+// Move changes the topic's stage if the graph allows it and records who,
+// when and why; otherwise it returns an ECONFLICT error naming both stages.
+func (t *Topic) Move(to Stage, by string, at time.Time, why string) error {
+	if !t.Stage.CanMove(to) {
+		return Errorf(ECONFLICT, "议题 #%s 现在是「%s」，不能直接变为「%s」。", t.ID, t.Stage.Chinese(), to.Chinese())
+	}
+	t.History = append(t.History, Transition{From: t.Stage, To: to, By: by, At: at, Why: why})
+	t.Stage = to
+	return nil
+}
+
+// IsParticipant reports whether member id was chosen for this topic.
+func (t *Topic) IsParticipant(id string) bool {
+	for _, p := range t.Participants {
+		if p == id {
+			return true
+		}
+	}
+	return false
+}
+
+// Present reports whether member id has checked in.
+func (t *Topic) Present(id string) bool { _, ok := t.Attendance[id]; return ok }
+
+// Label is "#ID 标题" for messages.
+func (t *Topic) Label() string { return fmt.Sprintf("#%s「%s」", t.ID, t.Title) }
