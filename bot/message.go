@@ -2,6 +2,8 @@ package bot
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 )
 
@@ -40,14 +42,14 @@ type Button struct {
 // message came from); Member sends privately to a roster member, whichever
 // platform knows them.
 type Outgoing struct {
-	Platform  string     `json:"platform,omitempty"`
-	Chat      string     `json:"chat,omitempty"`
-	ChatTitle string     `json:"chat_title,omitempty"`
-	Private   bool       `json:"private,omitempty"`
-	Member    string     `json:"member,omitempty"` // member ID
-	Community string     `json:"community,omitempty"`
-	Text      string     `json:"text"`
-	Buttons   []Button   `json:"buttons,omitempty"`
+	Platform  string   `json:"platform,omitempty"`
+	Chat      string   `json:"chat,omitempty"`
+	ChatTitle string   `json:"chat_title,omitempty"`
+	Private   bool     `json:"private,omitempty"`
+	Member    string   `json:"member,omitempty"` // member ID
+	Community string   `json:"community,omitempty"`
+	Text      string   `json:"text"`
+	Buttons   []Button `json:"buttons,omitempty"`
 	// Key names a message that later ones replace (the live tally): an
 	// adapter that can edit messages edits the earlier one; a pending one
 	// not yet sent is superseded.
@@ -76,3 +78,47 @@ type SystemClock struct{}
 
 // Now returns time.Now().
 func (SystemClock) Now() time.Time { return time.Now() }
+
+// ErrCannotReach is returned (wrapped) by a Sender when the platform refuses
+// a private message because the person has not opened a chat with the bot
+// (Telegram) or is not the account's friend (WeChat). The message stays
+// queued and the core asks the person, in the group, to open a chat.
+var ErrCannotReach = errors.New("recipient cannot be reached privately yet")
+
+// RetryAfterError is returned (wrapped) by a Sender when the platform asked
+// us to slow down; the message is retried after After.
+type RetryAfterError struct {
+	After time.Duration
+	Err   error
+}
+
+func (e *RetryAfterError) Error() string {
+	return fmt.Sprintf("platform asked to retry after %s: %v", e.After, e.Err)
+}
+
+func (e *RetryAfterError) Unwrap() error { return e.Err }
+
+// Adapter is a chat platform: a thin translator between the platform and
+// the core. Run receives messages and calls h.Handle for each, in order per
+// chat, until ctx ends; Send delivers one message. For a private Outgoing,
+// Chat holds the member's identity on this platform (the core resolved it).
+type Adapter interface {
+	Platform() string
+	Run(ctx context.Context, h Handler) error
+	Sender
+}
+
+// Editor is implemented by adapters that can edit a message they sent; the
+// core then updates the live tally in place (Outgoing.Key) instead of
+// posting a new message.
+type Editor interface {
+	CanEdit() bool
+}
+
+// Binder is implemented by adapters that must record a binding on the
+// platform side (WeChat sets the friend's remark name to the member key,
+// since its user names change at every login). It returns the identity the
+// core should store for the member on this platform.
+type Binder interface {
+	Bind(ctx context.Context, platformIdentity, memberKey string) (stableIdentity string, err error)
+}
