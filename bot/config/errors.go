@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/goccy/go-yaml"
@@ -73,19 +74,22 @@ func decodeError(file string, idx *astIndex, err error) *Error {
 	case errors.As(err, &overflow):
 		e.Msg = "数字太大"
 	case errors.As(err, &dup):
-		e.Msg = "字段重复：" + dup.Message
+		e.Msg = "字段重复：" + strings.TrimPrefix(dup.Message, "duplicate key ")
 	case errors.As(err, &unexpected):
 		e.Msg = fmt.Sprintf("这里应写成%s，而不是%s", nodeKindName(unexpected.Expected.YAMLName()), nodeKindName(unexpected.Actual.YAMLName()))
 	default:
 		msg := ye.GetMessage()
-		if strings.Contains(msg, "already defined") {
-			e.Msg = "字段重复：" + msg
+		if m := duplicateKeyRE.FindStringSubmatch(msg); m != nil {
+			e.Msg = fmt.Sprintf("字段 %q 重复（第 %s 行已经写过）", m[1], m[2])
 		} else {
 			e.Msg = "YAML 格式有误：" + msg
 		}
 	}
 	return e
 }
+
+// duplicateKeyRE matches the parser's message for a key written twice.
+var duplicateKeyRE = regexp.MustCompile(`mapping key "(.*)" already defined at \[(\d+):\d+\]`)
 
 func kindName(k string) string {
 	switch {

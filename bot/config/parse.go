@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"regexp"
@@ -83,6 +84,9 @@ func Parse(filename string, data []byte) (c *Community, err error) {
 			c, err = nil, &Error{File: filename, Msg: fmt.Sprintf("无法解析这个文件（解析器内部错误：%v）", r)}
 		}
 	}()
+	// Windows Notepad saves UTF-8 with a byte-order mark; YAML would read
+	// it as part of the first key.
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	f, perr := parser.ParseBytes(data, 0)
 	idx := newASTIndex(f)
 	if perr != nil {
@@ -126,12 +130,8 @@ type validator struct {
 }
 
 func (v *validator) fail(field, format string, args ...any) {
-	v.failAt(v.idx.line(field), field, format, args...)
-}
-
-func (v *validator) failAt(line int, field, format string, args ...any) {
 	if v.err == nil {
-		v.err = &Error{File: v.file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}
+		v.err = &Error{File: v.file, Line: v.idx.line(field), Field: field, Msg: fmt.Sprintf(format, args...)}
 	}
 }
 
@@ -144,6 +144,8 @@ func (v *validator) community(raw *rawCommunity) *Community {
 		v.fail("id", "社区 id %q 只能用小写字母、数字和 -，最长 %d 个字符（例如 houchen）", raw.ID, maxIDLen)
 	case c.Name == "":
 		v.fail("name", "缺少社区名称（例如 后陈村）")
+	case !singleLine(c.Name):
+		v.fail("name", multiLine)
 	}
 	c.Kind = raw.Kind
 	switch c.Kind {
@@ -251,6 +253,19 @@ func (v *validator) integer(field string, p *int, def, max int) int {
 	return *p
 }
 
+// multiLine is the message for a name or id with a line break: it would
+// break the one-line chat and console formats.
+const multiLine = "只能写一行，不能包含换行或控制字符"
+
+func singleLine(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r == 0x2028 || r == 0x2029 {
+			return false
+		}
+	}
+	return true
+}
+
 func platformList() string { return strings.Join(Platforms, ", ") }
 
 func (v *validator) groups(raw []rawGroup) ([]Group, []int) {
@@ -270,6 +285,10 @@ func (v *validator) groups(raw []rawGroup) ([]Group, []int) {
 			v.fail(joinField(f, "platform"), "未知的平台 %q（可用：%s）", g.Platform, platformList())
 		case strings.TrimSpace(g.Chat) == "":
 			v.fail(joinField(f, "chat"), "缺少群的 chat（console 和 wechat 填群名，telegram 填数字 chat id）")
+		case !singleLine(g.Chat):
+			v.fail(joinField(f, "chat"), multiLine)
+		case !singleLine(g.Name):
+			v.fail(joinField(f, "name"), multiLine)
 		case g.Platform == "telegram" && !telegramChat.MatchString(g.Chat):
 			v.fail(joinField(f, "chat"), "Telegram 群的 chat 应是数字 chat id（例如 -1001234567890），现在是 %q", g.Chat)
 		}
@@ -318,6 +337,8 @@ func (v *validator) roster(raw []rawMember) []bot.Member {
 			v.fail(joinField(f, "id"), "成员 id %q 只能用小写字母、数字、_ 和 -，最长 %d 个字符（例如 zhangsan）", m.ID, maxIDLen)
 		case name == "":
 			v.fail(joinField(f, "name"), "缺少成员姓名")
+		case !singleLine(name):
+			v.fail(joinField(f, "name"), multiLine)
 		case len(m.Roles) == 0:
 			v.fail(joinField(f, "roles"), "至少要有一个角色（可用：%s）", roleList())
 		}
@@ -351,9 +372,11 @@ func (v *validator) roster(raw []rawMember) []bot.Member {
 			pf := joinField(idField, p)
 			switch {
 			case !slices.Contains(Platforms, p):
-				v.failAt(v.idx.keyLine(idField, p), pf, "未知的平台 %q（可用：%s）", p, platformList())
+				v.fail(pf, "未知的平台 %q（可用：%s）", p, platformList())
 			case id == "":
 				v.fail(pf, "%s 身份为空；不知道时请删去这一行", p)
+			case !singleLine(id):
+				v.fail(pf, multiLine)
 			case p == "telegram" && !telegramUser.MatchString(id):
 				v.fail(pf, "Telegram 身份应是数字用户 id（例如 \"100001\"），现在是 %q", id)
 			}

@@ -17,13 +17,14 @@ import (
 type astIndex struct {
 	file  *ast.File
 	paths map[[2]int]string // (line, column) of a key or value token → field path
+	lines map[string]int    // field path → line of its key (or item), from the walk
 }
 
 // maxWalkDepth bounds the walk over hostile input; real files are 4 deep.
 const maxWalkDepth = 64
 
 func newASTIndex(f *ast.File) *astIndex {
-	x := &astIndex{file: f, paths: map[[2]int]string{}}
+	x := &astIndex{file: f, paths: map[[2]int]string{}, lines: map[string]int{}}
 	if f != nil {
 		for _, doc := range f.Docs {
 			if doc != nil && doc.Body != nil {
@@ -45,6 +46,9 @@ func (x *astIndex) record(n ast.Node, field string) {
 	k := [2]int{tk.Position.Line, tk.Position.Column}
 	if _, ok := x.paths[k]; !ok {
 		x.paths[k] = field
+	}
+	if _, ok := x.lines[field]; !ok {
+		x.lines[field] = tk.Position.Line
 	}
 }
 
@@ -136,20 +140,52 @@ func (x *astIndex) node(field string) ast.Node {
 	return n
 }
 
-// line is the line where field is written or, if it is absent, the line of
-// its nearest written ancestor (a missing roster[2].roles points at the
-// member); 0 when nothing is written at all.
+// line is the line where field is written (for a key, the key's line, so a
+// block list points at "roster:" and not at its first item) or, if it is
+// absent, the line of its nearest written ancestor (a missing
+// roster[2].roles points at the member); 0 when nothing is written at all.
 func (x *astIndex) line(field string) int {
 	for f := field; ; f = parentField(f) {
-		if n := x.node(f); n != nil {
-			if tk := n.GetToken(); tk != nil && tk.Position != nil {
-				return tk.Position.Line
-			}
+		if l := x.pathLine(f); l > 0 {
+			return l
+		}
+		// YAMLPath cannot enter anchors and tags (roster: &people …); the
+		// walk recorded those lines too.
+		if l, ok := x.lines[f]; ok {
+			return l
 		}
 		if f == "" {
 			return 0
 		}
 	}
+}
+
+// pathLine resolves field with YAMLPath: a key through its parent mapping,
+// an item or the root directly.
+func (x *astIndex) pathLine(field string) int {
+	parent := parentField(field)
+	if key, ok := strings.CutPrefix(field[len(parent):], "."); ok || (parent == "" && field != "" && field[0] != '[') {
+		if !ok {
+			key = field
+		}
+		for _, v := range x.mappingPairs(parent) {
+			if v.Key != nil && keyText(v.Key) == key {
+				return tokenLine(v.Key)
+			}
+		}
+		return 0
+	}
+	return tokenLine(x.node(field))
+}
+
+func tokenLine(n ast.Node) int {
+	if n == nil {
+		return 0
+	}
+	if tk := n.GetToken(); tk != nil && tk.Position != nil {
+		return tk.Position.Line
+	}
+	return 0
 }
 
 // mappingPairs lists the key/value pairs of the mapping at field.
@@ -161,19 +197,6 @@ func (x *astIndex) mappingPairs(field string) []*ast.MappingValueNode {
 		return []*ast.MappingValueNode{n}
 	}
 	return nil
-}
-
-// keyLine is the line of the key `key` in the mapping at parent (for errors
-// about a key itself, like an unknown platform in identities).
-func (x *astIndex) keyLine(parent, key string) int {
-	for _, v := range x.mappingPairs(parent) {
-		if v.Key != nil && keyText(v.Key) == key {
-			if tk := v.Key.GetToken(); tk != nil && tk.Position != nil {
-				return tk.Position.Line
-			}
-		}
-	}
-	return x.line(parent)
 }
 
 // firstUnknown returns the first key, in file order, of the mapping that
