@@ -514,6 +514,10 @@ func (b builder) result(v *view) {
 	}
 	v.RuleApplied = ruleText(r.Preset)
 	v.Expected = fmt.Sprintf("%d人", r.Expected)
+	if e := t.Plan.Eligible; e > 0 && e != r.Expected {
+		// The assembly presets count the quorum against the statutory base.
+		v.Expected += fmt.Sprintf("(到会人数按法定基数%d人计算)", e)
+	}
 	v.Present = fmt.Sprintf("%d人", r.Present)
 	v.Arithmetic = or(r.Arithmetic, notFilled)
 	v.Agreed = r.QuorumMet && r.Agreed

@@ -393,6 +393,14 @@ func TestLocationAndNames(t *testing.T) {
 	}
 }
 
+func TestEligibleBaseIsShown(t *testing.T) {
+	s := quorumNotMet()
+	s.Topic.Plan.Eligible = 30
+	if out := Markdown(s); !strings.Contains(out, "应到：9人(到会人数按法定基数30人计算)") {
+		t.Errorf("the statutory base is not shown")
+	}
+}
+
 func TestOpenVoteMismatchIsFlagged(t *testing.T) {
 	s, _ := agreedOpen()
 	s.OpenVotes = s.OpenVotes[:8]
