@@ -1,0 +1,418 @@
+package screening
+
+import (
+	"hash/fnv"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+)
+
+// archive is an incremental inverted index over past decisions (五不议
+// rule 3). Terms are character unigrams and bigrams of Chinese text plus
+// whole Latin/digit tokens, so no word segmentation is needed. Postings are
+// delta-encoded doc numbers (varint) with binary term frequency; adding a
+// decision appends to the postings of its terms and never rebuilds.
+//
+// Similarity is query-normalised BM25 with binary tf: the share of the
+// proposal's IDF weight that a decision also contains, with a mild length
+// normalisation so that a long, broad decision does not match everything.
+// A proposal "is" a past decision when most of what it asks is in it.
+type archive struct {
+	mu       sync.RWMutex
+	terms    map[uint64]uint32
+	postings []postingList
+	docs     []docMeta
+	byID     map[string]uint32
+	live     int
+	totalLen uint64
+	accPool  sync.Pool
+}
+
+type postingList struct {
+	data []byte
+	df   uint32
+	last uint32 // last doc number appended
+}
+
+type docMeta struct {
+	id, title, decidedOn string
+	places               string // normalised place names, "|"-separated
+	years                uint64 // bit y-2000 for the years the decision names or was taken in
+	dl                   uint16 // number of distinct terms
+	deleted              bool
+}
+
+const (
+	bm25K1 = 1.2
+	bm25B  = 0.3
+)
+
+func newArchive() *archive {
+	return &archive{terms: map[uint64]uint32{}, byID: map[string]uint32{}}
+}
+
+// term keys: a unigram is the rune, a bigram sets bit 63, a Latin/digit
+// token sets bit 62 over an FNV hash.
+const (
+	bigramBit = 1 << 63
+	tokenBit  = 1 << 62
+)
+
+func isUnigram(k uint64) bool { return k&(bigramBit|tokenBit) == 0 }
+
+// stop characters carry no topic on their own (they still form bigrams).
+var stopRunes = func() map[rune]bool {
+	m := map[rune]bool{}
+	for _, r := range "的了着过在是和与及或把被对于也都就将要请个这那些吗呢吧啊呀哦嗯我你他她它们有没很还再能会可以让给从向到为并等" {
+		m[r] = true
+	}
+	return m
+}()
+
+var stopBigrams = func() map[uint64]bool {
+	m := map[uint64]bool{}
+	for _, w := range []string{"建议", "希望", "关于", "决议", "我们", "大家", "一下", "能否", "是否", "可以", "通过", "同意", "事项", "进行", "一些", "这个", "那个", "的事", "问题", "提议", "要求", "请求", "觉得", "现在"} {
+		rs := []rune(w)
+		m[bigramKey(rs[0], rs[1])] = true
+	}
+	return m
+}()
+
+func bigramKey(a, b rune) uint64 { return bigramBit | uint64(a)<<21 | uint64(b) }
+
+// termKeys appends the distinct term keys of prepared text to dst.
+func termKeys(text string, dst []uint64) []uint64 {
+	dst = dst[:0]
+	var prev rune = -1
+	tokStart := -1
+	flushTok := func(end int) {
+		if tokStart >= 0 {
+			h := fnv.New64a()
+			h.Write([]byte(strings.ToLower(text[tokStart:end])))
+			dst = append(dst, tokenBit|(h.Sum64()&(tokenBit-1)))
+			tokStart = -1
+		}
+	}
+	for i, r := range text {
+		switch {
+		case unicode.Is(unicode.Han, r):
+			flushTok(i)
+			if !stopRunes[r] {
+				dst = append(dst, uint64(r))
+			}
+			if prev >= 0 {
+				if k := bigramKey(prev, r); !stopBigrams[k] {
+					dst = append(dst, k)
+				}
+			}
+			prev = r
+		case r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			prev = -1
+			if tokStart < 0 {
+				tokStart = i
+			}
+		default:
+			flushTok(i)
+			prev = -1
+		}
+	}
+	flushTok(len(text))
+	sort.Slice(dst, func(i, j int) bool { return dst[i] < dst[j] })
+	out := dst[:0]
+	for i, k := range dst {
+		if i == 0 || k != dst[i-1] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// add indexes one decision (prepared text = title + text). A decision
+// with an ID already present replaces it.
+func (a *archive) add(d Decision, prepared string, places string, years uint64) {
+	keys := termKeys(prepared, nil)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if old, ok := a.byID[d.ID]; ok && d.ID != "" {
+		if !a.docs[old].deleted {
+			a.docs[old].deleted = true
+			a.live--
+			a.totalLen -= uint64(a.docs[old].dl)
+		}
+	}
+	doc := uint32(len(a.docs))
+	dl := len(keys)
+	if dl > math.MaxUint16 {
+		dl = math.MaxUint16
+	}
+	a.docs = append(a.docs, docMeta{id: d.ID, title: d.Title, decidedOn: d.DecidedOn, places: places, years: years, dl: uint16(dl)})
+	if d.ID != "" {
+		a.byID[d.ID] = doc
+	}
+	a.live++
+	a.totalLen += uint64(dl)
+	for _, k := range keys {
+		t, ok := a.terms[k]
+		if !ok {
+			t = uint32(len(a.postings))
+			a.terms[k] = t
+			a.postings = append(a.postings, postingList{})
+		}
+		p := &a.postings[t]
+		delta := doc - p.last
+		if p.df == 0 {
+			delta = doc
+		}
+		p.data = appendUvarint(p.data, delta)
+		p.df++
+		p.last = doc
+	}
+}
+
+func appendUvarint(b []byte, v uint32) []byte {
+	for v >= 0x80 {
+		b = append(b, byte(v)|0x80)
+		v >>= 7
+	}
+	return append(b, byte(v))
+}
+
+// candidate is a decision scored against a proposal.
+type candidate struct {
+	doc   uint32
+	score float64
+}
+
+type accumulator struct {
+	acc     []float32
+	touched []uint32
+	keys    []uint64
+}
+
+// search returns up to k decisions whose raw similarity is at least min,
+// best first. Terms in more than maxDF decisions are treated as stop words
+// on both sides of the ratio, which bounds the work per proposal.
+func (a *archive) search(prepared string, k int, min float64) ([]candidate, []docMeta) {
+	ac, _ := a.accPool.Get().(*accumulator)
+	if ac == nil {
+		ac = &accumulator{}
+	}
+	defer a.accPool.Put(ac)
+	ac.keys = termKeys(prepared, ac.keys)
+
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	n := len(a.docs)
+	if a.live == 0 || len(ac.keys) == 0 {
+		return nil, nil
+	}
+	if cap(ac.acc) < n {
+		ac.acc = make([]float32, n+n/4)
+	}
+	acc := ac.acc[:n]
+	ac.touched = ac.touched[:0]
+	N := float64(a.live)
+	avgdl := float64(a.totalLen) / N
+	maxDF := uint32(max(200, a.live/20))
+	var total float64
+	for _, key := range ac.keys {
+		t, ok := a.terms[key]
+		var df uint32
+		if ok {
+			df = a.postings[t].df
+		}
+		if df > maxDF {
+			continue
+		}
+		w := idf(N, df)
+		if isUnigram(key) {
+			w *= 0.5
+		}
+		total += w
+		if !ok || df == 0 {
+			continue
+		}
+		data := a.postings[t].data
+		var doc uint32
+		for i := 0; i < len(data); {
+			var v uint32
+			var s uint
+			for {
+				c := data[i]
+				i++
+				v |= uint32(c&0x7f) << s
+				if c < 0x80 {
+					break
+				}
+				s += 7
+			}
+			doc += v
+			if acc[doc] == 0 {
+				ac.touched = append(ac.touched, doc)
+			}
+			acc[doc] += float32(w)
+		}
+	}
+	var out []candidate
+	if total > 0 {
+		for _, d := range ac.touched {
+			m := &a.docs[d]
+			if m.deleted {
+				continue
+			}
+			norm := (bm25K1 + 1) / (1 + bm25K1*(1-bm25B+bm25B*float64(m.dl)/avgdl))
+			s := math.Min(1, float64(acc[d])*norm/total)
+			if s >= min {
+				out = append(out, candidate{doc: d, score: s})
+			}
+		}
+	}
+	for _, d := range ac.touched {
+		acc[d] = 0
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].score != out[j].score {
+			return out[i].score > out[j].score
+		}
+		return out[i].doc > out[j].doc // newer first
+	})
+	if len(out) > k {
+		out = out[:k]
+	}
+	metas := make([]docMeta, len(out))
+	for i, c := range out {
+		metas[i] = a.docs[c.doc]
+	}
+	return out, metas
+}
+
+// idf is a smoothed inverse document frequency. Terms absent from the
+// archive weigh as much as terms in one decision: otherwise, in a small
+// archive, every word the proposal adds would drown what it shares.
+func idf(n float64, df uint32) float64 {
+	return math.Log(1 + (n+1)/float64(max(df, 1)+1))
+}
+
+func (a *archive) size() int {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.live
+}
+
+// synonyms folds common community-affairs wording onto one form before
+// archive matching, so that a paraphrase shares terms with the decision
+// (摄像头/监控, 门口/门前, 打扫/保洁 …). Longer keys come first.
+var synonyms = strings.NewReplacer(
+	"摄像头", "监控", "探头", "监控", "门口", "门前",
+	"电动自行车", "电动车", "电瓶车", "电动车",
+	"小孩", "儿童", "孩子", "儿童", "老年人", "老人",
+	"经费", "费用", "资金", "费用", "钱", "费用",
+	"清淤泥", "清淤", "淤泥", "清淤", "水泥路", "硬化道路", "水泥", "硬化",
+	"便宜", "优惠", "搬到", "搬迁到", "换成", "更换为",
+	"打扫", "保洁", "轮流", "轮值", "养狗", "养犬", "遛狗", "遛犬",
+)
+
+func archiveText(prepared string) string { return synonyms.Replace(prepared) }
+
+// placeSuffixes end the names of places whose identity matters: the same
+// kind of place with a different name is a different matter.
+var placeSuffixes = []string{"门前", "广场", "公园", "小区", "号楼", "幢", "栋", "单元", "组", "自然村", "路", "街", "巷", "弄", "桥", "河", "溪", "塘", "水库", "礼堂", "大楼", "新村", "苑", "园", "停车场", "菜场", "市场", "公厕", "学校", "幼儿园", "山", "岭", "畈", "村"}
+
+// placeStops end a place specifier scanning backwards.
+const placeStops = "在的把给到和与跟及对从向将让、，,。 要请建议希望把在于是了个条座这那每各整全本我们该"
+
+// extractPlaces finds "specifier + suffix" place names, e.g. 文化广场,
+// 东门广场, 3号楼, 第2组. Only places with a specifier are returned.
+func extractPlaces(text string) []string {
+	rs := []rune(text)
+	var out []string
+	seen := map[string]bool{}
+	for _, suf := range placeSuffixes {
+		sr := []rune(suf)
+		for i := 0; i+len(sr) <= len(rs); i++ {
+			if string(rs[i:i+len(sr)]) != suf {
+				continue
+			}
+			j := i
+			for j > 0 && i-j < 4 && !strings.ContainsRune(placeStops, rs[j-1]) && (unicode.Is(unicode.Han, rs[j-1]) || unicode.IsDigit(rs[j-1]) || unicode.IsLetter(rs[j-1])) {
+				j--
+			}
+			if j == i {
+				continue
+			}
+			p := string(rs[j : i+len(sr)])
+			if !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
+			i += len(sr) - 1
+		}
+	}
+	return out
+}
+
+// samePlaceKind reports whether p and q name the same kind of place
+// (same suffix) and, if so, whether they are the same place.
+func comparePlaces(ps, qs []string) (conflict, same bool) {
+	for _, p := range ps {
+		for _, q := range qs {
+			if p == q || strings.HasSuffix(p, q) || strings.HasSuffix(q, p) {
+				same = true
+				continue
+			}
+			for _, suf := range placeSuffixes {
+				if strings.HasSuffix(p, suf) && strings.HasSuffix(q, suf) {
+					conflict = true
+					break
+				}
+			}
+		}
+	}
+	return conflict, same
+}
+
+// yearsIn returns the bit set of the years 2000-2063 that text names
+// (2024年, 二〇二四年 after numeral canonicalisation, 今年/去年/明年).
+func yearsIn(text string, now int) uint64 {
+	var set uint64
+	addYear := func(y int) {
+		if y >= 2000 && y < 2064 {
+			set |= 1 << uint(y-2000)
+		}
+	}
+	for i := 0; i+4 <= len(text); i++ {
+		if (text[i] == '1' || text[i] == '2') && (i == 0 || !isDigitByte(text[i-1])) {
+			if i+4 <= len(text) && isDigitByte(text[i+1]) && isDigitByte(text[i+2]) && isDigitByte(text[i+3]) && (i+4 == len(text) || !isDigitByte(text[i+4])) {
+				y, _ := strconv.Atoi(text[i : i+4])
+				addYear(y)
+			}
+		}
+	}
+	if now > 0 {
+		if strings.Contains(text, "今年") || strings.Contains(text, "本年度") {
+			addYear(now)
+		}
+		if strings.Contains(text, "去年") {
+			addYear(now - 1)
+		}
+		if strings.Contains(text, "明年") {
+			addYear(now + 1)
+		}
+	}
+	return set
+}
+
+func isDigitByte(c byte) bool { return c >= '0' && c <= '9' }
+
+func yearOf(date string) int {
+	if len(date) >= 4 {
+		if y, err := strconv.Atoi(date[:4]); err == nil {
+			return y
+		}
+	}
+	return 0
+}

@@ -1,0 +1,188 @@
+package screening
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata/")
+
+type evalItem struct {
+	Text     string `json:"text"`
+	Want     any    `json:"want"` // "admissible" or the 五不议 rule number
+	Category int    `json:"category"`
+	Source   string `json:"source"`
+	Note     string `json:"note"`
+}
+
+func (it evalItem) rule() int {
+	if f, ok := it.Want.(float64); ok {
+		return int(f)
+	}
+	return 0
+}
+
+func readJSONL[T any](t testing.TB, name string) []T {
+	t.Helper()
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []T
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for line := 1; sc.Scan(); line++ {
+		if strings.TrimSpace(sc.Text()) == "" {
+			continue
+		}
+		var v T
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			t.Fatalf("%s:%d: %v", name, line, err)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// evalClock pins "now" for the evaluation (the archive's decisions are
+// dated 2023-2025).
+func evalClock() time.Time { return time.Date(2025, 6, 1, 9, 0, 0, 0, time.Local) }
+
+func evalScreener(t testing.TB) *Screener {
+	s, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetClock(evalClock)
+	for _, d := range readJSONL[Decision](t, "testdata/archive.jsonl") {
+		s.AddDecision(d)
+	}
+	return s
+}
+
+// TestEvaluation screens the labelled set and fails below the targets of
+// the issue. It prints per-rule precision and recall.
+func TestEvaluation(t *testing.T) {
+	s := evalScreener(t)
+	items := readJSONL[evalItem](t, "testdata/eval.jsonl")
+	if len(items) < 150 {
+		t.Fatalf("evaluation set has %d items, want at least 150", len(items))
+	}
+	var (
+		viol, violFlagged, violRight       int
+		adm, admFlagged, catRight          int
+		rule3, rule3Hit                    int
+		tp, fp, fn                         [6]int
+		golden                             strings.Builder
+		failures                           []string
+	)
+	for _, it := range items {
+		r := s.Screen(it.Text)
+		want := it.rule()
+		fmt.Fprintf(&golden, "%s\t%v\t%v\t%d\t%s\n", r.Verdict, r.Rules, it.Want, r.Category, it.Text)
+		for rule := 1; rule <= 5; rule++ {
+			has := slices.Contains(r.Rules, rule)
+			switch {
+			case has && want == rule:
+				tp[rule]++
+			case has:
+				fp[rule]++
+			case want == rule:
+				fn[rule]++
+			}
+		}
+		if want == 0 {
+			adm++
+			if r.Verdict != Admissible {
+				admFlagged++
+				failures = append(failures, fmt.Sprintf("false flag %v: %s", r.Rules, it.Text))
+			}
+			if r.Category == it.Category {
+				catRight++
+			} else {
+				failures = append(failures, fmt.Sprintf("category %d want %d: %s", r.Category, it.Category, it.Text))
+			}
+			continue
+		}
+		viol++
+		if want == 3 {
+			rule3++
+			if slices.Contains(r.Rules, 3) {
+				rule3Hit++
+			}
+		}
+		if r.Verdict != Admissible {
+			violFlagged++
+			if slices.Contains(r.Rules, want) {
+				violRight++
+			} else {
+				failures = append(failures, fmt.Sprintf("rule %v want %d: %s", r.Rules, want, it.Text))
+			}
+		} else {
+			failures = append(failures, fmt.Sprintf("missed rule %d: %s", want, it.Text))
+		}
+	}
+	ratio := func(a, b int) float64 {
+		if b == 0 {
+			return 1
+		}
+		return float64(a) / float64(b)
+	}
+	for _, f := range failures {
+		t.Log(f)
+	}
+	t.Logf("items %d (admissible %d, violating %d)", len(items), adm, viol)
+	for rule := 1; rule <= 5; rule++ {
+		t.Logf("rule %d: precision %.2f recall %.2f (tp %d fp %d fn %d)", rule,
+			ratio(tp[rule], tp[rule]+fp[rule]), ratio(tp[rule], tp[rule]+fn[rule]), tp[rule], fp[rule], fn[rule])
+	}
+	metrics := []struct {
+		name    string
+		v, want float64
+		atMost  bool
+	}{
+		{"五不议 recall (flagged review/excluded)", ratio(violFlagged, viol), 0.90, false},
+		{"right rule among flagged", ratio(violRight, violFlagged), 0.80, false},
+		{"admissible wrongly flagged", ratio(admFlagged, adm), 0.15, true},
+		{"rule 3 recall on paraphrases", ratio(rule3Hit, rule3), 0.90, false},
+		{"category accuracy", ratio(catRight, adm), 0.70, false},
+	}
+	for _, m := range metrics {
+		bad := m.v < m.want
+		if m.atMost {
+			bad = m.v > m.want
+		}
+		mark := "ok"
+		if bad {
+			mark = "BELOW TARGET"
+			t.Errorf("%s = %.2f, target %s %.2f", m.name, m.v, map[bool]string{true: "≤", false: "≥"}[m.atMost], m.want)
+		}
+		t.Logf("%-40s %.2f (target %.2f) %s", m.name, m.v, m.want, mark)
+	}
+	checkGolden(t, "testdata/eval.golden", golden.String())
+}
+
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(name, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from the current output; review the change and run go test -update", name)
+	}
+}

@@ -1,0 +1,258 @@
+package screening
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/coregx/ahocorasick"
+)
+
+// The compiled form of a set of packs. Every literal phrase of every entry
+// goes into one Aho-Corasick automaton; a phrase used by several entries is
+// one pattern with several slots. Regular expressions are kept aside.
+// A matcher is immutable once built.
+type matcher struct {
+	ac       *ahocorasick.Automaton // nil when there is no literal phrase
+	slots    [][]slot               // per pattern ID
+	phrases  []string               // per pattern ID (normalised)
+	regexes  []compiledRE
+	entries  []entry
+	packs    []*Pack
+	nPhrases int
+}
+
+type entryKind uint8
+
+const (
+	kindRule entryKind = iota
+	kindCategory
+	kindNotice
+)
+
+// entry is a rule, category or notice entry in compiled form.
+type entry struct {
+	kind     entryKind
+	id       string
+	rule     int
+	category int
+	weight   float64
+	excluded bool
+	reason   string
+	elseCat  int
+	elseWhy  string
+	groups   int // len(All)
+	hasAny   bool
+}
+
+// group: -1 any, -2 unless, >= 0 the index into All.
+type slot struct {
+	entry int32
+	group int32
+}
+
+const (
+	groupAny    = -1
+	groupUnless = -2
+)
+
+type compiledRE struct {
+	re *regexp.Regexp
+	slot
+}
+
+func compile(packs []*Pack) (*matcher, error) {
+	disabled := map[string]bool{}
+	for _, p := range packs {
+		if p == nil {
+			return nil, fmt.Errorf("nil pack")
+		}
+		for _, id := range p.Disable {
+			disabled[id] = true
+		}
+	}
+	m := &matcher{packs: packs}
+	patID := map[string]int{}
+	add := func(e int, group int32, phrases []string) error {
+		for _, ph := range phrases {
+			if re, ok := strings.CutPrefix(ph, "re:"); ok {
+				c, err := regexp.Compile(re)
+				if err != nil {
+					return err
+				}
+				m.regexes = append(m.regexes, compiledRE{re: c, slot: slot{int32(e), group}})
+				continue
+			}
+			n := normPhrase(ph)
+			if n == "" {
+				continue
+			}
+			id, ok := patID[n]
+			if !ok {
+				id = len(m.phrases)
+				patID[n] = id
+				m.phrases = append(m.phrases, n)
+				m.slots = append(m.slots, nil)
+			}
+			m.slots[id] = append(m.slots[id], slot{int32(e), group})
+			m.nPhrases++
+		}
+		return nil
+	}
+	addSignals := func(p *Pack, line int, e entry, s Signals) error {
+		idx := len(m.entries)
+		e.groups = len(s.All)
+		e.hasAny = len(s.Any) > 0
+		m.entries = append(m.entries, e)
+		if err := add(idx, groupAny, s.Any); err != nil {
+			return p.errAt(line, "%s: %v", e.id, err)
+		}
+		if err := add(idx, groupUnless, s.Unless); err != nil {
+			return p.errAt(line, "%s: %v", e.id, err)
+		}
+		for gi, g := range s.All {
+			if err := add(idx, int32(gi), g); err != nil {
+				return p.errAt(line, "%s: %v", e.id, err)
+			}
+		}
+		return nil
+	}
+	for _, p := range packs {
+		for _, r := range p.Rules {
+			if disabled[r.ID] {
+				continue
+			}
+			e := entry{kind: kindRule, id: r.ID, rule: r.Rule, excluded: r.Verdict == string(Excluded),
+				reason: strings.TrimSpace(r.Reason), elseCat: r.ElseCategory, elseWhy: strings.TrimSpace(r.ElseReason)}
+			if err := addSignals(p, r.line, e, r.Signals); err != nil {
+				return nil, err
+			}
+		}
+		for _, c := range p.Categories {
+			if disabled[c.ID] {
+				continue
+			}
+			w := c.Weight
+			if w == 0 {
+				w = 1
+			}
+			e := entry{kind: kindCategory, id: c.ID, category: c.Category, weight: w, reason: strings.TrimSpace(c.Reason)}
+			if err := addSignals(p, c.line, e, c.Signals); err != nil {
+				return nil, err
+			}
+		}
+		for _, n := range p.Notices {
+			if disabled[n.ID] {
+				continue
+			}
+			e := entry{kind: kindNotice, id: n.ID, reason: strings.TrimSpace(n.Note)}
+			if err := addSignals(p, n.line, e, n.Signals); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(m.phrases) > 0 {
+		ac, err := ahocorasick.NewBuilder().AddStrings(m.phrases).Build()
+		if err != nil {
+			return nil, fmt.Errorf("build phrase automaton: %w", err)
+		}
+		m.ac = ac
+	}
+	return m, nil
+}
+
+// entryHits is what matched for one entry in one text.
+type entryHits struct {
+	any     string   // first matched any-phrase
+	groups  []string // first matched phrase per All group
+	unless  string
+	matched int // distinct any-phrases matched (category weight)
+}
+
+// match runs the automaton and the regexes over the prepared text and
+// returns per-entry hits (nil entries did not match at all).
+func (m *matcher) match(text string) []*entryHits {
+	hits := make([]*entryHits, len(m.entries))
+	get := func(e int32) *entryHits {
+		h := hits[e]
+		if h == nil {
+			h = &entryHits{}
+			if g := m.entries[e].groups; g > 0 {
+				h.groups = make([]string, g)
+			}
+			hits[e] = h
+		}
+		return h
+	}
+	record := func(s slot, phrase string) {
+		h := get(s.entry)
+		switch s.group {
+		case groupAny:
+			if h.any == "" {
+				h.any = phrase
+			}
+			h.matched++
+		case groupUnless:
+			if h.unless == "" {
+				h.unless = phrase
+			}
+		default:
+			if h.groups[s.group] == "" {
+				h.groups[s.group] = phrase
+			}
+		}
+	}
+	if m.ac != nil {
+		seen := map[int]bool{}
+		for _, mt := range m.ac.FindAllOverlapping([]byte(text)) {
+			if seen[mt.PatternID] {
+				continue
+			}
+			seen[mt.PatternID] = true
+			for _, s := range m.slots[mt.PatternID] {
+				record(s, m.phrases[mt.PatternID])
+			}
+		}
+	}
+	for _, c := range m.regexes {
+		if loc := c.re.FindStringIndex(text); loc != nil {
+			record(c.slot, text[loc[0]:loc[1]])
+		}
+	}
+	return hits
+}
+
+// fired reports whether the entry's conditions hold, and the evidence.
+func (h *entryHits) fired(e *entry) (bool, string) {
+	if h == nil || h.unless != "" {
+		return false, ""
+	}
+	if h.any != "" {
+		return true, h.any
+	}
+	if e.groups == 0 {
+		return false, ""
+	}
+	for _, g := range h.groups {
+		if g == "" {
+			return false, ""
+		}
+	}
+	return true, strings.Join(h.groups, " + ")
+}
+
+// stoppedBy reports whether an unless phrase stopped an entry that would
+// otherwise have fired.
+func (h *entryHits) stoppedBy(e *entry) string {
+	if h == nil || h.unless == "" {
+		return ""
+	}
+	saved := h.unless
+	h.unless = ""
+	ok, _ := h.fired(e)
+	h.unless = saved
+	if ok {
+		return saved
+	}
+	return ""
+}

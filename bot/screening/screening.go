@@ -1,0 +1,360 @@
+// Package screening pre-screens proposals against the 五不议 (not to be
+// deliberated) rules and files them under a 六必议 category (PROCESS.md,
+// "What may be deliberated"). The bot pre-screens; a person decides: every
+// result says which rule fired, why, and on what evidence, and nothing is
+// ever declined automatically — an excluded proposal still goes to the
+// party organisation, marked.
+//
+// Rules 1, 2, 4 and 5 and the categories come from rule packs (YAML data,
+// see packs/); rule 3 (already voted through) comes from an archive of past
+// decisions that grows incrementally.
+package screening
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"yishi/bot"
+	"yishi/bot/textnorm"
+)
+
+// Verdict is the screening outcome.
+type Verdict string
+
+const (
+	Admissible Verdict = "admissible" // no rule applies
+	Review     Verdict = "review"     // a rule may apply: a person must look
+	Excluded   Verdict = "excluded"   // a rule clearly applies (still reviewed by a person)
+)
+
+// Chinese returns the verdict's Chinese name.
+func (v Verdict) Chinese() string {
+	switch v {
+	case Admissible:
+		return "可以议事"
+	case Review:
+		return "需人工审核"
+	case Excluded:
+		return "疑似属于“五不议”"
+	}
+	return string(v)
+}
+
+// Match is a past decision similar to the proposal.
+type Match struct {
+	ID        string  `json:"id"`
+	Title     string  `json:"title"`
+	DecidedOn string  `json:"decided_on"`
+	Score     float64 `json:"score"`
+}
+
+// Evidence is why one 五不议 rule fired: the matched phrase (rules 1, 2, 4,
+// 5) or the similar past decision (rule 3).
+type Evidence struct {
+	Rule   int    `json:"rule"`
+	Phrase string `json:"phrase,omitempty"`
+	Match  *Match `json:"match,omitempty"`
+	Reason string `json:"reason"`
+	Entry  string `json:"entry,omitempty"` // pack entry id
+}
+
+// Result is the screening of one proposal.
+type Result struct {
+	Verdict Verdict `json:"verdict"`
+	Rules   []int   `json:"rules"` // 五不议 rules that fired, ascending
+	// Category is the 六必议 category (1–6) the proposal most likely falls
+	// under; 0 when the text says too little to tell.
+	Category int `json:"category"`
+	// Reasons holds one Chinese line per fired rule (in Rules order),
+	// followed by CategoryReason when there is one.
+	Reasons        []string   `json:"reasons"`
+	Matches        []Match    `json:"matches"` // similar past decisions, best first
+	Evidence       []Evidence `json:"evidence"`
+	CategoryReason string     `json:"category_reason,omitempty"`
+	// Notes are remarks for the reviewer that do not change the verdict
+	// (e.g. the statutory assembly decides this, 村民委员会组织法 art. 24).
+	Notes []string `json:"notes,omitempty"`
+	// Empty is set when the text had nothing to screen (blank, emoji or
+	// punctuation only).
+	Empty bool `json:"empty,omitempty"`
+}
+
+// Screening converts the result into the core's record of it.
+func (r Result) Screening() bot.Screening {
+	return bot.Screening{Verdict: string(r.Verdict), Rules: slices.Clone(r.Rules), Category: r.Category, Reasons: slices.Clone(r.Reasons)}
+}
+
+// Decision is a past resolution (voted through) for rule 3.
+type Decision struct {
+	ID        string `json:"id"`
+	Title     string `json:"title"`
+	Text      string `json:"text"`
+	DecidedOn string `json:"decided_on"` // YYYY-MM-DD
+}
+
+// Thresholds of rule 3 on the similarity score in [0, 1].
+const (
+	RepeatReview   = 0.42 // a person should compare
+	RepeatExcluded = 0.75 // essentially the same matter
+	maxMatches     = 3
+	maxInput       = 4000 // runes screened; proposals are short, the rest is ignored
+)
+
+// Screener screens proposals. It is safe for concurrent use; packs can be
+// swapped and decisions added while screening runs.
+type Screener struct {
+	m       atomic.Pointer[matcher]
+	arch    *archive
+	nowMu   sync.RWMutex
+	nowFunc func() time.Time
+}
+
+// New compiles the packs (none: the default packs) into a Screener with an
+// empty archive.
+func New(packs ...*Pack) (*Screener, error) {
+	if len(packs) == 0 {
+		packs = DefaultPacks()
+	}
+	m, err := compile(packs)
+	if err != nil {
+		return nil, err
+	}
+	s := &Screener{arch: newArchive(), nowFunc: time.Now}
+	s.m.Store(m)
+	return s, nil
+}
+
+// SetPacks replaces the packs. On error the previous packs stay in force.
+func (s *Screener) SetPacks(packs ...*Pack) error {
+	m, err := compile(packs)
+	if err != nil {
+		return fmt.Errorf("screening packs not changed: %w", err)
+	}
+	s.m.Store(m)
+	return nil
+}
+
+// Packs returns the packs in force.
+func (s *Screener) Packs() []*Pack { return slices.Clone(s.m.Load().packs) }
+
+// PhraseCount is the number of literal phrases in the packs in force.
+func (s *Screener) PhraseCount() int { return s.m.Load().nPhrases }
+
+// SetClock sets the clock used for "this year" and for the age of past
+// decisions (tests and evaluation pin it).
+func (s *Screener) SetClock(now func() time.Time) {
+	s.nowMu.Lock()
+	s.nowFunc = now
+	s.nowMu.Unlock()
+}
+
+func (s *Screener) now() time.Time {
+	s.nowMu.RLock()
+	defer s.nowMu.RUnlock()
+	return s.nowFunc()
+}
+
+// ArchiveSize is the number of decisions in the archive.
+func (s *Screener) ArchiveSize() int { return s.arch.size() }
+
+// AddDecision adds a passed decision to the archive (incremental; a
+// decision with the same ID replaces the earlier one).
+func (s *Screener) AddDecision(d Decision) {
+	text := archiveText(prepare(d.Title + "。" + d.Text))
+	years := yearsIn(text, 0)
+	if y := yearOf(d.DecidedOn); y >= 2000 && y < 2064 {
+		years |= 1 << uint(y-2000)
+	}
+	s.arch.add(d, text, strings.Join(extractPlaces(text), "|"), years)
+}
+
+// prepare is the pipeline every text goes through before matching.
+func prepare(text string) string {
+	if len(text) > maxInput*4 {
+		// Cut on a rune boundary well before normalising 100 KB of input.
+		text = strings.ToValidUTF8(text[:maxInput*4], "")
+	}
+	n := textnorm.Normalize(text)
+	if r := []rune(n); len(r) > maxInput {
+		n = string(r[:maxInput])
+	}
+	return canonNumbers(n)
+}
+
+// maintenance words: a repair or clean-up decided in an earlier year does
+// not cover the same need arising again.
+var recurringCues = []string{"又", "再次", "重新", "今年", "坏", "修", "更换", "清理", "疏通", "补"}
+
+// Screen screens one proposal.
+func (s *Screener) Screen(text string) Result {
+	prepared := prepare(text)
+	res := Result{Verdict: Admissible, Rules: []int{}, Reasons: []string{}, Matches: []Match{}, Evidence: []Evidence{}}
+	if !hasContent(prepared) {
+		res.Empty = true
+		res.Verdict = Review
+		res.Reasons = append(res.Reasons, "提议内容为空或只有表情、标点，无法判断，请补充具体事项。")
+		return res
+	}
+	m := s.m.Load()
+	hits := m.match(prepared)
+
+	ruleEv := map[int][]Evidence{}
+	excluded := false
+	catScore := [7]float64{}
+	catWhy := [7]string{}
+	for i := range m.entries {
+		e := &m.entries[i]
+		h := hits[i]
+		if h == nil {
+			continue
+		}
+		switch e.kind {
+		case kindRule:
+			if ok, ev := h.fired(e); ok {
+				ruleEv[e.rule] = append(ruleEv[e.rule], Evidence{Rule: e.rule, Phrase: ev, Reason: e.reason, Entry: e.id})
+				excluded = excluded || e.excluded
+			} else if stop := h.stoppedBy(e); stop != "" && e.elseCat > 0 {
+				catScore[e.elseCat] += 3
+				if catWhy[e.elseCat] == "" && e.elseWhy != "" {
+					catWhy[e.elseCat] = e.elseWhy
+				}
+			}
+		case kindCategory:
+			if ok, _ := h.fired(e); ok {
+				n := max(h.matched, 1)
+				catScore[e.category] += e.weight * float64(n)
+				if catWhy[e.category] == "" {
+					catWhy[e.category] = e.reason
+				}
+			}
+		case kindNotice:
+			if ok, _ := h.fired(e); ok && !slices.Contains(res.Notes, e.reason) {
+				res.Notes = append(res.Notes, e.reason)
+			}
+		}
+	}
+
+	// Rule 3: the archive.
+	now := s.now()
+	aq := archiveText(prepared)
+	cands, metas := s.arch.search(aq, 10, RepeatReview*0.6)
+	if len(cands) > 0 {
+		qPlaces := extractPlaces(aq)
+		qYears := yearsIn(aq, now.Year())
+		recurring := false
+		for _, c := range recurringCues {
+			if strings.Contains(prepared, c) {
+				recurring = true
+				break
+			}
+		}
+		for i := range cands {
+			md := &metas[i]
+			f := 1.0
+			if conflict, same := comparePlaces(qPlaces, splitPlaces(md.places)); conflict && !same {
+				f *= 0.5 // same kind of place, a different one
+			}
+			if qYears != 0 && qYears&md.years == 0 {
+				f *= 0.5 // the proposal is about another year
+			}
+			if y := yearOf(md.decidedOn); recurring && y > 0 && y < now.Year() {
+				f *= 0.7 // decided in an earlier year; the need came back
+			}
+			cands[i].score *= f
+		}
+		order := make([]int, len(cands))
+		for i := range order {
+			order[i] = i
+		}
+		sort.SliceStable(order, func(a, b int) bool { return cands[order[a]].score > cands[order[b]].score })
+		for _, i := range order {
+			c := cands[i]
+			if c.score < RepeatReview || len(res.Matches) >= maxMatches {
+				continue
+			}
+			md := metas[i]
+			mt := Match{ID: md.id, Title: md.title, DecidedOn: md.decidedOn, Score: round2(c.score)}
+			res.Matches = append(res.Matches, mt)
+			if c.score >= RepeatExcluded {
+				excluded = true
+			}
+		}
+		if len(res.Matches) > 0 {
+			top := res.Matches[0]
+			ruleEv[3] = []Evidence{{Rule: 3, Match: &top, Reason: repeatReason(top)}}
+		}
+	}
+
+	for r := 1; r <= 5; r++ {
+		evs := ruleEv[r]
+		if len(evs) == 0 {
+			continue
+		}
+		res.Rules = append(res.Rules, r)
+		res.Evidence = append(res.Evidence, evs...)
+		res.Reasons = append(res.Reasons, evs[0].Reason)
+	}
+	if len(res.Rules) > 0 {
+		res.Verdict = Review
+		if excluded {
+			res.Verdict = Excluded
+		}
+	}
+
+	best := 0
+	for c := 1; c <= 6; c++ {
+		if catScore[c] > catScore[best] {
+			best = c
+		}
+	}
+	if best == 0 && len(res.Rules) == 0 {
+		best = 6
+		catWhy[6] = "未识别出具体类别，暂归入“其他需要开展议事协商的事项”，请审核人确认。"
+	}
+	res.Category = best
+	if best > 0 {
+		why := catWhy[best]
+		if why == "" {
+			why = "属于“" + bot.Categories[best] + "”。"
+		}
+		res.CategoryReason = fmt.Sprintf("六必议第%d类：%s", best, why)
+		res.Reasons = append(res.Reasons, res.CategoryReason)
+	}
+	return res
+}
+
+func repeatReason(m Match) string {
+	when := m.DecidedOn
+	if when == "" {
+		when = "此前"
+	}
+	return fmt.Sprintf("与%s已表决通过的决议“%s”相近（相似度%.2f），已决事项不再重复议事；如情况有变化，请说明新情况。", when, m.Title, m.Score)
+}
+
+func splitPlaces(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "|")
+}
+
+func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
+
+// hasContent reports whether text holds a letter or digit (a proposal of
+// only punctuation or symbols has nothing to screen).
+func hasContent(s string) bool {
+	for _, r := range s {
+		if r > 0x7f || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') {
+			if r > 0x7f && (isPunctOrSymbol(r)) {
+				continue
+			}
+			return true
+		}
+	}
+	return false
+}
