@@ -110,9 +110,9 @@ func PresetByName(s string) (*Preset, bool) {
 
 // Outcome is the rule applied to a tally.
 type Outcome struct {
-	QuorumMet bool
-	Agreed    bool // only meaningful when QuorumMet
-	NeedFor   int  // more FOR votes needed to pass (0 when already enough)
+	QuorumMet  bool
+	Agreed     bool // only meaningful when QuorumMet
+	NeedFor    int  // more FOR votes needed to pass (0 when already enough)
 	Arithmetic string
 }
 
@@ -140,7 +140,7 @@ func (p *Preset) Decide(t Tally) Outcome {
 // Percent formats n/d as a percentage with one decimal, computed in integers
 // (rounded half up) so the record sheet never disagrees with the decision.
 func Percent(n, d int) string {
-	if d <= 0 {
+	if n < 0 || d <= 0 {
 		return "0.0"
 	}
 	tenths := (n*1000*2 + d) / (2 * d)

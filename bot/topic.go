@@ -110,12 +110,15 @@ func (b Ballot) Chinese() string {
 
 // Plan is the 协商方案 of stage 2.
 type Plan struct {
-	Time     time.Time `json:"time"`
-	Place    string    `json:"place"`
-	Form     Form      `json:"form"`
-	Preset   string    `json:"preset"` // rule preset key, see Presets
-	Ballot   Ballot    `json:"ballot"`
-	Deadline time.Time `json:"deadline,omitzero"` // the vote closes itself then (zero: only by the chair)
+	Time   time.Time `json:"time"`
+	Place  string    `json:"place"`
+	Form   Form      `json:"form"`
+	Preset string    `json:"preset"` // rule preset key, see Presets
+	Ballot Ballot    `json:"ballot"`
+	// VoteMinutes is how long the vote stays open once the chair opens it (0:
+	// until the chair closes it); Deadline is set from it when the vote opens.
+	VoteMinutes int       `json:"vote_minutes,omitempty"`
+	Deadline    time.Time `json:"deadline,omitzero"`
 	// Eligible is the statutory base of an assembly preset (adults or
 	// household representatives) when it differs from the invited voters.
 	Eligible int `json:"eligible,omitempty"`
