@@ -3,6 +3,7 @@ package screening
 import (
 	"hash/fnv"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,6 +31,20 @@ type archive struct {
 	live     int
 	totalLen uint64
 	accPool  sync.Pool
+	// blooms holds bloomWords words per doc: a Bloom filter of the doc's
+	// terms, used to score the common (non-essential) query terms on the
+	// few candidates without walking their long postings.
+	blooms []uint64
+}
+
+const bloomWords = 8 // 512 bits; ~7% false positives at 80 terms, k = 2
+
+func bloomBits(key uint64) (uint, uint) {
+	h := key * 0x9E3779B97F4A7C15
+	h ^= h >> 29
+	h *= 0xBF58476D1CE4E5B9
+	h ^= h >> 32
+	return uint(h % (bloomWords * 64)), uint((h >> 32) % (bloomWords * 64))
 }
 
 type postingList struct {
@@ -155,6 +170,13 @@ func (a *archive) add(d Decision, prepared string, places string, years uint64) 
 	}
 	a.live++
 	a.totalLen += uint64(dl)
+	var bloom [bloomWords]uint64
+	for _, k := range keys {
+		b1, b2 := bloomBits(k)
+		bloom[b1/64] |= 1 << (b1 % 64)
+		bloom[b2/64] |= 1 << (b2 % 64)
+	}
+	a.blooms = append(a.blooms, bloom[:]...)
 	for _, k := range keys {
 		t, ok := a.terms[k]
 		if !ok {
@@ -191,11 +213,15 @@ type accumulator struct {
 	acc     []float32
 	touched []uint32
 	keys    []uint64
+	qterms  []qterm
 }
 
-// search returns up to k decisions whose raw similarity is at least min,
-// best first. Terms in more than maxDF decisions are treated as stop words
-// on both sides of the ratio, which bounds the work per proposal.
+// search returns up to k decisions whose similarity is at least min, best
+// first. Terms in more than maxDF decisions are stop words on both sides of
+// the ratio. Query terms are taken rarest first (MaxScore): only the rare
+// "essential" terms, without which no decision can reach min, walk their
+// postings; the common rest are added to the surviving candidates through
+// the per-decision Bloom filters, so their long postings are never read.
 func (a *archive) search(prepared string, k int, min float64) ([]candidate, []docMeta) {
 	ac, _ := a.accPool.Get().(*accumulator)
 	if ac == nil {
@@ -218,6 +244,7 @@ func (a *archive) search(prepared string, k int, min float64) ([]candidate, []do
 	N := float64(a.live)
 	avgdl := float64(a.totalLen) / N
 	maxDF := uint32(max(200, a.live/20))
+	qs := ac.qterms[:0]
 	var total float64
 	for _, key := range ac.keys {
 		t, ok := a.terms[key]
@@ -233,10 +260,29 @@ func (a *archive) search(prepared string, k int, min float64) ([]candidate, []do
 			w *= 0.5
 		}
 		total += w
-		if !ok || df == 0 {
-			continue
+		if df > 0 {
+			qs = append(qs, qterm{key: key, t: t, df: df, w: w})
 		}
-		data := a.postings[t].data
+	}
+	ac.qterms = qs
+	if total == 0 || len(qs) == 0 {
+		return nil, nil
+	}
+	sort.Slice(qs, func(i, j int) bool { return qs[i].df < qs[j].df })
+	// normMax bounds the BM25 length factor (shortest possible decision).
+	normMax := (bm25K1 + 1) / (1 + bm25K1*(1-bm25B))
+	need := min * total / normMax // raw weight a decision needs at best
+	rest := 0.0
+	for _, q := range qs {
+		rest += q.w
+	}
+	ess := 0
+	for ess < len(qs) && rest >= need {
+		rest -= qs[ess].w
+		ess++
+	}
+	for _, q := range qs[:ess] {
+		data := a.postings[q.t].data
 		var doc uint32
 		for i := 0; i < len(data); {
 			var v uint32
@@ -254,21 +300,26 @@ func (a *archive) search(prepared string, k int, min float64) ([]candidate, []do
 			if acc[doc] == 0 {
 				ac.touched = append(ac.touched, doc)
 			}
-			acc[doc] += float32(w)
+			acc[doc] += float32(q.w)
 		}
 	}
 	var out []candidate
-	if total > 0 {
-		for _, d := range ac.touched {
-			m := &a.docs[d]
-			if m.deleted {
-				continue
+	for _, d := range ac.touched {
+		m := &a.docs[d]
+		raw := float64(acc[d])
+		if m.deleted || raw+rest < need {
+			continue
+		}
+		bloom := a.blooms[int(d)*bloomWords : int(d+1)*bloomWords]
+		for _, q := range qs[ess:] {
+			b1, b2 := bloomBits(q.key)
+			if bloom[b1/64]&(1<<(b1%64)) != 0 && bloom[b2/64]&(1<<(b2%64)) != 0 {
+				raw += q.w
 			}
-			norm := (bm25K1 + 1) / (1 + bm25K1*(1-bm25B+bm25B*float64(m.dl)/avgdl))
-			s := math.Min(1, float64(acc[d])*norm/total)
-			if s >= min {
-				out = append(out, candidate{doc: d, score: s})
-			}
+		}
+		norm := (bm25K1 + 1) / (1 + bm25K1*(1-bm25B+bm25B*float64(m.dl)/avgdl))
+		if sc := math.Min(1, raw*norm/total); sc >= min {
+			out = append(out, candidate{doc: d, score: sc})
 		}
 	}
 	for _, d := range ac.touched {
@@ -288,6 +339,13 @@ func (a *archive) search(prepared string, k int, min float64) ([]candidate, []do
 		metas[i] = a.docs[c.doc]
 	}
 	return out, metas
+}
+
+type qterm struct {
+	key uint64
+	t   uint32
+	df  uint32
+	w   float64
 }
 
 // idf is a smoothed inverse document frequency. Terms absent from the
@@ -323,33 +381,35 @@ func archiveText(prepared string) string { return synonyms.Replace(prepared) }
 var placeSuffixes = []string{"门前", "广场", "公园", "小区", "号楼", "幢", "栋", "单元", "组", "自然村", "路", "街", "巷", "弄", "桥", "河", "溪", "塘", "水库", "礼堂", "大楼", "新村", "苑", "园", "停车场", "菜场", "市场", "公厕", "学校", "幼儿园", "山", "岭", "畈", "村"}
 
 // placeStops end a place specifier scanning backwards.
-const placeStops = "在的把给到和与跟及对从向将让、，,。 要请建议希望把在于是了个条座这那每各整全本我们该"
+const placeStops = "在的把给到和与跟及对从向将让、，,。 要请建议希望把在于是了个条座这那每各整全本我们该建成修装改设搞做办造弄片块处用利"
 
 // extractPlaces finds "specifier + suffix" place names, e.g. 文化广场,
 // 东门广场, 3号楼, 第2组. Only places with a specifier are returned.
 func extractPlaces(text string) []string {
-	rs := []rune(text)
 	var out []string
-	seen := map[string]bool{}
 	for _, suf := range placeSuffixes {
-		sr := []rune(suf)
-		for i := 0; i+len(sr) <= len(rs); i++ {
-			if string(rs[i:i+len(sr)]) != suf {
-				continue
+		for off := 0; ; {
+			i := strings.Index(text[off:], suf)
+			if i < 0 {
+				break
 			}
-			j := i
-			for j > 0 && i-j < 4 && !strings.ContainsRune(placeStops, rs[j-1]) && (unicode.Is(unicode.Han, rs[j-1]) || unicode.IsDigit(rs[j-1]) || unicode.IsLetter(rs[j-1])) {
-				j--
+			i += off
+			off = i + len(suf)
+			j, n := i, 0
+			for j > 0 && n < 4 {
+				r, size := utf8.DecodeLastRuneInString(text[:j])
+				if strings.ContainsRune(placeStops, r) || !(unicode.Is(unicode.Han, r) || unicode.IsDigit(r) || unicode.IsLetter(r)) {
+					break
+				}
+				j -= size
+				n++
 			}
 			if j == i {
 				continue
 			}
-			p := string(rs[j : i+len(sr)])
-			if !seen[p] {
-				seen[p] = true
+			if p := text[j:off]; !slices.Contains(out, p) {
 				out = append(out, p)
 			}
-			i += len(sr) - 1
 		}
 	}
 	return out

@@ -71,18 +71,29 @@ func evalScreener(t testing.TB) *Screener {
 // TestEvaluation screens the labelled set and fails below the targets of
 // the issue. It prints per-rule precision and recall.
 func TestEvaluation(t *testing.T) {
-	s := evalScreener(t)
 	items := readJSONL[evalItem](t, "testdata/eval.jsonl")
 	if len(items) < 150 {
 		t.Fatalf("evaluation set has %d items, want at least 150", len(items))
 	}
+	evaluate(t, items, "testdata/eval.golden", true)
+}
+
+// TestHoldout runs a smaller set written after the pack was tuned on
+// eval.jsonl and never tuned on since: its figures are the honest estimate.
+// It reports but only fails on gross regressions.
+func TestHoldout(t *testing.T) {
+	evaluate(t, readJSONL[evalItem](t, "testdata/holdout.jsonl"), "testdata/holdout.golden", false)
+}
+
+func evaluate(t *testing.T, items []evalItem, goldenFile string, strict bool) {
+	s := evalScreener(t)
 	var (
-		viol, violFlagged, violRight       int
-		adm, admFlagged, catRight          int
-		rule3, rule3Hit                    int
-		tp, fp, fn                         [6]int
-		golden                             strings.Builder
-		failures                           []string
+		viol, violFlagged, violRight int
+		adm, admFlagged, catRight    int
+		rule3, rule3Hit              int
+		tp, fp, fn                   [6]int
+		golden                       strings.Builder
+		failures                     []string
 	)
 	for _, it := range items {
 		r := s.Screen(it.Text)
@@ -163,11 +174,13 @@ func TestEvaluation(t *testing.T) {
 		mark := "ok"
 		if bad {
 			mark = "BELOW TARGET"
+		}
+		if bad && strict {
 			t.Errorf("%s = %.2f, target %s %.2f", m.name, m.v, map[bool]string{true: "≤", false: "≥"}[m.atMost], m.want)
 		}
 		t.Logf("%-40s %.2f (target %.2f) %s", m.name, m.v, m.want, mark)
 	}
-	checkGolden(t, "testdata/eval.golden", golden.String())
+	checkGolden(t, goldenFile, golden.String())
 }
 
 func checkGolden(t *testing.T, name, got string) {

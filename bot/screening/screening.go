@@ -242,7 +242,7 @@ func (s *Screener) Screen(text string) Result {
 	// Rule 3: the archive.
 	now := s.now()
 	aq := archiveText(prepared)
-	cands, metas := s.arch.search(aq, 10, RepeatReview*0.6)
+	cands, metas := s.arch.search(aq, 10, RepeatReview) // adjustments below only lower scores
 	if len(cands) > 0 {
 		qPlaces := extractPlaces(aq)
 		qYears := yearsIn(aq, now.Year())

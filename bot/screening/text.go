@@ -8,7 +8,9 @@ import (
 	"yishi/bot"
 )
 
-func isPunctOrSymbol(r rune) bool { return unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.IsSpace(r) }
+func isPunctOrSymbol(r rune) bool {
+	return unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.IsSpace(r)
+}
 
 // ProposerText is one polite Chinese paragraph for the proposer. It never
 // says the proposal is declined: a person reviews every proposal.
