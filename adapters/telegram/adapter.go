@@ -234,7 +234,7 @@ func (a *Adapter) getMe(ctx context.Context) (*models.User, error) {
 		}
 		wait = backoff(wait, time.Second, time.Minute)
 		a.log.Warn("telegram getMe failed; retrying", "err", a.redact(err), "in", wait)
-		if err := a.clock.Sleep(ctx, wait); err != nil {
+		if err := sleep(ctx, a.clock, wait); err != nil {
 			return nil, err
 		}
 	}

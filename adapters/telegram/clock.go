@@ -9,24 +9,36 @@ import (
 // and benchmarks can fake it.
 type Clock interface {
 	Now() time.Time
-	// Sleep waits d, or until ctx ends (then it returns ctx.Err()).
-	Sleep(ctx context.Context, d time.Duration) error
+	// Until waits until t, or until ctx ends (then it returns ctx.Err()).
+	// Waiting for an instant rather than a duration lets a fake clock jump
+	// straight to it.
+	Until(ctx context.Context, t time.Time) error
 }
 
 type realClock struct{}
 
 func (realClock) Now() time.Time { return time.Now() }
 
-func (realClock) Sleep(ctx context.Context, d time.Duration) error {
+func (realClock) Until(ctx context.Context, t time.Time) error {
+	d := time.Until(t)
 	if d <= 0 {
 		return ctx.Err()
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-t.C:
+	case <-timer.C:
 		return nil
 	}
 }
+
+// sleep waits d on c.
+func sleep(ctx context.Context, c Clock, d time.Duration) error {
+	return c.Until(ctx, c.Now().Add(d))
+}
+
+// decidedKey marks, in the context of an API call, when the limiter let the
+// message go; a test server checks the limits against it.
+type decidedKey struct{}

@@ -72,12 +72,13 @@ func (l *limiter) pauseChat(id int64, group bool, d time.Duration) {
 	l.mu.Unlock()
 }
 
-// wait blocks until one message may go to the chat and takes the tokens,
-// at the moment it returns, from the chat's and the global limiter. Tokens
+// wait blocks until one message may go to the chat and takes the tokens
+// from the chat's and the global limiter at the moment it returns, which it
+// returns. Tokens
 // are taken at the time of the decision (not reserved ahead), so the
 // decisions of each limiter are at least 1/rate apart however the waits of
 // different chats interleave.
-func (l *limiter) wait(ctx context.Context, id int64, group bool) error {
+func (l *limiter) wait(ctx context.Context, id int64, group bool) (time.Time, error) {
 	c := l.chat(id, group)
 	// The chat's token first: only this chat's sender takes it, so it can
 	// only become more available while we queue for the global one.
@@ -92,8 +93,8 @@ func (l *limiter) wait(ctx context.Context, id int64, group bool) error {
 		if d <= 0 {
 			break
 		}
-		if err := l.clock.Sleep(ctx, d); err != nil {
-			return err
+		if err := l.clock.Until(ctx, now.Add(d)); err != nil {
+			return time.Time{}, err
 		}
 	}
 	l.gmu.Lock()
@@ -107,10 +108,10 @@ func (l *limiter) wait(ctx context.Context, id int64, group bool) error {
 		if d <= 0 {
 			l.global.AllowN(now, 1)
 			c.lim.AllowN(now, 1)
-			return nil
+			return now, nil
 		}
-		if err := l.clock.Sleep(ctx, d); err != nil {
-			return err
+		if err := l.clock.Until(ctx, now.Add(d)); err != nil {
+			return time.Time{}, err
 		}
 	}
 }

@@ -53,7 +53,7 @@ func (a *Adapter) runPolling(ctx context.Context, h bot.Handler) error {
 				wait = backoff(wait, 200*time.Millisecond, 30*time.Second)
 			}
 			a.log.Warn("telegram getUpdates failed; retrying", "err", err, "in", wait)
-			if a.clock.Sleep(ctx, wait) != nil {
+			if sleep(ctx, a.clock, wait) != nil {
 				return nil
 			}
 			continue
@@ -68,17 +68,18 @@ func (a *Adapter) runPolling(ctx context.Context, h bot.Handler) error {
 			}
 		}
 		if len(fresh) == 0 {
-			if a.clock.Sleep(ctx, a.opts.PollGap) != nil {
+			if sleep(ctx, a.clock, a.opts.PollGap) != nil {
 				return nil
 			}
 			continue
 		}
 		done := a.processBatch(ctx, h, fresh)
 		if done > offset {
-			if err := a.st.saveOffset(ctx, done); err != nil {
-				if ctx.Err() != nil {
-					return nil
-				}
+			// Saved even when shutting down: what was handled is done.
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			err := a.st.saveOffset(sctx, done)
+			cancel()
+			if err != nil {
 				// Without the offset saved a restart would redeliver, which
 				// the core ignores; still worth a loud log.
 				a.log.Error("telegram: could not save the polling offset", "err", err)
@@ -89,7 +90,7 @@ func (a *Adapter) runPolling(ctx context.Context, h bot.Handler) error {
 		if done < fresh[len(fresh)-1].ID && ctx.Err() == nil {
 			// Part of the batch failed: Telegram redelivers it from done+1.
 			wait = backoff(wait, time.Second, 30*time.Second)
-			if a.clock.Sleep(ctx, wait) != nil {
+			if sleep(ctx, a.clock, wait) != nil {
 				return nil
 			}
 		}
@@ -107,7 +108,9 @@ func (a *Adapter) getUpdates(ctx context.Context, offset int64) ([]*models.Updat
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout+15*time.Second)
+	// Past the long-poll timeout plus a grace the server is hanging: give up
+	// and back off rather than wait forever.
+	ctx, cancel := context.WithTimeout(ctx, timeout+min(15*time.Second, timeout))
 	defer cancel()
 	u := strings.TrimRight(a.opts.apiURL(), "/") + "/bot" + a.opts.Token + "/getUpdates"
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
@@ -276,7 +279,7 @@ func (a *Adapter) handle(ctx context.Context, h bot.Handler, in bot.Incoming) er
 		}
 		wait = backoff(wait, 200*time.Millisecond, 2*time.Second)
 		a.log.Warn("telegram update failed; retrying", "update", in.ID, "err", err, "in", wait)
-		if a.clock.Sleep(ctx, wait) != nil {
+		if sleep(ctx, a.clock, wait) != nil {
 			return err
 		}
 	}

@@ -103,11 +103,12 @@ func (a *Adapter) sendKeyed(ctx context.Context, d dest, key, text string, marku
 		if rec.Sum == sum {
 			return nil
 		}
-		if err := a.lim.wait(ctx, target, d.group()); err != nil {
+		at, err := a.lim.wait(ctx, target, d.group())
+		if err != nil {
 			return err
 		}
-		cctx, cancel := context.WithTimeout(ctx, a.opts.CallTimeout)
-		_, err := a.api.EditMessageText(cctx, &tgbot.EditMessageTextParams{
+		cctx, cancel := context.WithTimeout(context.WithValue(ctx, decidedKey{}, at), a.opts.CallTimeout)
+		_, err = a.api.EditMessageText(cctx, &tgbot.EditMessageTextParams{
 			ChatID: target, MessageID: rec.ID, Text: text, ReplyMarkup: markup,
 		})
 		cancel()
@@ -148,10 +149,11 @@ func (a *Adapter) saveKeyed(ctx context.Context, chat int64, key string, r sent)
 func (a *Adapter) sendOne(ctx context.Context, d dest, text string, markup models.ReplyMarkup) (*models.Message, error) {
 	for attempt := 0; ; attempt++ {
 		target := a.st.current(d.chat)
-		if err := a.lim.wait(ctx, target, d.group()); err != nil {
+		at, err := a.lim.wait(ctx, target, d.group())
+		if err != nil {
 			return nil, err
 		}
-		cctx, cancel := context.WithTimeout(ctx, a.opts.CallTimeout)
+		cctx, cancel := context.WithTimeout(context.WithValue(ctx, decidedKey{}, at), a.opts.CallTimeout)
 		msg, err := a.api.SendMessage(cctx, &tgbot.SendMessageParams{
 			ChatID: target, Text: text, ReplyMarkup: markup,
 		})

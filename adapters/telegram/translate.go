@@ -55,10 +55,14 @@ func (m me) translate(u *models.Update, original func(int64) int64, now time.Tim
 	case u.EditedMessage != nil:
 		msg := u.EditedMessage
 		ev.chat = original(msg.Chat.ID)
-		if msg.From != nil && !msg.From.IsBot && (msg.Text != "" || msg.Caption != "") {
+		ev.skip = "edited message"
+		// Say that the edit did not count where the text was meant for the
+		// bot: privately, as a reply to it, or a command. Not for every
+		// typo fixed in the group's conversation.
+		forBot := msg.Chat.Type == models.ChatTypePrivate || strings.HasPrefix(msg.Text, "/") ||
+			(msg.ReplyToMessage != nil && msg.ReplyToMessage.From != nil && msg.ReplyToMessage.From.ID == m.id)
+		if msg.From != nil && !msg.From.IsBot && msg.Text != "" && forBot {
 			ev.note, ev.noteChat = noteEdited, msg.Chat.ID
-		} else {
-			ev.skip = "edited message"
 		}
 	case u.MyChatMember != nil:
 		cm := u.MyChatMember

@@ -71,7 +71,7 @@ func (a *Adapter) runWebhook(ctx context.Context, h bot.Handler) error {
 		}
 		wait = backoff(wait, time.Second, time.Minute)
 		a.log.Warn("telegram setWebhook failed; retrying", "err", a.redact(err), "in", wait)
-		if a.clock.Sleep(ctx, wait) != nil {
+		if sleep(ctx, a.clock, wait) != nil {
 			_ = srv.Close()
 			return nil
 		}
