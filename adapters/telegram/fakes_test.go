@@ -103,7 +103,9 @@ func (f *fakeAPI) AnswerCallbackQuery(_ context.Context, p *tgbot.AnswerCallback
 	return true, nil
 }
 
-func (f *fakeAPI) SetWebhook(context.Context, *tgbot.SetWebhookParams) (bool, error) { return true, nil }
+func (f *fakeAPI) SetWebhook(context.Context, *tgbot.SetWebhookParams) (bool, error) {
+	return true, nil
+}
 
 func (f *fakeAPI) DeleteWebhook(context.Context, *tgbot.DeleteWebhookParams) (bool, error) {
 	return true, nil

@@ -35,7 +35,7 @@ func TestLimiterRespectsEveryLimit(t *testing.T) {
 		for c := range 70 {
 			id, group := int64(1000+c), false
 			if c < 50 {
-				id, group = -int64(1000 + c), true
+				id, group = -int64(1000+c), true
 			}
 			at, err := l.wait(ctx, id, group)
 			if err != nil {
