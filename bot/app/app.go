@@ -1,0 +1,167 @@
+// Package app assembles a running bot: the badger store, the engine, the
+// conversational flows, the outbox dispatcher, timers and the adapters.
+// cmd/yishi and the adapters' end-to-end tests start the bot through it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"yishi/bot"
+	"yishi/bot/config"
+	"yishi/bot/engine"
+	"yishi/flows"
+	"yishi/storage"
+)
+
+// Options configure an App.
+type Options struct {
+	DataDir     string
+	Communities []*config.Community
+	Adapters    []bot.Adapter
+	Clock       bot.Clock
+	Logger      *slog.Logger
+	// Store replaces the badger store in DataDir (benchmarks and tests of
+	// failure paths); nil opens DataDir.
+	Store bot.Store
+	// TickEvery is how often vote deadlines and idle flows are checked;
+	// default 1s.
+	TickEvery time.Duration
+}
+
+// App is a running bot.
+type App struct {
+	opts     Options
+	Store    bot.Store
+	Engine   *engine.Engine
+	Flows    *flows.Bot
+	Screen   *Screening
+	adapters map[string]bot.Adapter
+	order    []string
+	log      *slog.Logger
+
+	deliverMu sync.Mutex
+	asked     map[string]time.Time // member → when we last asked them (in the group) to open a private chat
+	closeOnce sync.Once
+}
+
+// Open opens the data directory, rebuilds the in-memory state and wires
+// everything; it does not start the adapters (Run does).
+func Open(ctx context.Context, opts Options) (*App, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Clock == nil {
+		opts.Clock = bot.SystemClock{}
+	}
+	if opts.TickEvery == 0 {
+		opts.TickEvery = time.Second
+	}
+	if len(opts.Communities) == 0 {
+		return nil, errors.New("no community configured")
+	}
+	a := &App{opts: opts, adapters: map[string]bot.Adapter{}, log: opts.Logger, asked: map[string]time.Time{}}
+	for _, ad := range opts.Adapters {
+		a.adapters[ad.Platform()] = ad
+		a.order = append(a.order, ad.Platform())
+	}
+	a.Store = opts.Store
+	if a.Store == nil {
+		db, err := storage.Open(opts.DataDir, storage.Options{Logger: opts.Logger})
+		if err != nil {
+			return nil, err
+		}
+		a.Store = db
+	}
+	eng, err := engine.Open(ctx, engine.Options{Store: a.Store, Communities: opts.Communities, Clock: opts.Clock, Logger: opts.Logger})
+	if err != nil {
+		a.Store.Close()
+		return nil, fmt.Errorf("load state from %s: %w", opts.DataDir, err)
+	}
+	a.Engine = eng
+	a.Screen, err = newScreening(a.Store, opts.Communities)
+	if err != nil {
+		a.Store.Close()
+		return nil, err
+	}
+	binders := map[string]bot.Binder{}
+	for p, ad := range a.adapters {
+		if b, ok := ad.(bot.Binder); ok {
+			binders[p] = b
+		}
+	}
+	a.Flows = flows.New(flows.Options{Engine: eng, Logger: opts.Logger, Binders: binders,
+		Screener: a.Screen.Screen, OnDecision: a.Screen.Learn, Record: RecordMarkdown})
+	return a, nil
+}
+
+// Handle passes a message to the flows; it is the bot.Handler given to
+// adapters.
+func (a *App) Handle(ctx context.Context, in bot.Incoming) error { return a.Flows.Handle(ctx, in) }
+
+// Run starts every adapter, the dispatcher and the timers, and returns when
+// ctx ends or every adapter has returned (the console at end of input), after
+// delivering what can be delivered.
+func (a *App) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); a.dispatchLoop(ctx) }()
+	go func() { defer wg.Done(); a.tickLoop(ctx) }()
+
+	errs := make(chan error, len(a.order))
+	for _, p := range a.order {
+		ad := a.adapters[p]
+		go func() {
+			err := ad.Run(ctx, a)
+			if err != nil && ctx.Err() == nil {
+				a.log.Error("adapter stopped", "platform", ad.Platform(), "err", err)
+				err = fmt.Errorf("%s adapter: %w", ad.Platform(), err)
+			} else {
+				err = nil
+			}
+			errs <- err
+		}()
+	}
+	var runErr error
+	for range a.order {
+		select {
+		case err := <-errs:
+			runErr = errors.Join(runErr, err)
+			continue
+		case <-ctx.Done():
+		}
+		break
+	}
+	a.Flush(context.WithoutCancel(ctx))
+	cancel()
+	wg.Wait()
+	return runErr
+}
+
+// Close flushes and closes the store.
+func (a *App) Close() error {
+	var err error
+	a.closeOnce.Do(func() { err = a.Store.Close() })
+	return err
+}
+
+func (a *App) tickLoop(ctx context.Context) {
+	t := time.NewTicker(a.opts.TickEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := a.Flows.Tick(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error("timer tick", "err", err)
+			}
+		}
+	}
+}

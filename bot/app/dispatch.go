@@ -1,0 +1,144 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"yishi/bot"
+	"yishi/bot/engine"
+)
+
+// How long undeliverable messages wait before another try.
+const (
+	retryUnreachable = 6 * time.Hour // the person has not opened a private chat yet (woken early when they do)
+	retryNoIdentity  = time.Hour     // no platform knows the member
+	maxBackoff       = 10 * time.Minute
+	askAgainAfter    = 24 * time.Hour
+)
+
+func (a *App) dispatchLoop(ctx context.Context) {
+	timer := time.NewTimer(time.Second)
+	defer timer.Stop()
+	for {
+		a.Flush(ctx)
+		wait := time.Minute
+		if next := a.Engine.OutboxNextRetry(); !next.IsZero() {
+			wait = min(wait, max(10*time.Millisecond, next.Sub(a.opts.Clock.Now())))
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.Engine.OutboxSignal():
+		case <-timer.C:
+		}
+	}
+}
+
+// Flush delivers every queued message that can be delivered now, in order,
+// and returns when none is left that is ready.
+func (a *App) Flush(ctx context.Context) {
+	a.deliverMu.Lock()
+	defer a.deliverMu.Unlock()
+	for ctx.Err() == nil {
+		batch := a.Engine.OutboxReady(a.opts.Clock.Now(), 64)
+		if len(batch) == 0 {
+			return
+		}
+		var done []uint64
+		for _, e := range batch {
+			if a.deliver(ctx, e) {
+				done = append(done, e.Seq)
+			}
+		}
+		if err := a.Engine.OutboxDone(ctx, done...); err != nil {
+			a.log.Error("record delivered messages", "err", err)
+			return
+		}
+	}
+}
+
+// deliver tries one message; false means it was put back for later.
+func (a *App) deliver(ctx context.Context, e engine.OutboxEntry) bool {
+	out := e.Out
+	now := a.opts.Clock.Now()
+	if out.Member != "" {
+		resolved, ok := a.resolveMember(out)
+		if !ok {
+			a.log.Warn("no platform knows this member; the message waits", "community", out.Community, "member", out.Member)
+			a.Engine.OutboxRetry(e.Seq, now.Add(retryNoIdentity))
+			return false
+		}
+		out = resolved
+	}
+	ad := a.adapters[out.Platform]
+	if ad == nil {
+		a.log.Warn("no adapter for platform; the message waits", "platform", out.Platform)
+		a.Engine.OutboxRetry(e.Seq, now.Add(retryNoIdentity))
+		return false
+	}
+	err := ad.Send(ctx, out)
+	var ra *bot.RetryAfterError
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, bot.ErrCannotReach):
+		a.Engine.OutboxRetry(e.Seq, now.Add(retryUnreachable))
+		a.askToOpenChat(ctx, e.Out)
+	case errors.As(err, &ra):
+		a.Engine.OutboxRetry(e.Seq, now.Add(ra.After))
+	default:
+		backoff := min(maxBackoff, time.Second<<min(e.Attempts(), 10))
+		a.log.Warn("send failed; will retry", "platform", out.Platform, "attempt", e.Attempts()+1, "backoff", backoff, "err", err)
+		a.Engine.OutboxRetry(e.Seq, now.Add(backoff))
+	}
+	return false
+}
+
+// resolveMember addresses a private message to the member's identity on
+// the first platform (in the community's group order, then adapter order)
+// that knows them.
+func (a *App) resolveMember(out bot.Outgoing) (bot.Outgoing, bool) {
+	var platforms []string
+	a.Engine.Read(func(tx *engine.Tx) {
+		if c := tx.Community(out.Community); c != nil {
+			for _, g := range c.Groups {
+				platforms = append(platforms, g.Platform)
+			}
+		}
+	})
+	platforms = append(platforms, a.order...)
+	for _, p := range platforms {
+		if a.adapters[p] == nil {
+			continue
+		}
+		var id string
+		a.Engine.Read(func(tx *engine.Tx) { id = tx.Identity(out.Community, out.Member, p) })
+		if id != "" {
+			out.Platform, out.Chat, out.Private = p, id, true
+			return out, true
+		}
+	}
+	return out, false
+}
+
+// askToOpenChat posts, at most once a day per member, a short group
+// message asking them to open a private chat with the bot so that their
+// notices can reach them.
+func (a *App) askToOpenChat(ctx context.Context, out bot.Outgoing) {
+	key := out.Community + "/" + out.Member
+	now := a.opts.Clock.Now()
+	if last, ok := a.asked[key]; ok && now.Sub(last) < askAgainAfter {
+		return
+	}
+	a.asked[key] = now
+	_, err := a.Engine.Do(ctx, "", func(tx *engine.Tx) error {
+		tx.ToGroup(out.Community, nil, fmt.Sprintf("%s，您有议事通知没能私聊送达。请先私聊我发一条任意消息(或点我的头像→发消息)，通知会马上补发给您。", tx.Name(out.Community, out.Member)))
+		return nil
+	})
+	if err != nil {
+		a.log.Error("ask member to open a private chat", "err", err)
+	}
+}

@@ -1,0 +1,104 @@
+package app
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"yishi/bot"
+	"yishi/bot/config"
+	"yishi/bot/engine"
+	"yishi/bot/record"
+	"yishi/bot/screening"
+	"yishi/flows"
+)
+
+// Screening keeps one screener per community, since the archive of past
+// decisions (五不议 rule 3) is each community's own.
+type Screening struct {
+	by map[string]*screening.Screener
+}
+
+func newScreening(s bot.Store, comms []*config.Community) (*Screening, error) {
+	sc := &Screening{by: map[string]*screening.Screener{}}
+	for _, c := range comms {
+		scr, err := screening.New(screening.DefaultPacks()...)
+		if err != nil {
+			return nil, fmt.Errorf("screening packs: %w", err)
+		}
+		if _, err := loadArchive(s, c.ID, scr); err != nil {
+			return nil, fmt.Errorf("load decision archive of %s: %w", c.ID, err)
+		}
+		sc.by[c.ID] = scr
+	}
+	return sc, nil
+}
+
+// Screener returns a community's screener.
+func (s *Screening) Screener(comm string) *screening.Screener { return s.by[comm] }
+
+// Screen is the flows.Screener.
+func (s *Screening) Screen(comm, text string) flows.ScreenResult {
+	scr := s.by[comm]
+	if scr == nil {
+		return flows.ScreenResult{Screening: bot.Screening{Verdict: "admissible"}}
+	}
+	r := scr.Screen(text)
+	return flows.ScreenResult{Screening: r.Screening(), ProposerText: r.ProposerText(), ReviewerText: r.ReviewerText()}
+}
+
+// Learn adds a passed topic to its community's archive, durably with the
+// action that closed the vote.
+func (s *Screening) Learn(tx *engine.Tx, t *bot.Topic) {
+	scr := s.by[t.Community]
+	if scr == nil {
+		return
+	}
+	d := screening.Decision{ID: "topic-" + t.ID, Title: t.Title, Text: t.Content + "\n" + t.Opinion,
+		DecidedOn: t.Result.ClosedAt.Format("2006-01-02")}
+	scr.AddDecision(d)
+	tx.Put(decisionWrites(t.Community, d)...)
+}
+
+// RecordMarkdown renders a topic's record sheet (附件2).
+func RecordMarkdown(tx *engine.Tx, t *bot.Topic) string { return record.Markdown(Sheet(tx, t)) }
+
+// Sheet gathers what the record sheet needs.
+func Sheet(tx *engine.Tx, t *bot.Topic) record.Sheet {
+	c := tx.Community(t.Community)
+	s := record.Sheet{Topic: t, Community: c.Name, Location: c.Location,
+		Names: func(id string) string { return tx.Name(t.Community, id) }}
+	ballots := tx.Ballots(t.Community, t)
+	ids := make([]string, 0, len(ballots))
+	for id := range ballots {
+		if t.Present(id) {
+			ids = append(ids, id)
+		}
+	}
+	slices.SortFunc(ids, func(a, b string) int { return strings.Compare(tx.Name(t.Community, a), tx.Name(t.Community, b)) })
+	for _, id := range ids {
+		s.OpenVotes = append(s.OpenVotes, record.VoteLine{Name: tx.Name(t.Community, id), Choice: ballots[id]})
+	}
+	return s
+}
+
+// TODO(screening): switch to the screening package's archive storage once it lands.
+func loadArchive(s bot.Store, comm string, scr *screening.Screener) (int, error) {
+	n := 0
+	err := s.Scan([]byte("decision/"+comm+"/"), func(_, v []byte) (bool, error) {
+		var d screening.Decision
+		if err := json.Unmarshal(v, &d); err != nil {
+			return false, err
+		}
+		scr.AddDecision(d)
+		n++
+		return true, nil
+	})
+	return n, err
+}
+
+func decisionWrites(comm string, d screening.Decision) []bot.KV {
+	b, _ := json.Marshal(d)
+	return []bot.KV{{Key: []byte("decision/" + comm + "/" + d.ID), Value: b}}
+}

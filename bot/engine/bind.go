@@ -1,0 +1,111 @@
+package engine
+
+import (
+	"crypto/rand"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"yishi/bot"
+)
+
+// BindCodeTTL is how long a one-time binding code stays valid.
+const BindCodeTTL = 24 * time.Hour
+
+// IssueBindCode gives an administrator a one-time code for a roster member,
+// who sends it privately to bind their platform account (Telegram user id,
+// WeChat friend) to the roster entry.
+func (tx *Tx) IssueBindCode(comm string, actor *bot.Member, who string) (code string, m *bot.Member, err error) {
+	c, err := tx.comm(comm)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := bot.Authorize(bot.Actor{Member: actor}, bot.ActIssueBindCode, nil); err != nil {
+		return "", nil, err
+	}
+	m, err = tx.FindMember(comm, who)
+	if err != nil {
+		return "", nil, err
+	}
+	for {
+		n, err := rand.Int(rand.Reader, big.NewInt(900000))
+		if err != nil {
+			return "", nil, fmt.Errorf("generate bind code: %w", err)
+		}
+		code = fmt.Sprintf("%06d", n.Int64()+100000)
+		if _, bc := tx.findCode(code); bc == nil {
+			break
+		}
+	}
+	bc := &bindCode{Code: code, Member: m.ID, Expires: tx.now.Add(BindCodeTTL)}
+	c.codes[code] = bc
+	tx.putJSON(codeKey(comm, code), bc)
+	tx.record(c, actor.ID, "issue_bind_code", "", m.ID)
+	return code, m, nil
+}
+
+// FindMember finds a roster member by id or by name; a name shared by two
+// members is refused with both listed.
+func (tx *Tx) FindMember(comm, who string) (*bot.Member, error) {
+	c, err := tx.comm(comm)
+	if err != nil {
+		return nil, err
+	}
+	who = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(who), "@"))
+	if m := c.cfg.Member(who); m != nil {
+		return m, nil
+	}
+	ms := c.cfg.MemberByName(who)
+	switch len(ms) {
+	case 0:
+		return nil, bot.Errorf(bot.ENOTFOUND, "名册上没有「%s」。", who)
+	case 1:
+		return ms[0], nil
+	}
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.ID + "(" + m.RoleLabel() + ")"
+	}
+	return nil, bot.Errorf(bot.EINVALID, "名册上有%d位「%s」：%s。请改用编号。", len(ms), who, strings.Join(ids, "、"))
+}
+
+func (tx *Tx) findCode(code string) (*community, *bindCode) {
+	for _, id := range tx.e.order {
+		if bc := tx.e.comms[id].codes[code]; bc != nil {
+			return tx.e.comms[id], bc
+		}
+	}
+	return nil, nil
+}
+
+// PeekBindCode checks a code without using it.
+func (tx *Tx) PeekBindCode(code string) (comm string, m *bot.Member, err error) {
+	c, bc := tx.findCode(strings.TrimSpace(code))
+	if bc == nil || !tx.now.Before(bc.Expires) {
+		return "", nil, bot.Errorf(bot.ENOTFOUND, "绑定码不正确或已过期(有效期24小时，只能用一次)。请向工作人员重新要一个。")
+	}
+	return c.cfg.ID, c.cfg.Member(bc.Member), nil
+}
+
+// Bind uses a code: from now on identity on platform is that member.
+func (tx *Tx) Bind(platform, identity, code string) (comm string, m *bot.Member, err error) {
+	comm, m, err = tx.PeekBindCode(code)
+	if err != nil {
+		return "", nil, err
+	}
+	c := tx.e.comms[comm]
+	// One identity per member and platform: drop an earlier binding.
+	for k, v := range c.bindings {
+		if v == m.ID && strings.HasPrefix(k, platform+"\x00") {
+			delete(c.bindings, k)
+			tx.put(bindKey(comm, platform, strings.TrimPrefix(k, platform+"\x00")), nil)
+		}
+	}
+	c.bindings[platform+"\x00"+identity] = m.ID
+	tx.put(bindKey(comm, platform, identity), []byte(m.ID))
+	delete(c.codes, strings.TrimSpace(code))
+	tx.put(codeKey(comm, strings.TrimSpace(code)), nil)
+	tx.record(c, m.ID, "bind", "", platform)
+	return comm, m, nil
+}

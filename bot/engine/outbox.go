@@ -1,0 +1,225 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"yishi/bot"
+)
+
+// The outbox is a transactional outbox: messages are written in the same
+// batch as the state change that caused them, so an acknowledged action
+// never loses its notices, and a dispatcher delivers them afterwards,
+// deleting each only once its platform accepted it.
+
+// OutboxEntry is one pending message.
+type OutboxEntry struct {
+	Seq     uint64       `json:"seq"`
+	Out     bot.Outgoing `json:"out"`
+	Created time.Time    `json:"created"`
+
+	notBefore time.Time
+	attempts  int
+	inFlight  bool
+}
+
+// Attempts is how many deliveries failed so far in this process.
+func (o OutboxEntry) Attempts() int { return o.attempts }
+
+type outbox struct {
+	mu      sync.Mutex
+	next    uint64
+	pending []*OutboxEntry // seq order
+	signal  chan struct{}
+}
+
+func newOutbox() *outbox { return &outbox{next: 1, signal: make(chan struct{}, 1)} }
+
+func outboxKey(seq uint64) []byte { return fmt.Appendf(nil, "outbox/%020d", seq) }
+
+func (o *outbox) load(s bot.Store) error {
+	return s.Scan([]byte("outbox/"), func(k, v []byte) (bool, error) {
+		var e OutboxEntry
+		if err := json.Unmarshal(v, &e); err != nil {
+			return false, fmt.Errorf("decode %s: %w", k, err)
+		}
+		if n, err := strconv.ParseUint(string(k[len("outbox/"):]), 10, 64); err == nil && n >= o.next {
+			o.next = n + 1
+		}
+		o.pending = append(o.pending, &e)
+		return true, nil
+	})
+}
+
+func (o *outbox) publish(es []outboxEntry) {
+	if len(es) == 0 {
+		return
+	}
+	o.mu.Lock()
+	for _, e := range es {
+		if e.supersedes != 0 {
+			o.remove(e.supersedes)
+		}
+		if e.entry != nil {
+			i, _ := slices.BinarySearchFunc(o.pending, e.entry.Seq, func(p *OutboxEntry, s uint64) int {
+				return compareSeq(p.Seq, s)
+			})
+			o.pending = slices.Insert(o.pending, i, e.entry)
+		}
+	}
+	o.mu.Unlock()
+	select {
+	case o.signal <- struct{}{}:
+	default:
+	}
+}
+
+func compareSeq(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func (o *outbox) remove(seq uint64) {
+	o.pending = slices.DeleteFunc(o.pending, func(p *OutboxEntry) bool { return p.Seq == seq })
+}
+
+type outboxEntry struct {
+	entry      *OutboxEntry
+	supersedes uint64
+}
+
+// Send queues an outgoing message in this unit of work. A message with a
+// Key supersedes a queued, undelivered one with the same Key.
+func (tx *Tx) Send(out bot.Outgoing) {
+	o := tx.e.outbox
+	o.mu.Lock()
+	seq := o.next
+	o.next++
+	var old uint64
+	if out.Key != "" {
+		for _, p := range o.pending {
+			if p.Out.Key == out.Key && !p.inFlight {
+				old = p.Seq
+			}
+		}
+		for i, s := range tx.sent {
+			if s.entry != nil && s.entry.Out.Key == out.Key {
+				tx.sent[i].entry = nil // never written: superseded in this batch
+				tx.put(outboxKey(s.entry.Seq), nil)
+			}
+		}
+	}
+	o.mu.Unlock()
+	e := &OutboxEntry{Seq: seq, Out: out, Created: tx.now}
+	if old != 0 {
+		tx.put(outboxKey(old), nil)
+	}
+	tx.putJSON(outboxKey(seq), e)
+	tx.sent = append(tx.sent, outboxEntry{entry: e, supersedes: old})
+}
+
+// OutboxSignal is signalled when new messages are queued.
+func (e *Engine) OutboxSignal() <-chan struct{} { return e.outbox.signal }
+
+// OutboxReady returns up to max queued messages that may be tried now, in
+// order, and marks them in flight.
+func (e *Engine) OutboxReady(now time.Time, max int) []OutboxEntry {
+	o := e.outbox
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []OutboxEntry
+	for _, p := range o.pending {
+		if len(out) == max {
+			break
+		}
+		if p.inFlight || now.Before(p.notBefore) {
+			continue
+		}
+		p.inFlight = true
+		out = append(out, *p)
+	}
+	return out
+}
+
+// OutboxNextRetry is the earliest time a deferred message becomes ready
+// (zero when none is deferred).
+func (e *Engine) OutboxNextRetry() time.Time {
+	o := e.outbox
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var t time.Time
+	for _, p := range o.pending {
+		if !p.inFlight && !p.notBefore.IsZero() && (t.IsZero() || p.notBefore.Before(t)) {
+			t = p.notBefore
+		}
+	}
+	return t
+}
+
+// OutboxLen is the number of queued messages.
+func (e *Engine) OutboxLen() int {
+	e.outbox.mu.Lock()
+	defer e.outbox.mu.Unlock()
+	return len(e.outbox.pending)
+}
+
+// OutboxDone records that messages were delivered (durably removes them).
+func (e *Engine) OutboxDone(ctx context.Context, seqs ...uint64) error {
+	if len(seqs) == 0 {
+		return nil
+	}
+	batch := make([]bot.KV, 0, len(seqs))
+	for _, s := range seqs {
+		batch = append(batch, bot.KV{Key: outboxKey(s)})
+	}
+	if err := e.store.Commit(ctx, batch); err != nil {
+		return fmt.Errorf("remove delivered messages from the outbox: %w", err)
+	}
+	e.outbox.mu.Lock()
+	for _, s := range seqs {
+		e.outbox.remove(s)
+	}
+	e.outbox.mu.Unlock()
+	return nil
+}
+
+// OutboxRetry puts a message back, to be tried again at notBefore.
+func (e *Engine) OutboxRetry(seq uint64, notBefore time.Time) {
+	o := e.outbox
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, p := range o.pending {
+		if p.Seq == seq {
+			p.inFlight = false
+			p.attempts++
+			p.notBefore = notBefore
+		}
+	}
+}
+
+// OutboxWake makes every deferred message to member ready now (they just
+// opened a private chat with the bot, or a platform came back).
+func (e *Engine) OutboxWake(member string) {
+	o := e.outbox
+	o.mu.Lock()
+	for _, p := range o.pending {
+		if member == "" || p.Out.Member == member {
+			p.notBefore = time.Time{}
+		}
+	}
+	o.mu.Unlock()
+	select {
+	case o.signal <- struct{}{}:
+	default:
+	}
+}

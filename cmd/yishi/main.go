@@ -1,0 +1,111 @@
+// Command yishi runs the deliberation bot and its administrative tools.
+//
+//	yishi [run] [--config DIR] [--data DIR]   run the bot (console adapter by default)
+//	yishi demo [--data DIR]                   play a whole scripted deliberation
+//	yishi record TOPIC [--html]               print a topic's record sheet (附件2)
+//	yishi audit verify                        check every community's audit chain
+//	yishi screen [--prior FILE]               screen proposals read from stdin (五不议/六必议)
+//	yishi decisions import FILE               import earlier assembly resolutions
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// Stdio is where a command reads and writes.
+type Stdio struct {
+	In  io.Reader
+	Out io.Writer
+	Err io.Writer
+}
+
+// command is one subcommand: its flags are parsed apart from running it,
+// so tests can start any of them with Main.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, io Stdio) error
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"run", "运行议事机器人(默认：控制台 + 内置示例村)", runBot},
+		{"demo", "演示一次完整的议事协商(脚本)", runDemo},
+		{"record", "打印议题的议事协商记录表：yishi record 议题编号 [--html]", runRecord},
+		{"audit", "审计日志：yishi audit verify", runAudit},
+		{"screen", "五不议/六必议预审：从标准输入逐行读提议，输出 JSON", runScreen},
+		{"decisions", "决议档案：yishi decisions import FILE", runDecisions},
+	}
+}
+
+// errUsage marks an error already explained to the user (exit code 2).
+var errUsage = errors.New("usage")
+
+// Main runs one command and returns the process exit code.
+func Main(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer) int {
+	io := Stdio{In: in, Out: out, Err: errOut}
+	name := "run"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		name, args = args[0], args[1:]
+	}
+	if name == "help" || name == "-h" || name == "--help" {
+		usage(errOut)
+		return 0
+	}
+	for _, c := range commands {
+		if c.name == name {
+			err := c.run(ctx, args, io)
+			var code exitCode
+			switch {
+			case errors.As(err, &code):
+				return int(code)
+			case err == nil:
+				return 0
+			case errors.Is(err, flag.ErrHelp):
+				return 0
+			case errors.Is(err, errUsage):
+				return 2
+			default:
+				fmt.Fprintf(errOut, "yishi %s: %v\n", name, err)
+				return 1
+			}
+		}
+	}
+	fmt.Fprintf(errOut, "yishi: 未知的命令 %q\n", name)
+	usage(errOut)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "用法: yishi [命令] [选项]")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "每个命令加 -h 查看选项。")
+}
+
+// newLogger logs to stderr; the level comes from YISHI_LOG (debug, info,
+// warn, error; default warn so the console stays readable).
+func newLogger(w io.Writer) *slog.Logger {
+	level := slog.LevelWarn
+	if v := os.Getenv("YISHI_LOG"); v != "" {
+		_ = level.UnmarshalText([]byte(v))
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}

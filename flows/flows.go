@@ -1,0 +1,330 @@
+// Package flows is the conversational layer: it turns a platform-neutral
+// chat message into an engine action or a step of a multi-message flow
+// (propose, review, plan), and answers in Chinese. Flow state is data (the
+// flow name, the step and the values collected), persisted with the action
+// it belongs to and keyed by (platform, chat, user); one message at a time
+// is handled per key.
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"yishi/bot"
+	"yishi/bot/config"
+	"yishi/bot/engine"
+	"yishi/bot/textnorm"
+)
+
+// ScreenResult is what the pre-screening said, with texts for the proposer
+// and the reviewer.
+type ScreenResult struct {
+	bot.Screening
+	ProposerText string
+	ReviewerText string
+}
+
+// Screener pre-screens a proposal against 五不议/六必议.
+type Screener func(comm, text string) ScreenResult
+
+// Options configure the conversational layer.
+type Options struct {
+	Engine   *engine.Engine
+	Screener Screener              // nil: everything admissible, no category suggested
+	Binders  map[string]bot.Binder // per platform, for adapters that record bindings
+	Logger   *slog.Logger
+	BotName  string // how people address the bot in groups; default 议事助手
+	// Record renders the record sheet of a topic as Markdown (`记录 #N`).
+	Record func(tx *engine.Tx, t *bot.Topic) string
+	// OnDecision is called inside the action when a topic passes, so the
+	// archive of decisions (五不议 rule 3) can learn it.
+	OnDecision func(tx *engine.Tx, t *bot.Topic)
+}
+
+// Bot implements bot.Handler.
+type Bot struct {
+	opts Options
+	eng  *engine.Engine
+	log  *slog.Logger
+	keys keyedMutex
+}
+
+// New builds the conversational layer.
+func New(opts Options) *Bot {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.BotName == "" {
+		opts.BotName = "议事助手"
+	}
+	if opts.Screener == nil {
+		opts.Screener = func(string, string) ScreenResult {
+			return ScreenResult{Screening: bot.Screening{Verdict: "admissible"}}
+		}
+	}
+	return &Bot{opts: opts, eng: opts.Engine, log: opts.Logger}
+}
+
+// keyedMutex serialises work per key without holding one lock for all.
+type keyedMutex struct {
+	mu    sync.Mutex
+	locks map[string]*keyLock
+}
+
+type keyLock struct {
+	mu   sync.Mutex
+	refs int
+}
+
+func (k *keyedMutex) lock(key string) func() {
+	k.mu.Lock()
+	if k.locks == nil {
+		k.locks = map[string]*keyLock{}
+	}
+	l := k.locks[key]
+	if l == nil {
+		l = &keyLock{}
+		k.locks[key] = l
+	}
+	l.refs++
+	k.mu.Unlock()
+	l.mu.Lock()
+	return func() {
+		l.mu.Unlock()
+		k.mu.Lock()
+		if l.refs--; l.refs == 0 {
+			delete(k.locks, key)
+		}
+		k.mu.Unlock()
+	}
+}
+
+// msg is one incoming message in the context the handlers need.
+type msg struct {
+	in   bot.Incoming
+	text string // normalised
+	raw  string // trimmed original text (kept for statements and proposals)
+	// rawRest is what follows a command word in the original text, for
+	// commands that carry free text (an opinion, a follow-up item).
+	rawRest string
+	comm    *config.Community
+	group   *config.Group // nil in a private chat
+	member  *bot.Member   // nil when not on the roster
+	key     string
+	tx      *engine.Tx
+	b       *Bot
+}
+
+// reply answers in the chat the message came from.
+func (m *msg) reply(format string, args ...any) { m.say(fmt.Sprintf(format, args...)) }
+
+// say answers with a text as is.
+func (m *msg) say(text string) {
+	m.tx.Send(bot.Outgoing{Platform: m.in.Platform, Chat: m.in.Chat, ChatTitle: m.in.ChatTitle,
+		Private: m.in.Private, Text: text, Community: m.commID()})
+}
+
+// replyErr answers with a domain error's Chinese message.
+func (m *msg) replyErr(err error) {
+	if bot.ErrorCode(err) == bot.EINTERNAL {
+		m.b.log.Error("action failed", "err", err, "platform", m.in.Platform, "chat", m.in.Chat)
+	}
+	m.say(bot.ErrorMessage(err))
+}
+
+func (m *msg) commID() string {
+	if m.comm == nil {
+		return ""
+	}
+	return m.comm.ID
+}
+
+// who is how the bot addresses the sender.
+func (m *msg) who() string {
+	if m.member != nil {
+		return m.member.Name
+	}
+	if m.in.Name != "" {
+		return m.in.Name
+	}
+	return "您"
+}
+
+// Handle answers one incoming message. It returns only after everything the
+// message caused is durable; a redelivered update (same ID) is ignored.
+func (b *Bot) Handle(ctx context.Context, in bot.Incoming) error {
+	raw := strings.TrimSpace(in.Text)
+	text := textnorm.Normalize(b.stripMention(raw))
+	key := in.Platform + "/" + in.Chat + "/" + in.Sender
+	unlock := b.keys.lock(key)
+	defer unlock()
+
+	if code, ok := bindCommand(text); ok && in.Private {
+		return b.handleBind(ctx, in, code)
+	}
+	_, err := b.eng.Do(ctx, in.ID, func(tx *engine.Tx) error {
+		m := &msg{in: in, text: text, raw: b.stripMention(raw), key: key, tx: tx, b: b}
+		b.route(m)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("handle message from %s/%s: %w", in.Platform, in.Sender, err)
+	}
+	return nil
+}
+
+func (b *Bot) stripMention(s string) string {
+	for _, p := range []string{"@" + b.opts.BotName, "＠" + b.opts.BotName, b.opts.BotName + "，", b.opts.BotName + ","} {
+		if strings.HasPrefix(s, p) {
+			return strings.TrimSpace(strings.TrimLeft(strings.TrimPrefix(s, p), " \u2005\u00a0:：,，"))
+		}
+	}
+	return s
+}
+
+func (b *Bot) route(m *msg) {
+	tx, in := m.tx, m.in
+	if in.Private {
+		comms, members := tx.MemberAnywhere(in.Platform, in.Sender)
+		if len(comms) == 0 {
+			m.reply("您好，%s。您还不在任何社区的名册上，所以暂时不能使用议事功能。\n如果您是本村(社区)的成员，请向村(居)委会工作人员要一个绑定码，然后私聊我发送「绑定 绑定码」。", m.who())
+			return
+		}
+		m.comm, m.member = comms[0], members[0]
+		b.eng.OutboxWake(m.member.ID) // they can be reached privately now
+	} else {
+		m.comm, m.group = tx.GroupCommunity(in.Platform, in.Chat)
+		if m.comm == nil {
+			if looksAddressed(m.text) || in.ReplyToBot {
+				m.reply("本群还没有登记到任何村(社区)，我暂时不能在这里议事。请工作人员在配置文件的 groups 中加入本群。")
+			}
+			return
+		}
+		m.member = tx.Member(m.comm.ID, in.Platform, in.Sender)
+	}
+	if m.text == "" {
+		if in.Private || in.ReplyToBot {
+			m.reply("收到一条空消息或只有表情的消息。需要帮助请发「帮助」。")
+		}
+		return
+	}
+	if conv := tx.Conversation(m.key); conv != nil {
+		if b.continueFlow(m, conv) {
+			return
+		}
+	}
+	b.command(m)
+}
+
+// looksAddressed reports whether a group message seems meant for the bot
+// even though it is no known command.
+func looksAddressed(text string) bool {
+	return strings.HasPrefix(text, "/") || strings.HasPrefix(text, "#")
+}
+
+func bindCommand(text string) (string, bool) {
+	var rest string
+	switch {
+	case strings.HasPrefix(text, "/bind"):
+		rest = strings.TrimPrefix(text, "/bind")
+	case strings.HasPrefix(text, "绑定") && !strings.HasPrefix(text, "绑定码"):
+		rest = strings.TrimPrefix(text, "绑定")
+	default:
+		return "", false
+	}
+	if strings.HasPrefix(rest, "@") { // /bind@botname CODE
+		_, rest, _ = strings.Cut(rest, " ")
+	}
+	return strings.Trim(rest, " :："), true
+}
+
+func (b *Bot) handleBind(ctx context.Context, in bot.Incoming, code string) error {
+	reply := func(tx *engine.Tx, text string) {
+		tx.Send(bot.Outgoing{Platform: in.Platform, Chat: in.Chat, Private: true, Text: text})
+	}
+	var comm string
+	var member *bot.Member
+	var peekErr error
+	b.eng.Read(func(tx *engine.Tx) { comm, member, peekErr = tx.PeekBindCode(code) })
+	identity := in.Sender
+	if peekErr == nil {
+		if binder := b.opts.Binders[in.Platform]; binder != nil {
+			stable, err := binder.Bind(ctx, in.Sender, comm+"-"+member.ID)
+			if err != nil {
+				b.log.Error("platform binding failed", "platform", in.Platform, "err", err)
+				_, derr := b.eng.Do(ctx, in.ID, func(tx *engine.Tx) error {
+					reply(tx, "绑定没有成功(平台暂时无法记录)，请稍后再发一次同样的绑定码。")
+					return nil
+				})
+				return errors.Join(err, derr)
+			}
+			identity = stable
+		}
+	}
+	_, err := b.eng.Do(ctx, in.ID, func(tx *engine.Tx) error {
+		if peekErr != nil {
+			reply(tx, bot.ErrorMessage(peekErr))
+			return nil
+		}
+		_, m, err := tx.Bind(in.Platform, identity, code)
+		if err != nil {
+			reply(tx, bot.ErrorMessage(err))
+			return nil
+		}
+		reply(tx, fmt.Sprintf("绑定成功！%s，您好。以后您在这里发的消息都会记在名册上的「%s(%s)」名下。发「帮助」查看可以做什么。", m.Name, m.Name, m.RoleLabel()))
+		b.eng.OutboxWake(m.ID)
+		return nil
+	})
+	return err
+}
+
+// Sweep pauses flows left idle longer than their community's timeout and
+// tells the person; nothing they typed is lost. Called by a timer.
+func (b *Bot) Sweep(ctx context.Context) error {
+	_, err := b.eng.Do(ctx, "", func(tx *engine.Tx) error {
+		now := tx.Now()
+		for key, c := range tx.Conversations() {
+			comm := tx.Community(c.Community)
+			timeout := 30 * time.Minute
+			if comm != nil && comm.ProposalTimeout > 0 {
+				timeout = comm.ProposalTimeout
+			}
+			if c.Paused || now.Sub(c.Updated) < timeout {
+				continue
+			}
+			c.Paused = true
+			tx.SaveConversation(key, c)
+			tx.Send(bot.Outgoing{Platform: c.Platform, Chat: c.Chat, ChatTitle: c.ChatTitle, Private: c.Private, Community: c.Community,
+				Text: fmt.Sprintf("%s，您的「%s」已经%d分钟没有回复，先暂停了。已填写的内容都保存着：发「继续」接着填写，发「取消」放弃。", tx.Name(c.Community, c.Member), flowNames[c.Flow], int(timeout.Minutes()))})
+		}
+		return nil
+	})
+	return err
+}
+
+// Tick closes votes whose deadline passed and pauses idle flows. Called by
+// a timer; deadlines are stored, so a restart catches up.
+func (b *Bot) Tick(ctx context.Context) error {
+	var due bool
+	b.eng.Read(func(tx *engine.Tx) {
+		next := tx.NextDeadline()
+		due = !next.IsZero() && !tx.Now().Before(next)
+	})
+	if due {
+		_, err := b.eng.Do(ctx, "", func(tx *engine.Tx) error {
+			for _, t := range tx.CloseExpired() {
+				b.afterClose(tx, t)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("close expired votes: %w", err)
+		}
+	}
+	return b.Sweep(ctx)
+}
