@@ -108,6 +108,9 @@ func Parse(filename string, data []byte) (c *Community, err error) {
 		}
 		return nil, e
 	}
+	if expandedSize(bodies[0], map[string]int{}, 0) > maxExpanded {
+		return nil, &Error{File: filename, Msg: "别名（*名称）展开后内容太多，请直接写出内容，不要层层引用"}
+	}
 	var raw rawCommunity
 	if err := yaml.UnmarshalWithOptions(data, &raw, yaml.DisallowUnknownField()); err != nil {
 		return nil, decodeError(filename, idx, err)

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -193,8 +194,27 @@ var errorCases = []struct {
 	{"quiet_hours_out_of_range", 14, "reminders.quiet_hours", valid + "reminders:\n  quiet_hours: \"24:00-08:00\"\n"},
 	{"quiet_hours_empty_range", 14, "reminders.quiet_hours", valid + "reminders:\n  quiet_hours: \"08:00-08:00\"\n"},
 	{"negative_eligible", 13, "eligible", valid + "eligible: -3\n"},
+	{"alias_bomb", 0, "", aliasBomb(12)},
 	// YAMLPath cannot enter an anchored node; the line must still be exact.
 	{"anchored_roster", 15, "roster[2].roles[0]", head + "roster: &people\n" + members[len("roster:\n"):] + member("x", "某人", "[mayor]")},
+}
+
+// aliasBomb nests aliases ten-fold per level: the expanded file has 10^levels
+// nodes ("billion laughs").
+func aliasBomb(levels int) string {
+	var b strings.Builder
+	b.WriteString(valid + "x0: &x0 [a, a, a, a, a, a, a, a, a, a]\n")
+	for i := 1; i < levels; i++ {
+		fmt.Fprintf(&b, "x%d: &x%d [", i, i)
+		for j := range 10 {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "*x%d", i-1)
+		}
+		b.WriteString("]\n")
+	}
+	return b.String()
 }
 
 func TestParseErrors(t *testing.T) {

@@ -279,3 +279,48 @@ func fieldsAt(path string) []string {
 	}
 	return out
 }
+
+// maxExpanded bounds the nodes the decoder would build once aliases are
+// expanded: a few nested aliases ("billion laughs") otherwise make the
+// decoder run for minutes. A 10,000-member roster is about 100,000 nodes.
+const maxExpanded = 1_000_000
+
+// expandedSize counts the nodes of n with every alias expanded, stopping
+// early (returning a value > maxExpanded) once the bound is passed.
+func expandedSize(n ast.Node, anchors map[string]int, depth int) int {
+	if n == nil {
+		return 0
+	}
+	if depth > 10*maxWalkDepth {
+		return 1
+	}
+	add := func(total, more int) int { return min(total+more, maxExpanded+1) }
+	total := 1
+	switch n := n.(type) {
+	case *ast.AliasNode:
+		if n.Value != nil && n.Value.GetToken() != nil {
+			return max(anchors[n.Value.GetToken().Value], 1)
+		}
+	case *ast.AnchorNode:
+		total = add(total, expandedSize(n.Value, anchors, depth+1))
+		if n.Name != nil && n.Name.GetToken() != nil {
+			anchors[n.Name.GetToken().Value] = total
+		}
+	case *ast.TagNode:
+		total = add(total, expandedSize(n.Value, anchors, depth+1))
+	case *ast.MappingNode:
+		for _, v := range n.Values {
+			total = add(total, expandedSize(v, anchors, depth+1))
+		}
+	case *ast.MappingValueNode:
+		total = add(total, expandedSize(n.Key, anchors, depth+1))
+		total = add(total, expandedSize(n.Value, anchors, depth+1))
+	case *ast.MappingKeyNode:
+		total = add(total, expandedSize(n.Value, anchors, depth+1))
+	case *ast.SequenceNode:
+		for _, v := range n.Values {
+			total = add(total, expandedSize(v, anchors, depth+1))
+		}
+	}
+	return total
+}
