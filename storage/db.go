@@ -1,0 +1,423 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"yishi/bot"
+)
+
+var (
+	// ErrLocked: another process (or another Open in this one) holds the
+	// data directory.
+	ErrLocked = errors.New("storage: data directory in use")
+	// ErrClosed: the DB was closed.
+	ErrClosed = errors.New("storage: closed")
+	// ErrFailed: a commit failed earlier; the DB accepts no more writes.
+	ErrFailed = errors.New("storage: failed state after a commit error")
+	// ErrMaybeCommitted: ctx ended after the batch was handed to the
+	// committer; the batch may still be (or already be) on disk.
+	ErrMaybeCommitted = errors.New("storage: commit outcome unknown, the batch may still land")
+	// ErrInvalidBatch: a key or value badger cannot store. Nothing of the
+	// batch was written and the DB is not put in the failed state.
+	ErrInvalidBatch = errors.New("storage: invalid batch")
+)
+
+const (
+	maxKeySize = 65000 // badger's limit
+	// reservedPrefix is badger's own key space.
+	reservedPrefix = "!badger!"
+)
+
+// DB is a bot.Store on badger. It is safe for concurrent use.
+type DB struct {
+	dir      string
+	bdb      *badger.DB
+	log      *slog.Logger
+	maxValue int64 // badger refuses larger values
+
+	mu      sync.Mutex
+	cond    *sync.Cond // signals the committer: pending work or closing
+	pending []*request
+	closing bool
+	failErr error // set once by the committer; sticky
+
+	// life guards bdb against Close while a read runs.
+	life      sync.RWMutex
+	closed    bool
+	done      chan struct{} // closed when the committer exits
+	closeOnce sync.Once
+	closeErr  error
+
+	// commitFault, when set (tests only), runs before every badger commit
+	// and fails it if it returns an error.
+	commitFault func() error
+}
+
+var _ bot.Store = (*DB)(nil)
+
+type request struct {
+	batch []bot.KV
+	done  chan error // buffered: the committer never blocks on it
+}
+
+// Open opens (creating if needed) the database in dir. A directory held by
+// another process gives an error wrapping ErrLocked.
+func Open(dir string, opts Options) (*DB, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("storage: create data directory %q: %w", dir, err)
+	}
+	bo := badgerOptions(dir, opts)
+	bdb, err := badger.Open(bo)
+	if err != nil {
+		if isLockErr(err) {
+			return nil, fmt.Errorf("数据目录 %q 正被另一个 yishi 进程使用，同一目录只能由一个进程打开，请先停止那个进程 / "+
+				"data directory %q is in use by another yishi process; stop it first: %w: %w", dir, dir, ErrLocked, err)
+		}
+		return nil, fmt.Errorf("storage: open badger in %q: %w", dir, err)
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	db := &DB{dir: dir, bdb: bdb, log: log.With("component", "storage"), maxValue: bo.ValueLogFileSize, done: make(chan struct{})}
+	db.cond = sync.NewCond(&db.mu)
+	go db.committer()
+
+	migs := migrations
+	if opts.migrations != nil {
+		migs = opts.migrations
+	}
+	if err := db.ensureSchema(migs); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// isLockErr recognises badger's directory-lock failure. Badger formats the
+// flock error into text (no %w outside its debug mode), so match the text.
+func isLockErr(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "Another process is using this Badger database") ||
+		strings.Contains(s, "Cannot acquire directory lock")
+}
+
+// Dir is the data directory.
+func (db *DB) Dir() string { return db.dir }
+
+// Commit writes batch atomically and durably (synced) and returns once it is
+// on disk. A nil Value deletes the key; an empty non-nil Value stores an
+// empty value. Concurrent Commits share one disk sync and land in the order
+// they were called.
+//
+// If ctx ends while the batch still waits for the committer, the batch is
+// withdrawn and ctx.Err() is returned: nothing was written. If ctx ends
+// after the committer took the batch, Commit returns an error wrapping
+// ErrMaybeCommitted and ctx.Err(): the write may still land (and will, unless
+// the commit fails). A failed commit wraps ErrFailed, as does every Commit
+// after it.
+//
+// A batch larger than badger's transaction limit (about 15% of the memtable,
+// 1.2 MB with MemorySmall) is written in several transactions, in order:
+// a crash in between can leave a prefix of it on disk.
+func (db *DB) Commit(ctx context.Context, batch []bot.KV) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := validate(batch, db.maxValue); err != nil {
+		return err
+	}
+	r := &request{batch: cloneBatch(batch), done: make(chan error, 1)}
+
+	db.mu.Lock()
+	switch {
+	case db.closing:
+		db.mu.Unlock()
+		return ErrClosed
+	case db.failErr != nil:
+		err := db.failErr
+		db.mu.Unlock()
+		return fmt.Errorf("storage: commit refused: %w", err)
+	case len(batch) == 0:
+		db.mu.Unlock()
+		return nil
+	}
+	db.pending = append(db.pending, r)
+	db.cond.Signal()
+	db.mu.Unlock()
+
+	select {
+	case err := <-r.done:
+		return err
+	case <-ctx.Done():
+	}
+	db.mu.Lock()
+	for i, p := range db.pending {
+		if p == r {
+			db.pending = append(db.pending[:i], db.pending[i+1:]...)
+			db.mu.Unlock()
+			return ctx.Err()
+		}
+	}
+	db.mu.Unlock()
+	select {
+	case err := <-r.done: // acknowledged meanwhile: the outcome is known
+		return err
+	default:
+	}
+	return fmt.Errorf("storage: commit: %w: %w", ErrMaybeCommitted, ctx.Err())
+}
+
+func validate(batch []bot.KV, maxValue int64) error {
+	for i, kv := range batch {
+		switch {
+		case len(kv.Key) == 0:
+			return fmt.Errorf("%w: write %d has an empty key", ErrInvalidBatch, i)
+		case len(kv.Key) > maxKeySize:
+			return fmt.Errorf("%w: write %d: key of %d bytes exceeds %d", ErrInvalidBatch, i, len(kv.Key), maxKeySize)
+		case bytes.HasPrefix(kv.Key, []byte(reservedPrefix)):
+			return fmt.Errorf("%w: write %d: key prefix %q is reserved", ErrInvalidBatch, i, reservedPrefix)
+		case int64(len(kv.Value)) > maxValue:
+			return fmt.Errorf("%w: write %d: value of %d bytes exceeds %d", ErrInvalidBatch, i, len(kv.Value), maxValue)
+		}
+	}
+	return nil
+}
+
+// cloneBatch copies the caller's slices: a caller whose ctx ended may reuse
+// them while the committer still reads them.
+func cloneBatch(batch []bot.KV) []bot.KV {
+	out := make([]bot.KV, len(batch))
+	for i, kv := range batch {
+		out[i].Key = bytes.Clone(kv.Key)
+		if kv.Value != nil {
+			out[i].Value = append(make([]byte, 0, len(kv.Value)), kv.Value...)
+		}
+	}
+	return out
+}
+
+// committer is the single writer: it takes every pending batch, writes the
+// group and acknowledges each caller with the group's result.
+func (db *DB) committer() {
+	defer close(db.done)
+	for {
+		db.mu.Lock()
+		for len(db.pending) == 0 && !db.closing {
+			db.cond.Wait()
+		}
+		if len(db.pending) == 0 { // closing and drained
+			db.mu.Unlock()
+			return
+		}
+		group := db.pending
+		db.pending = nil
+		err := db.failErr
+		db.mu.Unlock()
+
+		if err == nil {
+			if werr := db.writeGroup(group); werr != nil {
+				err = fmt.Errorf("storage: commit of a group of %d batches failed: %w: %w", len(group), ErrFailed, werr)
+				db.log.Error("commit failed; the store refuses further writes, restart yishi", "err", werr)
+				db.mu.Lock()
+				db.failErr = err
+				db.mu.Unlock()
+			}
+		} else {
+			err = fmt.Errorf("storage: commit refused: %w", err)
+		}
+		for _, r := range group {
+			r.done <- err
+		}
+	}
+}
+
+// writeGroup writes the batches in order in as few transactions as badger
+// allows. It splits between batches where possible so each batch stays
+// atomic; only a batch too big on its own is split inside.
+func (db *DB) writeGroup(group []*request) error {
+	start := 0 // first batch in txn
+	txn := db.bdb.NewTransaction(true)
+	defer func() { txn.Discard() }()
+	for i := 0; i < len(group); i++ {
+		err := addBatch(txn, group[i].batch)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, badger.ErrTxnTooBig) {
+			return err
+		}
+		txn.Discard()
+		if i > start {
+			// group[start:i] fitted together with part of batch i, so it
+			// fits alone; then retry batch i in a fresh transaction.
+			if err := db.commitBatches(group[start:i]); err != nil {
+				return err
+			}
+			start, i = i, i-1
+		} else {
+			if err := db.commitSplit(group[i].batch); err != nil {
+				return err
+			}
+			start = i + 1
+		}
+		txn = db.bdb.NewTransaction(true)
+	}
+	return db.commitTxn(txn)
+}
+
+func addBatch(txn *badger.Txn, batch []bot.KV) error {
+	for _, kv := range batch {
+		var err error
+		if kv.Value == nil {
+			err = txn.Delete(kv.Key)
+		} else {
+			err = txn.Set(kv.Key, kv.Value)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (db *DB) commitBatches(rs []*request) error {
+	txn := db.bdb.NewTransaction(true)
+	defer txn.Discard()
+	for _, r := range rs {
+		if err := addBatch(txn, r.batch); err != nil {
+			return fmt.Errorf("re-add batches after split: %w", err)
+		}
+	}
+	return db.commitTxn(txn)
+}
+
+// commitSplit writes one oversized batch in consecutive transactions.
+func (db *DB) commitSplit(batch []bot.KV) error {
+	db.log.Warn("batch exceeds one badger transaction; writing it in parts (not atomic across a crash)", "writes", len(batch))
+	txn := db.bdb.NewTransaction(true)
+	defer func() { txn.Discard() }()
+	for i := 0; i < len(batch); {
+		err := addBatch(txn, batch[i:i+1])
+		switch {
+		case err == nil:
+			i++
+		case errors.Is(err, badger.ErrTxnTooBig):
+			if err := db.commitTxn(txn); err != nil {
+				return err
+			}
+			txn = db.bdb.NewTransaction(true)
+			// A single write that is too big would loop forever.
+			if err := addBatch(txn, batch[i:i+1]); err != nil {
+				return fmt.Errorf("write %d alone: %w", i, err)
+			}
+			i++
+		default:
+			return err
+		}
+	}
+	return db.commitTxn(txn)
+}
+
+// commitTxn commits with sync (SyncWrites is on).
+func (db *DB) commitTxn(txn *badger.Txn) error {
+	if db.commitFault != nil {
+		if err := db.commitFault(); err != nil {
+			return err
+		}
+	}
+	if err := txn.Commit(); err != nil {
+		return fmt.Errorf("badger commit: %w", err)
+	}
+	return nil
+}
+
+// Get returns the value of key, or nil, nil when it is absent.
+func (db *DB) Get(key []byte) ([]byte, error) {
+	db.life.RLock()
+	defer db.life.RUnlock()
+	if db.closed {
+		return nil, ErrClosed
+	}
+	var val []byte
+	err := db.bdb.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(key)
+		if err != nil {
+			return err
+		}
+		val, err = item.ValueCopy(nil)
+		if err == nil && val == nil {
+			val = []byte{} // present but empty: not "absent"
+		}
+		return err
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("storage: get %q: %w", key, err)
+	}
+	return val, nil
+}
+
+// Scan calls fn with copies of every key with prefix and its value, in key
+// order, until fn returns false or an error (returned as is). It reads one
+// consistent snapshot. fn must not call Close.
+func (db *DB) Scan(prefix []byte, fn func(key, value []byte) (bool, error)) error {
+	db.life.RLock()
+	defer db.life.RUnlock()
+	if db.closed {
+		return ErrClosed
+	}
+	txn := db.bdb.NewTransaction(false)
+	defer txn.Discard()
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+	defer it.Close()
+	for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+		item := it.Item()
+		val, err := item.ValueCopy(nil)
+		if err != nil {
+			return fmt.Errorf("storage: scan %q: read %q: %w", prefix, item.Key(), err)
+		}
+		if val == nil {
+			val = []byte{}
+		}
+		more, err := fn(item.KeyCopy(nil), val)
+		if err != nil {
+			return err
+		}
+		if !more {
+			return nil
+		}
+	}
+	return nil
+}
+
+// Close stops accepting commits, waits for every pending one to be written
+// and acknowledged, then closes badger. It is idempotent.
+func (db *DB) Close() error {
+	db.closeOnce.Do(func() {
+		db.mu.Lock()
+		db.closing = true
+		db.cond.Signal()
+		db.mu.Unlock()
+		<-db.done
+
+		db.life.Lock()
+		db.closed = true
+		db.life.Unlock()
+		if err := db.bdb.Close(); err != nil {
+			db.closeErr = fmt.Errorf("storage: close badger in %q: %w", db.dir, err)
+		}
+	})
+	return db.closeErr
+}
