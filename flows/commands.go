@@ -120,7 +120,7 @@ func (b *Bot) command(m *msg) {
 		m.reply("没看懂「%s」。发「帮助」可以看到我能做的事；想提出议题请发「提议」。", clip(m.raw, 20))
 		return
 	}
-	if t := b.votingFor(m); t != nil && utf8.RuneCountInString(rest) <= 6 && m.member != nil && t.IsParticipant(m.member.ID) {
+	if t := b.votingFor(m); t != nil && utf8.RuneCountInString(rest) <= 20 && m.member != nil && t.IsParticipant(m.member.ID) {
 		m.reply("%s：%s", m.who(), voteword.Explain(rest))
 	}
 	// Other group chatter is not addressed to the bot.
@@ -475,6 +475,15 @@ func (b *Bot) vote(m *msg, id string, choice bot.Choice) {
 		m.reply("%s，您不在本社区名册上，这次表决不计入。如有疑问请联系工作人员。", m.who())
 		return
 	}
+	if id == "" && len(b.activeTopics(m, bot.StageVoting)) == 0 {
+		// No vote is open here: name the one that just closed, if any, so
+		// the refusal says when and why.
+		for _, t := range m.tx.TopicsIn(m.comm.ID, bot.StageVoted, bot.StagePublished, bot.StageImplementing, bot.StageRedeliberate) {
+			if t.Result != nil && (m.group == nil && t.IsParticipant(m.member.ID) || m.group != nil && t.Group == m.group.Name) {
+				id = t.ID
+			}
+		}
+	}
 	t := b.pickTopic(m, id, "表决", bot.StageVoting)
 	if t == nil {
 		return
@@ -503,7 +512,7 @@ func (b *Bot) vote(m *msg, id string, choice bot.Choice) {
 	default:
 		m.reply("%s：已记录「%s」。", m.who(), choice.Chinese())
 	}
-	if r.Same {
+	if r.Same || (secret && r.Changed) { // a changed secret ballot leaves the count as it was
 		return
 	}
 	if r.Closed {

@@ -39,6 +39,9 @@ var proposeFields = []struct{ step, name string }{{"title", "标题"}, {"content
 var proposeSteps = map[string]step{
 	"title": {
 		prompt: func(b *Bot, m *msg, c *engine.Conversation) string {
+			if c.Values["editing"] != "" {
+				return fmt.Sprintf("请写新的标题(%d-%d个字)：", engine.MinTitle, engine.MaxTitle)
+			}
 			return fmt.Sprintf("好的，%s，我们来提一个议题。在任何一步都可以发「取消」或「帮助」。\n第1步(共4步)：请用一句话写议题的标题(%d-%d个字)。例如：村口路段安装路灯", m.who(), engine.MinTitle, engine.MaxTitle)
 		},
 		answer: func(b *Bot, m *msg, c *engine.Conversation) {

@@ -45,7 +45,7 @@ func (s *Screening) Screen(comm, text string) flows.ScreenResult {
 		return flows.ScreenResult{Screening: bot.Screening{Verdict: "admissible"}}
 	}
 	r := scr.Screen(text)
-	return flows.ScreenResult{Screening: r.Screening(), ProposerText: r.ProposerText(), ReviewerText: r.ReviewerText()}
+	return flows.ScreenResult{Screening: r.Screening(), ProposerText: r.ProposerText(), ReviewerText: withoutReplyHint(r.ReviewerText())}
 }
 
 // Learn adds a passed topic to its community's archive, durably with the
@@ -101,4 +101,16 @@ func loadArchive(s bot.Store, comm string, scr *screening.Screener) (int, error)
 func decisionWrites(comm string, d screening.Decision) []bot.KV {
 	b, _ := json.Marshal(d)
 	return []bot.KV{{Key: []byte("decision/" + comm + "/" + d.ID), Value: b}}
+}
+
+// withoutReplyHint drops the screening text's own "how to reply" line: the
+// review flow asks its own numbered question.
+func withoutReplyHint(s string) string {
+	var keep []string
+	for _, l := range strings.Split(s, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(l), "请回复") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
 }

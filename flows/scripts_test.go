@@ -1,0 +1,45 @@
+package flows_test
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestScripts plays the console scripts in testdata/ and compares the
+// transcripts with their golden files (go test ./flows -update rewrites them).
+func TestScripts(t *testing.T) {
+	prelude := readScript(t, "prelude.script")
+	for _, tc := range []struct {
+		name        string
+		withPrelude bool
+	}{
+		{"bad_input", false},
+		{"review", false},
+		{"secret", true},
+		{"vote", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			if tc.withPrelude {
+				h.run(prelude)
+			}
+			golden(t, tc.name+".golden", h.run(readScript(t, tc.name+".script")))
+		})
+	}
+}
+
+// TestLongAndOddMessages: a 10,000-character message, emoji only and a
+// message of spaces get clear answers and change nothing.
+func TestLongAndOddMessages(t *testing.T) {
+	h := newHarness(t)
+	long := strings.Repeat("很", 10000)
+	out := h.run("[私聊] 陈小龙: 提议\n[私聊] 陈小龙: " + long + "\n[私聊] 陈小龙: 🙂🙂\n[私聊] 陈小龙:    \n")
+	for _, want := range []string{"标题太长了(10000个字，最多50个字)", "收到一条空消息或只有表情的消息"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("transcript lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "[私聊→陈小龙]"); n != 4 {
+		t.Errorf("want one answer per message (4), got %d:\n%s", n, out)
+	}
+}
