@@ -7,8 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/parser"
@@ -264,11 +266,22 @@ var packFS embed.FS
 // urban communities). They are validated by the tests, so a failure here is
 // a build defect and panics.
 func DefaultPacks() []*Pack {
+	defaultOnce.Do(loadDefaults)
+	return slices.Clone(defaultPacks)
+}
+
+// The embedded packs are parsed once; packs are never modified after
+// loading, so sharing them is safe.
+var (
+	defaultOnce  sync.Once
+	defaultPacks []*Pack
+)
+
+func loadDefaults() {
 	names, err := packFS.ReadDir("packs")
 	if err != nil {
 		panic(err)
 	}
-	var out []*Pack
 	for _, n := range names {
 		data, err := packFS.ReadFile("packs/" + n.Name())
 		if err != nil {
@@ -278,9 +291,8 @@ func DefaultPacks() []*Pack {
 		if err != nil {
 			panic(fmt.Sprintf("embedded pack: %v", err))
 		}
-		out = append(out, p)
+		defaultPacks = append(defaultPacks, p)
 	}
-	return out
 }
 
 // LoadPackDir loads every *.yaml / *.yml file of dir in name order. A

@@ -1,0 +1,149 @@
+package screencli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"yishi/bot"
+)
+
+type memStore struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+func newMem() *memStore { return &memStore{m: map[string][]byte{}} }
+
+func (s *memStore) Commit(_ context.Context, batch []bot.KV) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, kv := range batch {
+		s.m[string(kv.Key)] = kv.Value
+	}
+	return nil
+}
+func (s *memStore) Get(k []byte) ([]byte, error) { return s.m[string(k)], nil }
+func (s *memStore) Scan(prefix []byte, fn func(k, v []byte) (bool, error)) error {
+	var keys []string
+	for k := range s.m {
+		if strings.HasPrefix(k, string(prefix)) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if ok, err := fn([]byte(k), s.m[k]); err != nil || !ok {
+			return err
+		}
+	}
+	return nil
+}
+func (s *memStore) Close() error { return nil }
+
+func opener(s *memStore) OpenStore { return func(string) (bot.Store, error) { return s, nil } }
+
+func TestScreen(t *testing.T) {
+	dir := t.TempDir()
+	prior := filepath.Join(dir, "prior.jsonl")
+	os.WriteFile(prior, []byte(`{"id":"J1","title":"关于溪滩公园建设的决议","text":"利用溪滩荒地建设休闲公园，修建步道和凉亭","decided_on":"2023-09-08"}`+"\n"), 0o644)
+	in := strings.Join([]string{
+		"溪滩荒地建成公园，修步道和凉亭",
+		`{"id":"p2","text":"能不能允许继续土葬"}`,
+		"",
+		"👍",
+		"建议在村委会旁边建个老年活动中心",
+	}, "\n")
+	var out, errb bytes.Buffer
+	code := Screen(context.Background(), []string{"--prior", prior}, strings.NewReader(in), &out, &errb, nil)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("%d output lines, want 5:\n%s", len(lines), out.String())
+	}
+	var res []map[string]any
+	for _, l := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"verdict", "rules", "category", "reasons", "matches"} {
+			if _, ok := m[k]; !ok {
+				t.Errorf("line %s lacks %q", l, k)
+			}
+		}
+		res = append(res, m)
+	}
+	if res[0]["verdict"] == "admissible" || len(res[0]["matches"].([]any)) == 0 {
+		t.Errorf("repeat not flagged: %v", res[0])
+	}
+	if res[1]["id"] != "p2" || res[1]["verdict"] != "excluded" {
+		t.Errorf("json input: %v", res[1])
+	}
+	if res[2]["category"] != nil {
+		t.Errorf("empty line category should be null: %v", res[2])
+	}
+	if res[4]["verdict"] != "admissible" || res[4]["category"] != float64(1) {
+		t.Errorf("plain admissible: %v", res[4])
+	}
+}
+
+func TestImportDecisions(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.csv")
+	os.WriteFile(good, []byte("id,title,text,decided_on\nA1,关于修路的决议,硬化村道,2024-01-02\nA2,关于路灯的决议,,2024-02-03\n"), 0o644)
+	bad := filepath.Join(dir, "bad.jsonl")
+	os.WriteFile(bad, []byte(`{"id":"B1","title":"好","decided_on":"2024-01-01"}`+"\n"+`{"id":"B2","title":"","decided_on":"2024-01-01"}`+"\n"), 0o644)
+
+	st := newMem()
+	var out, errb bytes.Buffer
+	if code := ImportDecisions(context.Background(), []string{bad, "--data", dir, "--community", "c1"}, nil, &out, &errb, opener(st)); code != 1 {
+		t.Fatalf("bad file: exit %d", code)
+	}
+	if len(st.m) != 0 || !strings.Contains(errb.String(), "第 2 行") {
+		t.Fatalf("bad file wrote %d keys; stderr %s", len(st.m), errb.String())
+	}
+	errb.Reset()
+	if code := ImportDecisions(context.Background(), []string{"--partial", bad, "--data", dir, "--community", "c1"}, nil, &out, &errb, opener(st)); code != 0 {
+		t.Fatalf("partial: exit %d %s", code, errb.String())
+	}
+	if _, ok := st.m["decision/c1/B1"]; !ok || len(st.m) != 1 {
+		t.Fatalf("partial import wrote %v", st.m)
+	}
+	if code := ImportDecisions(context.Background(), []string{good, "--data", dir, "--community", "c1"}, nil, &out, &errb, opener(st)); code != 0 {
+		t.Fatalf("good: exit %d %s", code, errb.String())
+	}
+	if len(st.m) != 3 {
+		t.Fatalf("store has %d keys, want 3", len(st.m))
+	}
+	if code := ImportDecisions(context.Background(), []string{good}, nil, &out, &errb, opener(st)); code != 2 {
+		t.Errorf("missing --data: exit %d, want 2", code)
+	}
+
+	// --data screens against the stored archive and the community packs.
+	os.MkdirAll(filepath.Join(dir, "packs"), 0o755)
+	os.WriteFile(filepath.Join(dir, "packs", "local.yaml"), []byte("name: local\nrules:\n  - id: mj\n    rule: 4\n    reason: 本村约定不议\n    any: [麻将馆]\n"), 0o644)
+	out.Reset()
+	code := Screen(context.Background(), []string{"--data", dir, "--community", "c1"}, strings.NewReader("村道硬化\n开麻将馆\n"), &out, &errb, opener(st))
+	if code != 0 {
+		t.Fatalf("exit %d %s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if !strings.Contains(lines[0], "A1") || !strings.Contains(lines[1], "本村约定不议") {
+		t.Errorf("output:\n%s", out.String())
+	}
+	// A broken community pack is reported with file and line.
+	os.WriteFile(filepath.Join(dir, "packs", "zz.yaml"), []byte("name: z\nrules:\n  - id: x\n    rule: 9\n    reason: r\n    any: [甲]\n"), 0o644)
+	errb.Reset()
+	if code := Screen(context.Background(), []string{"--data", dir}, strings.NewReader("x\n"), &out, &errb, opener(st)); code != 1 || !strings.Contains(errb.String(), "zz.yaml:3") {
+		t.Errorf("broken pack: exit %d, stderr %s", code, errb.String())
+	}
+}

@@ -1,0 +1,333 @@
+package screening
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"yishi/bot"
+)
+
+func TestDefaultPacksLoad(t *testing.T) {
+	packs := DefaultPacks()
+	if len(packs) == 0 {
+		t.Fatal("no default packs")
+	}
+	s, err := New(packs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.PhraseCount() < 300 {
+		t.Errorf("default packs hold %d phrases; expected a few hundred", s.PhraseCount())
+	}
+}
+
+func TestLoadPackErrors(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		line       int
+		msg        string
+	}{
+		{"syntax", "name: x\nrules:\n  - id: a\n    rule: [1\n", 4, ""},
+		{"bad rule", "name: x\nrules:\n  - id: a\n    rule: 1\n    reason: r\n    any: [甲]\n  - id: b\n    rule: 3\n    reason: r\n    any: [乙]\n", 7, "rule"},
+		{"bad regex", "name: x\nrules:\n  - id: a\n    rule: 5\n    reason: r\n    any: [\"re:(\"]\n", 3, "正则"},
+		{"no reason", "name: x\nrules:\n  - id: a\n    rule: 1\n    any: [甲]\n", 3, "reason"},
+		{"dup id", "name: x\ncategories:\n  - id: a\n    category: 1\n    any: [甲]\n  - id: a\n    category: 2\n    any: [乙]\n", 6, "重复"},
+		{"unknown field", "name: x\nrulez: []\n", 2, ""},
+		{"bad verdict", "name: x\nrules:\n  - id: a\n    rule: 1\n    verdict: maybe\n    reason: r\n    any: [甲]\n", 3, "verdict"},
+		{"no signals", "name: x\nnotices:\n  - id: n\n    note: 提示\n", 3, "any"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadPack("community.yaml", []byte(tt.yaml))
+			var pe *PackError
+			if !errors.As(err, &pe) {
+				t.Fatalf("err = %v, want *PackError", err)
+			}
+			if pe.File != "community.yaml" || pe.Line != tt.line {
+				t.Errorf("got %s:%d, want community.yaml:%d (%v)", pe.File, pe.Line, tt.line, err)
+			}
+			if !strings.Contains(err.Error(), "community.yaml:") || !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("error %q should name the file and mention %q", err, tt.msg)
+			}
+		})
+	}
+}
+
+func TestSetPacksKeepsOldOnError(t *testing.T) {
+	p, err := LoadPack("a.yaml", []byte("name: a\nrules:\n  - id: mahjong\n    rule: 4\n    verdict: excluded\n    reason: 测试理由\n    any: [麻将馆]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := s.Screen("开个麻将馆"); r.Verdict != Excluded || !slices.Equal(r.Rules, []int{4}) {
+		t.Fatalf("got %v %v", r.Verdict, r.Rules)
+	}
+	if err := s.SetPacks(nil); err == nil {
+		t.Fatal("SetPacks(nil) succeeded")
+	}
+	if r := s.Screen("开个麻将馆"); r.Verdict != Excluded {
+		t.Fatalf("old pack lost after a failed reload: %v", r.Verdict)
+	}
+	if err := s.SetPacks(DefaultPacks()...); err != nil {
+		t.Fatal(err)
+	}
+	if r := s.Screen("开个麻将馆"); slices.Contains(r.Rules, 4) {
+		t.Fatalf("new packs not in force: %v", r.Rules)
+	}
+}
+
+func TestDisableEntry(t *testing.T) {
+	p, err := LoadPack("c.yaml", []byte("name: c\ndisable: [illegal-fines]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(append(DefaultPacks(), p)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := s.Screen("乱扔垃圾的罚款200元"); slices.Contains(r.Rules, 1) {
+		t.Errorf("disabled entry still fired: %+v", r.Evidence)
+	}
+}
+
+func TestScreenCases(t *testing.T) {
+	s, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetClock(evalClock)
+	s.AddDecision(Decision{ID: "D1", Title: "关于中心广场安装健身器材的决议", Text: "在中心广场东侧安装健身器材一套。", DecidedOn: "2024-06-12"})
+	tests := []struct {
+		text    string
+		verdict Verdict
+		rule    int // 0: none expected
+		cat     int // -1: do not check
+	}{
+		{"如何落实殡葬改革，公益性公墓选在哪里，请大家议一议", Admissible, 0, 3},
+		{"能不能取消殡葬改革，允许继续土葬", Excluded, 2, -1},
+		{"我家和隔壁老王家因为宅基地边界吵了三年", Excluded, 5, -1},
+		{"把宅基地卖给城里人", Excluded, 1, -1},
+		{"中心广场东边装一套健身器材", Excluded, 3, -1}, // near-identical to D1
+		{"文化广场也装一套健身器材吧", Admissible, 0, 1},
+		{"村口路燈壞了，請盡快維修", Admissible, 0, 1},
+		{"ｗｉｆｉ信号不好，建议在村委会装个公共ＷＩＦＩ", Admissible, 0, 1},
+	}
+	for _, tt := range tests {
+		r := s.Screen(tt.text)
+		if r.Verdict != tt.verdict {
+			t.Errorf("%s: verdict %s, want %s (%v)", tt.text, r.Verdict, tt.verdict, r.Reasons)
+		}
+		if tt.rule > 0 && !slices.Contains(r.Rules, tt.rule) {
+			t.Errorf("%s: rules %v, want %d", tt.text, r.Rules, tt.rule)
+		}
+		if tt.cat >= 0 && r.Category != tt.cat {
+			t.Errorf("%s: category %d, want %d", tt.text, r.Category, tt.cat)
+		}
+		for _, rule := range r.Rules {
+			if !slices.ContainsFunc(r.Evidence, func(e Evidence) bool { return e.Rule == rule }) {
+				t.Errorf("%s: rule %d without evidence", tt.text, rule)
+			}
+		}
+		for _, ev := range r.Evidence {
+			if ev.Reason == "" || (ev.Phrase == "" && ev.Match == nil) {
+				t.Errorf("%s: evidence without reason or phrase: %+v", tt.text, ev)
+			}
+		}
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	s, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.AddDecision(Decision{ID: "D1", Title: "关于修路的决议", DecidedOn: "2024-01-01"})
+	big := strings.Repeat("村里的路灯坏了需要维修。", 100<<10/36)
+	for name, in := range map[string]string{
+		"empty":       "",
+		"spaces":      " \t\n ",
+		"emoji":       "👍👍🙏🇨🇳",
+		"punctuation": "？？？！！！……。。，,.!?",
+		"mixed":       "Please fix the 路燈 ✨ в деревне 123",
+		"invalid":     "\xff\xfe\x00路",
+		"100KB":       big,
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := s.Screen(in)
+			if r.Verdict == "" || r.Rules == nil || r.Reasons == nil || r.Matches == nil {
+				t.Fatalf("incomplete result %+v", r)
+			}
+			if p := r.ProposerText(); p == "" || strings.Contains(p, "拒绝") {
+				t.Errorf("proposer text %q", p)
+			}
+			if r.ReviewerText() == "" {
+				t.Error("empty reviewer text")
+			}
+		})
+	}
+	for _, in := range []string{"", "👍", "。。。"} {
+		if r := s.Screen(in); !r.Empty || r.Verdict != Review {
+			t.Errorf("Screen(%q) = %+v, want Empty review", in, r)
+		}
+	}
+}
+
+func TestTexts(t *testing.T) {
+	s, _ := New()
+	r := s.Screen("我家和隔壁李家因为滴水檐吵架，请村里议一议")
+	p := r.ProposerText()
+	for _, want := range []string{"第5条", "人民调解", "审核"} {
+		if !strings.Contains(p, want) {
+			t.Errorf("proposer text lacks %q: %s", want, p)
+		}
+	}
+	rv := r.ReviewerText()
+	for _, want := range []string{"五不议第5条", "依据", "理由", "改判"} {
+		if !strings.Contains(rv, want) {
+			t.Errorf("reviewer text lacks %q: %s", want, rv)
+		}
+	}
+	r = s.Screen("村集体厂房出租的租金怎么用，请大家议一议")
+	if len(r.Notes) == 0 || !strings.Contains(r.ReviewerText(), "第二十四条") {
+		t.Errorf("art. 24 notice missing: %+v", r.Notes)
+	}
+	if bs := r.Screening(); bs.Verdict != string(r.Verdict) || bs.Category != r.Category {
+		t.Errorf("Screening() = %+v", bs)
+	}
+}
+
+func TestAddDecisionReplaceAndConcurrent(t *testing.T) {
+	s, _ := New()
+	s.SetClock(evalClock)
+	s.AddDecision(Decision{ID: "X", Title: "关于溪滩公园建设步道凉亭的决议", DecidedOn: "2024-01-01"})
+	s.AddDecision(Decision{ID: "X", Title: "关于溪滩公园建设步道凉亭的决议", DecidedOn: "2024-02-01"})
+	if s.ArchiveSize() != 1 {
+		t.Fatalf("archive size %d after replacing, want 1", s.ArchiveSize())
+	}
+	r := s.Screen("溪滩公园里建设步道和凉亭")
+	if len(r.Matches) != 1 || r.Matches[0].DecidedOn != "2024-02-01" {
+		t.Fatalf("matches %+v", r.Matches)
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				s.AddDecision(Decision{ID: fmt.Sprintf("C%d-%d", g, i), Title: "关于村口停车位的决议", DecidedOn: "2024-03-01"})
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				s.Screen("村口划停车位")
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = s.SetPacks(DefaultPacks()...) }()
+	wg.Wait()
+	if s.ArchiveSize() != 201 {
+		t.Errorf("archive size %d, want 201", s.ArchiveSize())
+	}
+}
+
+// memStore is a tiny in-memory bot.Store.
+type memStore struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+func (s *memStore) Commit(_ context.Context, batch []bot.KV) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, kv := range batch {
+		if kv.Value == nil {
+			delete(s.m, string(kv.Key))
+		} else {
+			s.m[string(kv.Key)] = kv.Value
+		}
+	}
+	return nil
+}
+func (s *memStore) Get(k []byte) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.m[string(k)], nil
+}
+func (s *memStore) Scan(prefix []byte, fn func(k, v []byte) (bool, error)) error {
+	s.mu.Lock()
+	var keys []string
+	for k := range s.m {
+		if strings.HasPrefix(k, string(prefix)) {
+			keys = append(keys, k)
+		}
+	}
+	s.mu.Unlock()
+	slices.Sort(keys)
+	for _, k := range keys {
+		if ok, err := fn([]byte(k), s.m[k]); err != nil || !ok {
+			return err
+		}
+	}
+	return nil
+}
+func (s *memStore) Close() error { return nil }
+
+func TestArchiveStoreRoundTrip(t *testing.T) {
+	st := &memStore{m: map[string][]byte{}}
+	d := Decision{ID: "J1", Title: "关于溪滩公园建设的决议", Text: "修建步道和凉亭", DecidedOn: "2023-09-08"}
+	if err := st.Commit(context.Background(), DecisionWrites("c1", d)); err != nil {
+		t.Fatal(err)
+	}
+	_ = st.Commit(context.Background(), DecisionWrites("c2", Decision{ID: "J9", Title: "别的社区", DecidedOn: "2023-01-01"}))
+	s, _ := New()
+	n, err := LoadArchive(st, "c1", s)
+	if err != nil || n != 1 || s.ArchiveSize() != 1 {
+		t.Fatalf("LoadArchive = %d, %v (size %d)", n, err, s.ArchiveSize())
+	}
+	st.m["decision/c1/bad"] = []byte("{")
+	if _, err := LoadArchive(st, "c1", s); err == nil || !strings.Contains(err.Error(), "decision/c1/bad") {
+		t.Errorf("bad value error %v should name the key", err)
+	}
+}
+
+func TestParseDecisions(t *testing.T) {
+	jsonl := `{"id":"1","title":"修路","text":"","decided_on":"2024-01-02"}
+{"id":"2","title":"","decided_on":"2024-01-02"}
+not json
+
+{"id":"1","title":"重复","decided_on":"2024-01-02"}
+{"id":"3","title":"日期错","decided_on":"2024/01/02"}
+{"id":"4","title":"好","decided_on":"2024-03-04","extra":1}`
+	good, bad, err := ParseDecisions("x.jsonl", strings.NewReader(jsonl))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []int
+	for _, b := range bad {
+		rows = append(rows, b.Row)
+	}
+	if len(good) != 1 || !slices.Equal(rows, []int{2, 3, 5, 6, 7}) {
+		t.Errorf("good %d, bad rows %v (%v)", len(good), rows, bad)
+	}
+	csvText := "\ufeff编号,标题,内容,日期\nA1,修路,\"浇水泥, 5米宽\",2024-01-02\nA2,,x,2024-01-02\nA3,\"未闭合,2024-01-01\n"
+	good, bad, err = ParseDecisions("x.csv", strings.NewReader(csvText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(good) != 1 || good[0].Text != "浇水泥, 5米宽" || len(bad) != 2 || bad[0].Row != 3 {
+		t.Errorf("csv: good %+v bad %+v", good, bad)
+	}
+	if _, bad, _ := ParseDecisions("x.csv", strings.NewReader("a,b\n1,2\n")); len(bad) != 1 || bad[0].Row != 1 {
+		t.Errorf("missing header columns: %+v", bad)
+	}
+}
