@@ -38,7 +38,7 @@ type Community struct {
 	Roster          []bot.Member // every member has at least one role and a console identity
 	Reminders       Reminders
 	Eligible        int    // statutory base for assembly presets; 0: unknown
-	File            string // the file it was read from ("" for the embedded sample)
+	File            string // the file it was read from (SampleFile for the embedded sample)
 
 	// Lines of the id and of each group's chat, for errors that name two
 	// files (LoadDir).
