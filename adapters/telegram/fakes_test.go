@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -215,3 +216,109 @@ func (c *virtualClock) Until(ctx context.Context, t time.Time) error {
 }
 
 func newStore() *tgtest.MemStore { return tgtest.NewMemStore() }
+
+// eventClock is a discrete-event fake clock for concurrent waiters: a
+// driver moves time to the earliest waiter's instant once the goroutines
+// have been quiet (no Now or Until calls) for a moment of real time. If a
+// goroutine was merely slow to be scheduled it acts at a later virtual
+// instant, never an earlier one: measured makespans are upper bounds, and
+// limiter decisions stay within the limits whatever the clock does.
+type eventClock struct {
+	mu       sync.Mutex
+	now      time.Time
+	waiters  []*clockWaiter
+	activity uint64
+	stop     chan struct{}
+}
+
+type clockWaiter struct {
+	at   time.Time
+	wake chan struct{}
+}
+
+func newEventClock() *eventClock {
+	c := &eventClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), stop: make(chan struct{})}
+	go c.drive()
+	return c
+}
+
+func (c *eventClock) Close() { close(c.stop) }
+
+func (c *eventClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.activity++
+	return c.now
+}
+
+func (c *eventClock) Until(ctx context.Context, t time.Time) error {
+	c.mu.Lock()
+	c.activity++
+	if !t.After(c.now) {
+		c.mu.Unlock()
+		return ctx.Err()
+	}
+	w := &clockWaiter{at: t, wake: make(chan struct{})}
+	c.waiters = append(c.waiters, w)
+	c.mu.Unlock()
+	select {
+	case <-w.wake:
+		return nil
+	case <-ctx.Done():
+		c.mu.Lock()
+		for i, x := range c.waiters {
+			if x == w {
+				c.waiters = append(c.waiters[:i], c.waiters[i+1:]...)
+				break
+			}
+		}
+		c.mu.Unlock()
+		return ctx.Err()
+	}
+}
+
+func (c *eventClock) drive() {
+	var last uint64
+	quiet := 0
+	for {
+		select {
+		case <-c.stop:
+			return
+		default:
+		}
+		// Yield rather than sleep: timers are too coarse for thousands of
+		// steps, and a yield lets every runnable goroutine run first.
+		runtime.Gosched()
+		c.mu.Lock()
+		if c.activity == last {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		if quiet >= 2000 && len(c.waiters) > 0 {
+			quiet = 0
+			next := c.waiters[0].at
+			for _, w := range c.waiters {
+				if w.at.Before(next) {
+					next = w.at
+				}
+			}
+			c.now = next
+			keep := c.waiters[:0]
+			for _, w := range c.waiters {
+				if w.at.After(next) {
+					keep = append(keep, w)
+				} else {
+					close(w.wake)
+				}
+			}
+			c.waiters = keep
+			c.activity++
+		}
+		last = c.activity
+		c.mu.Unlock()
+		if quiet > 8000 { // nothing to do: do not spin
+			time.Sleep(50 * time.Microsecond)
+		}
+	}
+}
