@@ -35,6 +35,9 @@ func runRecord(ctx context.Context, args []string, io Stdio) error {
 		fmt.Fprintln(io.Err, "用法: yishi record 议题编号 [--html] [--community ID] [--data DIR] [--config DIR]")
 		return errUsage
 	}
+	if err := mustExist(d.data); err != nil {
+		return err
+	}
 	comms, err := d.communities()
 	if err != nil {
 		return err
@@ -78,6 +81,9 @@ func runAudit(ctx context.Context, args []string, io Stdio) error {
 	data := fs.String("data", envOr("YISHI_DATA", "yishi-data"), "数据目录")
 	if err := fs.Parse(args[1:]); err != nil {
 		return errUsage
+	}
+	if err := mustExist(*data); err != nil {
+		return err
 	}
 	db, err := storage.Open(*data, storage.Options{Logger: newLogger(io.Err)})
 	if err != nil {

@@ -71,4 +71,3 @@ func (c demoClock) Now() time.Time {
 	base := time.Date(2026, 12, 1, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
 	return base.Add(time.Since(c.start))
 }
-

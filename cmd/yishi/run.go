@@ -45,6 +45,15 @@ func (d *dataFlags) communities() ([]*config.Community, error) {
 	return comms, nil
 }
 
+// mustExist refuses to read a data directory that is not there (opening
+// it would create an empty one and report nothing useful).
+func mustExist(dir string) error {
+	if _, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("数据目录 %s 不存在或无法读取(用 --data 指定)：%w", dir, err)
+	}
+	return nil
+}
+
 func newFlagSet(name string, io Stdio) *flag.FlagSet {
 	fs := flag.NewFlagSet("yishi "+name, flag.ContinueOnError)
 	fs.SetOutput(io.Err)
