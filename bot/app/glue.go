@@ -1,7 +1,6 @@
 package app
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -27,7 +26,7 @@ func newScreening(s bot.Store, comms []*config.Community) (*Screening, error) {
 		if err != nil {
 			return nil, fmt.Errorf("screening packs: %w", err)
 		}
-		if _, err := loadArchive(s, c.ID, scr); err != nil {
+		if _, err := screening.LoadArchive(s, c.ID, scr); err != nil {
 			return nil, fmt.Errorf("load decision archive of %s: %w", c.ID, err)
 		}
 		sc.by[c.ID] = scr
@@ -58,7 +57,7 @@ func (s *Screening) Learn(tx *engine.Tx, t *bot.Topic) {
 	d := screening.Decision{ID: "topic-" + t.ID, Title: t.Title, Text: t.Content + "\n" + t.Opinion,
 		DecidedOn: t.Result.ClosedAt.Format("2006-01-02")}
 	scr.AddDecision(d)
-	tx.Put(decisionWrites(t.Community, d)...)
+	tx.Put(screening.DecisionWrites(t.Community, d)...)
 }
 
 // RecordMarkdown renders a topic's record sheet (附件2).
@@ -81,26 +80,6 @@ func Sheet(tx *engine.Tx, t *bot.Topic) record.Sheet {
 		s.OpenVotes = append(s.OpenVotes, record.VoteLine{Name: tx.Name(t.Community, id), Choice: ballots[id]})
 	}
 	return s
-}
-
-// TODO(screening): switch to the screening package's archive storage once it lands.
-func loadArchive(s bot.Store, comm string, scr *screening.Screener) (int, error) {
-	n := 0
-	err := s.Scan([]byte("decision/"+comm+"/"), func(_, v []byte) (bool, error) {
-		var d screening.Decision
-		if err := json.Unmarshal(v, &d); err != nil {
-			return false, err
-		}
-		scr.AddDecision(d)
-		n++
-		return true, nil
-	})
-	return n, err
-}
-
-func decisionWrites(comm string, d screening.Decision) []bot.KV {
-	b, _ := json.Marshal(d)
-	return []bot.KV{{Key: []byte("decision/" + comm + "/" + d.ID), Value: b}}
 }
 
 // withoutReplyHint drops the screening text's own "how to reply" line: the

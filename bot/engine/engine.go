@@ -49,9 +49,9 @@ type Engine struct {
 type community struct {
 	cfg      *config.Community
 	topics   map[string]*bot.Topic
-	ids      []string // topic ids in creation order
-	next     int      // next topic number
-	nextItem int      // next follow-up item number
+	ids      []string                      // topic ids in creation order
+	next     int                           // next topic number
+	nextItem int                           // next follow-up item number
 	ballots  map[string]map[string]*ballot // topic → member → ballot
 	chain    *audit.Chain
 	bindings map[string]string // platform + "\x00" + identity → member id (from bind codes)
@@ -102,14 +102,16 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 
 // Keys. Community-scoped keys start with the community id so that several
 // communities share one store without mixing.
-func topicKey(comm, id string) []byte          { return []byte("topic/" + comm + "/" + id) }
-func ballotKey(comm, topic, member string) []byte { return []byte("ballot/" + comm + "/" + topic + "/" + member) }
+func topicKey(comm, id string) []byte { return []byte("topic/" + comm + "/" + id) }
+func ballotKey(comm, topic, member string) []byte {
+	return []byte("ballot/" + comm + "/" + topic + "/" + member)
+}
 func bindKey(comm, platform, identity string) []byte {
 	return []byte("bind/" + comm + "/" + platform + "/" + identity)
 }
 func codeKey(comm, code string) []byte { return []byte("bindcode/" + comm + "/" + code) }
-func seenKey(id string) []byte        { return []byte("seen/" + id) }
-func convKey(key string) []byte       { return []byte("conv/" + key) }
+func seenKey(id string) []byte         { return []byte("seen/" + id) }
+func convKey(key string) []byte        { return []byte("conv/" + key) }
 
 func (e *Engine) loadCommunity(cfg *config.Community) (*community, error) {
 	c := &community{cfg: cfg, topics: map[string]*bot.Topic{}, next: 1, nextItem: 1,
