@@ -51,9 +51,14 @@ type Options struct {
 	NoticeChats []int64
 	// PollGap is the pause after an empty getUpdates answer; Telegram holds
 	// a long poll open, an emulator may answer at once. Default 1s.
-	PollGap     time.Duration
-	Workers     int           // chats handled at once; default 16
-	CallTimeout time.Duration // deadline of one API call other than getUpdates; default 30s
+	PollGap time.Duration
+	Workers int // chats handled at once; default 16
+	// MaxQueueWait is the longest Send waits for a chat's rate limit;
+	// beyond it Send answers *bot.RetryAfterError at once, so a caller
+	// delivering to many chats in turn is not held up by one busy group.
+	// Default 1s.
+	MaxQueueWait time.Duration
+	CallTimeout  time.Duration // deadline of one API call other than getUpdates; default 30s
 }
 
 // Adapter is the Telegram adapter: bot.Adapter and bot.Editor.
@@ -138,6 +143,9 @@ func New(opts Options) (*Adapter, error) {
 	}
 	if a.opts.Workers <= 0 {
 		a.opts.Workers = 16
+	}
+	if a.opts.MaxQueueWait <= 0 {
+		a.opts.MaxQueueWait = time.Second
 	}
 	if a.opts.CallTimeout <= 0 {
 		a.opts.CallTimeout = 30 * time.Second

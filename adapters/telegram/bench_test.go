@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -107,8 +108,19 @@ func BenchmarkOutgoingLimits(b *testing.B) {
 				for g := range 500 {
 					wg.Go(func() {
 						for k := range perGroup {
-							if err := a.Send(context.Background(), bot.Outgoing{Chat: fmt.Sprint(-(1000 + g)), Text: fmt.Sprint("表决结果 ", k)}); err != nil {
-								b.Error(err)
+							// Like the outbox dispatcher: on a retry-after
+							// answer, come back when told.
+							for {
+								err := a.Send(context.Background(), bot.Outgoing{Chat: fmt.Sprint(-(1000 + g)), Text: fmt.Sprint("表决结果 ", k)})
+								var ra *bot.RetryAfterError
+								if errors.As(err, &ra) {
+									_ = clock.Until(context.Background(), clock.Now().Add(ra.After))
+									continue
+								}
+								if err != nil {
+									b.Error(err)
+								}
+								break
 							}
 						}
 					})

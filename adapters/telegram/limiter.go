@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"sync"
 	"time"
@@ -72,13 +73,22 @@ func (l *limiter) pauseChat(id int64, group bool, d time.Duration) {
 	l.mu.Unlock()
 }
 
+// waitTooLong is returned by wait when a chat's next slot is further off
+// than the caller will wait.
+type waitTooLong struct{ d time.Duration }
+
+func (e *waitTooLong) Error() string {
+	return fmt.Sprintf("the chat's rate limit allows the next message in %s", e.d)
+}
+
 // wait blocks until one message may go to the chat and takes the tokens
 // from the chat's and the global limiter at the moment it returns, which it
-// returns. Tokens
-// are taken at the time of the decision (not reserved ahead), so the
-// decisions of each limiter are at least 1/rate apart however the waits of
-// different chats interleave.
-func (l *limiter) wait(ctx context.Context, id int64, group bool) (time.Time, error) {
+// returns. Tokens are taken at the time of the decision (not reserved
+// ahead), so the decisions of each limiter are at least 1/rate apart however
+// the waits of different chats interleave. If the chat's slot is more than
+// maxWait away it returns *waitTooLong at once, taking nothing, so one busy
+// group does not hold up a caller delivering to many chats.
+func (l *limiter) wait(ctx context.Context, id int64, group bool, maxWait time.Duration) (time.Time, error) {
 	c := l.chat(id, group)
 	// The chat's token first: only this chat's sender takes it, so it can
 	// only become more available while we queue for the global one.
@@ -92,6 +102,9 @@ func (l *limiter) wait(ctx context.Context, id int64, group bool) (time.Time, er
 		l.mu.Unlock()
 		if d <= 0 {
 			break
+		}
+		if d > maxWait {
+			return time.Time{}, &waitTooLong{d}
 		}
 		if err := l.clock.Until(ctx, now.Add(d)); err != nil {
 			return time.Time{}, err

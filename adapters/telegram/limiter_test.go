@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"testing"
 	"time"
@@ -37,7 +38,7 @@ func TestLimiterRespectsEveryLimit(t *testing.T) {
 			if c < 50 {
 				id, group = -int64(1000+c), true
 			}
-			at, err := l.wait(ctx, id, group)
+			at, err := l.wait(ctx, id, group, time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,13 +74,13 @@ func TestLimiterPauseAfter429(t *testing.T) {
 	clock := newVirtualClock()
 	l := newLimiter(clock, Limits{PerChat: rate.Inf, PerGroup: rate.Inf, Global: rate.Inf})
 	ctx := context.Background()
-	t0, _ := l.wait(ctx, 7, false)
+	t0, _ := l.wait(ctx, 7, false, time.Hour)
 	l.pauseChat(7, false, 5*time.Second)
-	t1, _ := l.wait(ctx, 7, false)
+	t1, _ := l.wait(ctx, 7, false, time.Hour)
 	if got := t1.Sub(t0); got < 5*time.Second {
 		t.Errorf("after a 429 with retry_after 5s the next message went after %v", got)
 	}
-	t2, _ := l.wait(ctx, 8, false) // other chats are not held
+	t2, _ := l.wait(ctx, 8, false, time.Hour) // other chats are not held
 	if t2.After(t1) {
 		t.Errorf("another chat waited for the paused one")
 	}
@@ -88,11 +89,32 @@ func TestLimiterPauseAfter429(t *testing.T) {
 func TestLimiterHonoursContext(t *testing.T) {
 	l := newLimiter(realClock{}, Limits{PerChat: rate.Every(time.Hour), PerGroup: rate.Every(time.Hour), Global: 30})
 	ctx, cancel := context.WithCancel(context.Background())
-	if _, err := l.wait(ctx, 1, false); err != nil {
+	if _, err := l.wait(ctx, 1, false, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	cancel()
-	if _, err := l.wait(ctx, 1, false); err == nil {
+	if _, err := l.wait(ctx, 1, false, time.Hour); err == nil {
 		t.Fatal("wait on a cancelled context returned nil")
+	}
+}
+
+func TestLimiterAnswersRetryAfterBeyondMaxWait(t *testing.T) {
+	clock := newVirtualClock()
+	l := newLimiter(clock, DefaultLimits())
+	ctx := context.Background()
+	if _, err := l.wait(ctx, -5, true, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	before := clock.Now()
+	_, err := l.wait(ctx, -5, true, time.Second)
+	var w *waitTooLong
+	if !errors.As(err, &w) || w.d != 3*time.Second {
+		t.Fatalf("second group message within 3s: err = %v, want a 3s waitTooLong", err)
+	}
+	if !clock.Now().Equal(before) {
+		t.Error("wait slept although it answered at once")
+	}
+	if _, err := l.wait(ctx, -6, true, time.Second); err != nil { // other groups go on
+		t.Fatal(err)
 	}
 }

@@ -103,9 +103,9 @@ func (a *Adapter) sendKeyed(ctx context.Context, d dest, key, text string, marku
 		if rec.Sum == sum {
 			return nil
 		}
-		at, err := a.lim.wait(ctx, target, d.group())
+		at, err := a.lim.wait(ctx, target, d.group(), a.opts.MaxQueueWait)
 		if err != nil {
-			return err
+			return limitError(target, err)
 		}
 		cctx, cancel := context.WithTimeout(context.WithValue(ctx, decidedKey{}, at), a.opts.CallTimeout)
 		_, err = a.api.EditMessageText(cctx, &tgbot.EditMessageTextParams{
@@ -149,9 +149,9 @@ func (a *Adapter) saveKeyed(ctx context.Context, chat int64, key string, r sent)
 func (a *Adapter) sendOne(ctx context.Context, d dest, text string, markup models.ReplyMarkup) (*models.Message, error) {
 	for attempt := 0; ; attempt++ {
 		target := a.st.current(d.chat)
-		at, err := a.lim.wait(ctx, target, d.group())
+		at, err := a.lim.wait(ctx, target, d.group(), a.opts.MaxQueueWait)
 		if err != nil {
-			return nil, err
+			return nil, limitError(target, err)
 		}
 		cctx, cancel := context.WithTimeout(context.WithValue(ctx, decidedKey{}, at), a.opts.CallTimeout)
 		msg, err := a.api.SendMessage(cctx, &tgbot.SendMessageParams{
@@ -197,6 +197,16 @@ func (a *Adapter) sendError(d dest, target int64, err error) error {
 		return fmt.Errorf("telegram: send to group %d: %w: %v", target, ErrNotInChat, err)
 	}
 	return fmt.Errorf("telegram: send to %d: %w", target, err)
+}
+
+// limitError turns a long wait for the chat's limit into the core's
+// retry-after answer.
+func limitError(target int64, err error) error {
+	var w *waitTooLong
+	if errors.As(err, &w) {
+		return &bot.RetryAfterError{After: w.d, Err: fmt.Errorf("telegram: chat %d: %w", target, err)}
+	}
+	return err
 }
 
 func notModified(err error) bool {

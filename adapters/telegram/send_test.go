@@ -221,3 +221,28 @@ func TestKeyboardDropsBadButtons(t *testing.T) {
 		t.Errorf("7 buttons laid out as %d rows", len(m.InlineKeyboard))
 	}
 }
+
+func TestSendBusyGroupAnswersRetryAfter(t *testing.T) {
+	f := newFakeAPI()
+	clock := newVirtualClock()
+	a := testAdapter(t, f, nil, func(o *Options) { o.Clock = clock; o.Limits = DefaultLimits() })
+	ctx := context.Background()
+	if err := a.Send(ctx, bot.Outgoing{Chat: "-100", Text: "一"}); err != nil {
+		t.Fatal(err)
+	}
+	err := a.Send(ctx, bot.Outgoing{Chat: "-100", Text: "二"})
+	var ra *bot.RetryAfterError
+	if !errors.As(err, &ra) || ra.After != 3*time.Second {
+		t.Fatalf("second message to the group at once: %v, want retry after 3s", err)
+	}
+	if err := a.Send(ctx, bot.Outgoing{Chat: "7", Private: true, Text: "私信"}); err != nil {
+		t.Fatalf("another chat held up: %v", err)
+	}
+	_ = clock.Until(ctx, clock.Now().Add(ra.After))
+	if err := a.Send(ctx, bot.Outgoing{Chat: "-100", Text: "二"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.sentTo(-100)); n != 2 {
+		t.Errorf("%d group messages sent, want 2", n)
+	}
+}
