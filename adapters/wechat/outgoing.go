@@ -25,6 +25,9 @@ const (
 	boundPrefix = "wechat/bound/" // + member key → "1"
 )
 
+// sendTimeout bounds one send request.
+const sendTimeout = 20 * time.Second
+
 // errSuperseded: a newer message with the same Outgoing.Key is queued.
 var errSuperseded = errors.New("superseded by a newer message")
 
@@ -316,7 +319,12 @@ func (o *outbox) send(ctx context.Context, c *conn, t target, part, rec, key str
 		o.clientIDs[rec] = msg.ClientMsgId
 	}
 	o.mu.Unlock()
-	_, err := c.bot.Caller.WebWxSendMsg(ctx, &openwechat.CallerWebWxSendMsgOptions{
+	// Once started, the request is not cancelled with ctx (a shutdown):
+	// cut off midway, its outcome would be unknown and the message could
+	// go out twice after a restart.
+	reqCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	defer cancel()
+	_, err := c.bot.Caller.WebWxSendMsg(reqCtx, &openwechat.CallerWebWxSendMsgOptions{
 		LoginInfo: c.bot.Storage.LoginInfo, BaseRequest: c.bot.Storage.Request, Message: msg,
 	})
 	var ret openwechat.Ret

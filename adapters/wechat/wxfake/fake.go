@@ -124,6 +124,7 @@ type Server struct {
 	hits          map[string]int
 	clientIDs     map[string]string
 	ignoreRemarks bool
+	acked         int // highest sync key a synccheck carried
 }
 
 // New starts a fake with a bot account called "议事助手" that confirms scans
@@ -444,6 +445,21 @@ func (s *Server) Wait(timeout time.Duration, cond func() bool) bool {
 	}
 }
 
+// WaitHandled waits until the client asked for news after receiving the
+// message with this id (its latest delivery). openwechat hands a batch to
+// its handler before the next synccheck, so the message has been handled.
+func (s *Server) WaitHandled(msgID string, timeout time.Duration) bool {
+	return s.Wait(timeout, func() bool {
+		seq := 0
+		for _, m := range s.msgs {
+			if m.msgID == msgID {
+				seq = m.seq
+			}
+		}
+		return seq > 0 && s.acked >= seq
+	})
+}
+
 // SentTo filters what was sent to a group or person.
 func SentTo(all []Sent, name string) []string {
 	var out []string
@@ -723,6 +739,10 @@ func (s *Server) syncCheck(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	from := parseSyncKey(q.Get("synckey"))
+	if from > s.acked {
+		s.acked = from
+		s.notify() // wakes WaitHandled before this request long-polls
+	}
 	ready := func() bool {
 		return len(s.forceSync) > 0 || len(s.msgs) > from || !s.sess.valid
 	}
