@@ -3,8 +3,6 @@ package wechat
 import (
 	"bytes"
 	"context"
-	"errors"
-	"io"
 	"log/slog"
 	"path/filepath"
 	"sort"
@@ -241,7 +239,3 @@ func newVillage(f *wxfake.Server) *village {
 }
 
 func withMemberKeys(o *Options) { o.MemberKeys = []string{"zhangsan", "lisi"} }
-
-var errDiscard = errors.New("discard")
-
-var _ io.Writer = (*syncBuffer)(nil)

@@ -1,6 +1,7 @@
 package wechat
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -68,5 +69,42 @@ func TestRenderButtons(t *testing.T) {
 	got := render(bot.Outgoing{Text: "请投票", Buttons: []bot.Button{{Label: "同意", Data: "v:1"}, {Label: "反对", Data: "v:2"}}})
 	if want := "请投票\n\n请直接回复文字：「同意」 「反对」"; got != want {
 		t.Errorf("render = %q, want %q", got, want)
+	}
+}
+
+func TestSessionFileWritesOnlyOnFlush(t *testing.T) {
+	path := t.TempDir() + "/s/wechat-session.json"
+	f := newSessionFile(path)
+	if _, err := f.Read(make([]byte, 1)); err != errNoSession {
+		t.Fatalf("Read of a missing file = %v, want errNoSession", err)
+	}
+	f.Write([]byte(`{"a":1}`))
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatal("written before Flush: a crash would skip unhandled messages")
+	}
+	if err := f.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("after Flush: %v, %v", st, err)
+	}
+	f.Write([]byte(`{"a":2}`))
+	f.Close()
+	f.Flush()
+	if b, _ := os.ReadFile(path); string(b) != `{"a":1}` {
+		t.Errorf("closed file was written: %s", b)
+	}
+}
+
+func BenchmarkStripMention(b *testing.B) {
+	for b.Loop() {
+		stripMention("@议事助手\u2005同意 #3", "议事助手", "小助手")
+	}
+}
+
+func BenchmarkSplitText(b *testing.B) {
+	text := strings.Repeat("第一项：村口路灯的安装位置和费用来源说明。\n", 200)
+	for b.Loop() {
+		splitText(text, 1500)
 	}
 }
