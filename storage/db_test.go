@@ -254,7 +254,9 @@ func TestOversizedBatchesAreSplitInOrder(t *testing.T) {
 	waitPending(t, db, 1)
 	go func() { errs <- db.Commit(context.Background(), big) }()
 	waitPending(t, db, 2)
-	go func() { errs <- db.Commit(context.Background(), []bot.KV{kv("after", "1"), {Key: []byte("big/29"), Value: val("a")}}) }()
+	go func() {
+		errs <- db.Commit(context.Background(), []bot.KV{kv("after", "1"), {Key: []byte("big/29"), Value: val("a")}})
+	}()
 	waitPending(t, db, 3)
 	release()
 	for range 4 {
