@@ -51,8 +51,12 @@ type DB struct {
 	closing bool
 	failErr error // set once by the committer; sticky
 
-	// life guards bdb against Close while a read runs.
-	life      sync.RWMutex
+	// Reads register in readers so Close waits for them before closing
+	// badger. Not an RWMutex: a Get inside a Scan callback must not block
+	// behind a waiting Close.
+	readMu    sync.Mutex
+	readIdle  *sync.Cond // signalled when readers drops to 0
+	readers   int
 	closed    bool
 	done      chan struct{} // closed when the committer exits
 	closeOnce sync.Once
@@ -91,6 +95,7 @@ func Open(dir string, opts Options) (*DB, error) {
 	}
 	db := &DB{dir: dir, bdb: bdb, log: log.With("component", "storage"), maxValue: bo.ValueLogFileSize, done: make(chan struct{})}
 	db.cond = sync.NewCond(&db.mu)
+	db.readIdle = sync.NewCond(&db.readMu)
 	go db.committer()
 
 	migs := migrations
@@ -356,11 +361,10 @@ func (db *DB) commitTxn(txn *badger.Txn) error {
 
 // Get returns the value of key, or nil, nil when it is absent.
 func (db *DB) Get(key []byte) ([]byte, error) {
-	db.life.RLock()
-	defer db.life.RUnlock()
-	if db.closed {
+	if !db.startRead() {
 		return nil, ErrClosed
 	}
+	defer db.endRead()
 	var val []byte
 	err := db.bdb.View(func(txn *badger.Txn) error {
 		item, err := txn.Get(key)
@@ -386,11 +390,10 @@ func (db *DB) Get(key []byte) ([]byte, error) {
 // order, until fn returns false or an error (returned as is). It reads one
 // consistent snapshot. fn must not call Close.
 func (db *DB) Scan(prefix []byte, fn func(key, value []byte) (bool, error)) error {
-	db.life.RLock()
-	defer db.life.RUnlock()
-	if db.closed {
+	if !db.startRead() {
 		return ErrClosed
 	}
+	defer db.endRead()
 	txn := db.bdb.NewTransaction(false)
 	defer txn.Discard()
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
@@ -415,8 +418,27 @@ func (db *DB) Scan(prefix []byte, fn func(key, value []byte) (bool, error)) erro
 	return nil
 }
 
+func (db *DB) startRead() bool {
+	db.readMu.Lock()
+	defer db.readMu.Unlock()
+	if db.closed {
+		return false
+	}
+	db.readers++
+	return true
+}
+
+func (db *DB) endRead() {
+	db.readMu.Lock()
+	defer db.readMu.Unlock()
+	if db.readers--; db.readers == 0 {
+		db.readIdle.Broadcast()
+	}
+}
+
 // Close stops accepting commits, waits for every pending one to be written
-// and acknowledged, then closes badger. It is idempotent.
+// and acknowledged, waits for running reads, then closes badger. It is
+// idempotent. It must not be called from a Scan callback.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		db.mu.Lock()
@@ -425,9 +447,12 @@ func (db *DB) Close() error {
 		db.mu.Unlock()
 		<-db.done
 
-		db.life.Lock()
+		db.readMu.Lock()
 		db.closed = true
-		db.life.Unlock()
+		for db.readers > 0 {
+			db.readIdle.Wait()
+		}
+		db.readMu.Unlock()
 		if err := db.bdb.Close(); err != nil {
 			db.closeErr = fmt.Errorf("storage: close badger in %q: %w", db.dir, err)
 		}

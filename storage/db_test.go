@@ -518,3 +518,49 @@ func TestBadgerLogger(t *testing.T) {
 		})
 	}
 }
+
+func TestCloseWaitsForReads(t *testing.T) {
+	db, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCommit(t, db, kv("a", "1"), kv("b", "2"))
+	inScan := make(chan struct{})
+	closed := make(chan error, 1)
+	scanned := make(chan error, 1)
+	var getErr error
+	go func() {
+		scanned <- db.Scan([]byte("a"), func(k, _ []byte) (bool, error) {
+			close(inScan)
+			for { // wait until Close has begun
+				db.readMu.Lock()
+				c := db.closed
+				db.readMu.Unlock()
+				if c {
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+			// A read inside the callback neither blocks nor touches a
+			// closed badger.
+			_, getErr = db.Get(k)
+			select {
+			case err := <-closed:
+				t.Errorf("Close returned (%v) while a Scan was running", err)
+			default:
+			}
+			return true, nil
+		})
+	}()
+	<-inScan
+	go func() { closed <- db.Close() }()
+	if err := <-scanned; err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(getErr, ErrClosed) {
+		t.Errorf("Get during Close = %v, want ErrClosed", getErr)
+	}
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+}
