@@ -128,7 +128,8 @@ func PrivateChat(name string) string { return PrivateLabel + ":" + name }
 
 // Run reads lines until end of input or ctx ends.
 func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
-	sc := bufio.NewScanner(a.opts.In)
+	br := bufio.NewReader(a.opts.In)
+	sc := bufio.NewScanner(br)
 	sc.Buffer(make([]byte, 0, 4096), MaxLine)
 	for {
 		if ctx.Err() != nil {
@@ -138,7 +139,14 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 			if err := sc.Err(); err != nil {
 				if errors.Is(err, bufio.ErrTooLong) {
 					a.system("这一行太长了(超过%d字节)，没有处理。请分几条发送。", MaxLine)
-					sc = bufio.NewScanner(a.opts.In) // skip the rest of the line and go on
+					// The scanner holds only this line's start: skip its rest and go on.
+					for {
+						_, err := br.ReadSlice('\n')
+						if err != bufio.ErrBufferFull {
+							break
+						}
+					}
+					sc = bufio.NewScanner(br)
 					sc.Buffer(make([]byte, 0, 4096), MaxLine)
 					continue
 				}

@@ -53,7 +53,9 @@ func (a *App) Flush(ctx context.Context) {
 				done = append(done, e.Seq)
 			}
 		}
-		if err := a.Engine.OutboxDone(ctx, done...); err != nil {
+		// Record deliveries even when shutting down: a message the platform
+		// accepted must not be sent again after a restart.
+		if err := a.Engine.OutboxDone(context.WithoutCancel(ctx), done...); err != nil {
 			a.log.Error("record delivered messages", "err", err)
 			return
 		}

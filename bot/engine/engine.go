@@ -252,7 +252,9 @@ func (e *Engine) Do(ctx context.Context, updateID string, fn func(tx *Tx) error)
 	return false, fnErr
 }
 
-// Read runs fn under the engine lock without writing anything.
+// Read runs fn under the engine lock without writing anything. Neither Read
+// nor Do may be called from inside another's callback (the lock is not
+// reentrant).
 func (e *Engine) Read(fn func(tx *Tx)) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
