@@ -25,8 +25,8 @@ func runRecord(ctx context.Context, args []string, io Stdio) error {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		topic, args = args[0], args[1:]
 	}
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if topic == "" && fs.NArg() > 0 {
 		topic = fs.Arg(0)
@@ -79,8 +79,8 @@ func runAudit(ctx context.Context, args []string, io Stdio) error {
 	}
 	fs := newFlagSet("audit verify", io)
 	data := fs.String("data", envOr("YISHI_DATA", "yishi-data"), "数据目录")
-	if err := fs.Parse(args[1:]); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
 	}
 	if err := mustExist(*data); err != nil {
 		return err

@@ -27,8 +27,8 @@ func runDemo(ctx context.Context, args []string, io Stdio) error {
 	fs := newFlagSet("demo", io)
 	data := fs.String("data", "", "保留演示数据的目录(默认用临时目录，结束后删除)")
 	at := fs.String("at", "", "把时钟固定在这个时间(RFC3339)，用于可重复的输出")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	dir := *data
 	if dir == "" {

@@ -2,15 +2,20 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"yishi/adapters/console"
+	"yishi/adapters/telegram"
+	"yishi/adapters/wechat"
 	"yishi/bot"
 	"yishi/bot/app"
 	"yishi/bot/config"
+	"yishi/storage"
 )
 
 // common flags of commands that open the data directory.
@@ -64,14 +69,93 @@ func runBot(ctx context.Context, args []string, io Stdio) error {
 	fs := newFlagSet("run", io)
 	var d dataFlags
 	d.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	var tg telegram.Config
+	tg.RegisterFlags(fs)
+	useConsole := fs.Bool("console", true, "启用控制台(标准输入/输出)")
+	useWechat := fs.Bool("wechat", false, "启用微信(首次启动需扫码登录，见 adapters/wechat/README.md)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
+	tg.ApplyEnv(os.Getenv)
 	comms, err := d.communities()
 	if err != nil {
 		return err
 	}
-	return serveConsole(ctx, d.data, comms, io, true)
+	if !tg.Enabled() && !*useWechat {
+		return serveConsole(ctx, d.data, comms, io, true)
+	}
+	return servePlatforms(ctx, d.data, comms, io, tg, *useWechat, *useConsole)
+}
+
+// servePlatforms runs Telegram and/or WeChat (and the console unless
+// turned off). The adapters keep their own records (polling offset,
+// delivered parts) in the same badger store as the core, so the store is
+// opened first and shared.
+func servePlatforms(ctx context.Context, dataDir string, comms []*config.Community, io Stdio, tg telegram.Config, useWechat, useConsole bool) error {
+	log := newLogger(io.Err)
+	db, err := storage.Open(dataDir, storage.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	var a *app.App
+	var adapters []bot.Adapter
+	if tg.Enabled() {
+		if err := tg.Validate(); err != nil {
+			db.Close()
+			return err
+		}
+		var notice []int64
+		for _, c := range comms {
+			for _, g := range c.Groups {
+				if g.Platform == telegram.Platform {
+					if id, err := strconv.ParseInt(g.Chat, 10, 64); err == nil {
+						notice = append(notice, id)
+					}
+				}
+			}
+		}
+		ad, err := telegram.New(telegram.Options{Config: tg, Store: db, Logger: log, NoticeChats: notice})
+		if err != nil {
+			db.Close()
+			return err
+		}
+		adapters = append(adapters, ad)
+	}
+	if useWechat {
+		var groups, keys []string
+		for _, c := range comms {
+			for _, g := range c.Groups {
+				if g.Platform == wechat.Platform {
+					groups = append(groups, g.Chat)
+				}
+			}
+			for _, m := range c.Roster {
+				if k := m.Identities[wechat.Platform]; k != "" {
+					keys = append(keys, k)
+				}
+			}
+		}
+		ad, err := wechat.New(wechat.Options{DataDir: dataDir, Store: db, Groups: groups, MemberKeys: keys, Logger: log, QRWriter: io.Err})
+		if err != nil {
+			db.Close()
+			return err
+		}
+		adapters = append(adapters, ad)
+	}
+	if useConsole {
+		adapters = append(adapters, console.New(console.Options{In: io.In, Out: io.Out, Logger: log,
+			AfterLine: func(ctx context.Context) { a.Flush(ctx) }}))
+	}
+	a, err = app.Open(ctx, app.Options{DataDir: dataDir, Store: db, Communities: comms, Adapters: adapters, Logger: log})
+	if err != nil {
+		db.Close()
+		return err
+	}
+	defer a.Close()
+	for _, ad := range adapters {
+		fmt.Fprintf(io.Err, "已启用：%s\n", ad.Platform())
+	}
+	return a.Run(ctx)
 }
 
 // serveConsole runs the bot on the console adapter until end of input.
@@ -98,4 +182,15 @@ func serveConsole(ctx context.Context, dataDir string, comms []*config.Community
 		fmt.Fprintln(io.Err, "输入格式：[群名] 姓名: 内容   或   [私聊] 姓名: 内容。例如：[私聊] 王建华: 帮助。Ctrl-D 退出。")
 	}
 	return a.Run(ctx)
+}
+
+// parseFlags parses a command's flags; -h is not an error.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return nil
 }
