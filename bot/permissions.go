@@ -44,6 +44,10 @@ func (a Action) Chinese() string { return actionNames[a] }
 // roster).
 type Actor struct {
 	Member *Member
+	// Responsible is set when the member is the responsible person (责任人)
+	// of the follow-up item the action concerns: they may report its
+	// progress whatever their standing role.
+	Responsible bool
 }
 
 // Authorize decides whether actor may do action, on topic when the action
@@ -86,7 +90,7 @@ func Authorize(actor Actor, action Action, topic *Topic) error {
 	case ActConfirmFollowUp, ActAuditRecord:
 		ok, why = m.Has(RoleSupervisor), "只有村(居)务监督委员会成员可以"+action.Chinese()
 	case ActReportProgress:
-		ok, why = cadre || m.Has(RoleSupervisor) || isChair || isRecorder, "只有落实责任人或两委成员可以反馈进展"
+		ok, why = actor.Responsible || cadre || m.Has(RoleSupervisor) || isChair || isRecorder, "只有落实责任人或两委成员可以反馈进展"
 	default:
 		why = "未知的操作"
 	}

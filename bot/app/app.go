@@ -14,6 +14,7 @@ import (
 	"yishi/bot"
 	"yishi/bot/config"
 	"yishi/bot/engine"
+	"yishi/bot/reminders"
 	"yishi/flows"
 	"yishi/storage"
 )
@@ -35,14 +36,17 @@ type Options struct {
 
 // App is a running bot.
 type App struct {
-	opts     Options
-	Store    bot.Store
-	Engine   *engine.Engine
-	Flows    *flows.Bot
-	Screen   *Screening
-	adapters map[string]bot.Adapter
-	order    []string
-	log      *slog.Logger
+	opts   Options
+	Store  bot.Store
+	Engine *engine.Engine
+	Flows  *flows.Bot
+	Screen *Screening
+	// Reminders is the follow-up reminder scheduler (bot/reminders); Run
+	// starts it.
+	Reminders *reminders.Scheduler
+	adapters  map[string]bot.Adapter
+	order     []string
+	log       *slog.Logger
 
 	deliverMu sync.Mutex
 	asked     map[string]time.Time // member → when we last asked them (in the group) to open a private chat
@@ -96,6 +100,11 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 	}
 	a.Flows = flows.New(flows.Options{Engine: eng, Logger: opts.Logger, Binders: binders,
 		Screener: a.Screen.Screen, OnDecision: a.Screen.Learn, Record: RecordMarkdown})
+	a.Reminders, err = reminders.New(reminders.Options{Engine: eng, Clock: opts.Clock, Logger: opts.Logger})
+	if err != nil {
+		a.Store.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -110,9 +119,10 @@ func (a *App) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); a.dispatchLoop(ctx) }()
 	go func() { defer wg.Done(); a.tickLoop(ctx) }()
+	go func() { defer wg.Done(); _ = a.Reminders.Run(ctx) }()
 
 	errs := make(chan error, len(a.order))
 	for _, p := range a.order {
