@@ -20,3 +20,13 @@ type Store interface {
 	Scan(prefix []byte, fn func(key, value []byte) (bool, error)) error
 	Close() error
 }
+
+// Queuer is implemented by stores that can queue a batch and wait for its
+// sync separately. The engine queues while it still holds its lock, so that
+// batches land in the order their actions were applied (the audit chain
+// depends on it), and waits for the sync after releasing the lock, so that
+// concurrent actions share one sync. A store without it is committed under
+// the engine lock: correct, but one sync per action.
+type Queuer interface {
+	Enqueue(batch []KV) (wait func(ctx context.Context) error, err error)
+}

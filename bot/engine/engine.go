@@ -216,7 +216,7 @@ func (e *Engine) Now() time.Time { return e.clock.Now() }
 // only then does Do return. An update id seen before makes Do a no-op that
 // reports dup=true. Each action inside fn either applies whole or not at all;
 // fn's own error is returned after the actions that succeeded are committed.
-func (e *Engine) Do(ctx context.Context, updateID string, fn func(tx *Tx) error) (dup bool, err error) {
+func (e *Engine) Do(_ context.Context, updateID string, fn func(tx *Tx) error) (dup bool, err error) {
 	e.mu.Lock()
 	if e.failed != nil {
 		e.mu.Unlock()
@@ -234,22 +234,50 @@ func (e *Engine) Do(ctx context.Context, updateID string, fn func(tx *Tx) error)
 		e.seen[updateID] = tx.now
 		tx.put(seenKey(updateID), []byte(tx.now.UTC().Format(time.RFC3339)))
 	}
-	batch := tx.batch
-	e.mu.Unlock()
-
-	if len(batch) > 0 {
-		if err := e.store.Commit(ctx, batch); err != nil {
-			e.mu.Lock()
-			if e.failed == nil {
-				e.failed = err
-			}
-			e.mu.Unlock()
-			e.log.Error("commit failed; the engine stops accepting actions", "err", err)
-			return false, fmt.Errorf("commit: %w", err)
-		}
+	err = e.commit(tx.batch) // releases e.mu
+	if err != nil {
+		return false, err
 	}
 	e.outbox.publish(tx.sent)
 	return false, fnErr
+}
+
+// commit makes a batch durable; it is called with e.mu held and releases
+// it. The batch's place in the commit order is fixed before the lock is
+// released (the audit chain and every key's last value depend on it); the
+// wait for the disk happens outside the lock so concurrent actions share a
+// sync. The in-memory state already includes the batch, so a failure stops
+// the engine rather than let it answer from state that is not on disk.
+func (e *Engine) commit(batch []bot.KV) error {
+	if len(batch) == 0 {
+		e.mu.Unlock()
+		return nil
+	}
+	// The state in memory already changed: the write must not be withdrawn
+	// because a caller gave up waiting.
+	ctx := context.Background()
+	var err error
+	if q, ok := e.store.(bot.Queuer); ok {
+		var wait func(context.Context) error
+		wait, err = q.Enqueue(batch)
+		e.mu.Unlock()
+		if err == nil {
+			err = wait(ctx)
+		}
+	} else {
+		err = e.store.Commit(ctx, batch)
+		e.mu.Unlock()
+	}
+	if err != nil {
+		e.mu.Lock()
+		if e.failed == nil {
+			e.failed = err
+		}
+		e.mu.Unlock()
+		e.log.Error("commit failed; the engine stops accepting actions", "err", err)
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
 }
 
 // Read runs fn under the engine lock without writing anything. Neither Read

@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -47,7 +49,10 @@ func Start(t testing.TB) *Emulator {
 	t.Helper()
 	entry := os.Getenv(EnvEmulator)
 	if entry == "" {
-		msg := EnvEmulator + " is not set: run `export " + EnvEmulator + "=$(.ci/install-telegram-emulator.sh)` to run the Telegram end-to-end tests"
+		entry = installOnce()
+	}
+	if entry == "" {
+		msg := EnvEmulator + " is not set and the emulator could not be installed with npm (" + installErr + "): run `export " + EnvEmulator + "=$(.ci/install-telegram-emulator.sh)` to run the Telegram end-to-end tests"
 		if os.Getenv("CI") == "true" {
 			t.Fatal(msg)
 		}
@@ -119,4 +124,42 @@ func (e *Emulator) Wait(ctx context.Context) {
 	case <-ctx.Done():
 	case <-e.done:
 	}
+}
+
+var (
+	install    sync.Once
+	installed  string
+	installErr string
+)
+
+// installOnce runs the repository's install script (npm, into a cache
+// directory outside the tree) so that a plain `go test ./...` on a fresh
+// machine with Node.js runs the end-to-end tests too.
+func installOnce() string {
+	install.Do(func() {
+		dir, err := os.Getwd()
+		if err != nil {
+			installErr = err.Error()
+			return
+		}
+		for {
+			script := filepath.Join(dir, ".ci", "install-telegram-emulator.sh")
+			if _, err := os.Stat(script); err == nil {
+				out, err := exec.Command("bash", script).Output()
+				if err != nil {
+					installErr = "install script: " + err.Error()
+					return
+				}
+				installed = strings.TrimSpace(string(out))
+				return
+			}
+			parent := filepath.Dir(dir)
+			if parent == dir {
+				installErr = "install script not found"
+				return
+			}
+			dir = parent
+		}
+	})
+	return installed
 }
