@@ -201,7 +201,7 @@ func (s *Scheduler) check(ctx context.Context, why string) {
 	case err != nil:
 		// Nothing was recorded: the next check tries again.
 		s.log.Error("reminder run failed; will try again", "trigger", why, "err", err)
-	case rep.Messages() > 0 || len(rep.Due) > 0:
+	case rep.Messages() > 0:
 		s.log.Info("reminders queued", "trigger", why, "communities", rep.Due, "digests", rep.Digests,
 			"escalations", rep.Escalations, "meetings", rep.Meetings, "waiting_for_quiet_hours", rep.Waiting)
 	}
