@@ -29,6 +29,7 @@ package reminders
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -231,6 +232,7 @@ func (k *collector) digest() (sup, esc []Line) {
 		}
 		return true
 	})
+	slices.SortStableFunc(sup, func(a, b Line) int { return slices.Index(digestOrder, a.Kind) - slices.Index(digestOrder, b.Kind) })
 	return sup, esc
 }
 

@@ -51,6 +51,8 @@ func init() {
 		{"audit", "审计日志：yishi audit verify", runAudit},
 		{"screen", "五不议/六必议预审：从标准输入逐行读提议，输出 JSON", runScreen},
 		{"decisions", "决议档案：yishi decisions import FILE", runDecisions},
+		{"reminders", "预览某一时刻会发出的落实提醒：yishi reminders [--at TIME]", runReminders},
+		{"stats", "评估统计：按社区和时期统计议题、结果、用时、参会和逾期 [--json]", runStats},
 	}
 }
 
