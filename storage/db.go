@@ -139,28 +139,10 @@ func (db *DB) Commit(ctx context.Context, batch []bot.KV) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := validate(batch, db.maxValue); err != nil {
+	r, err := db.enqueue(batch)
+	if err != nil || r == nil {
 		return err
 	}
-	r := &request{batch: cloneBatch(batch), done: make(chan error, 1)}
-
-	db.mu.Lock()
-	switch {
-	case db.closing:
-		db.mu.Unlock()
-		return ErrClosed
-	case db.failErr != nil:
-		err := db.failErr
-		db.mu.Unlock()
-		return fmt.Errorf("storage: commit refused: %w", err)
-	case len(batch) == 0:
-		db.mu.Unlock()
-		return nil
-	}
-	db.pending = append(db.pending, r)
-	db.cond.Signal()
-	db.mu.Unlock()
-
 	select {
 	case err := <-r.done:
 		return err
@@ -181,6 +163,29 @@ func (db *DB) Commit(ctx context.Context, batch []bot.KV) error {
 	default:
 	}
 	return fmt.Errorf("storage: commit: %w: %w", ErrMaybeCommitted, ctx.Err())
+}
+
+// enqueue validates batch and appends it to the pending queue, fixing its
+// place in the commit order. A nil request with a nil error means an empty
+// batch: nothing to write.
+func (db *DB) enqueue(batch []bot.KV) (*request, error) {
+	if err := validate(batch, db.maxValue); err != nil {
+		return nil, err
+	}
+	r := &request{batch: cloneBatch(batch), done: make(chan error, 1)}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	switch {
+	case db.closing:
+		return nil, ErrClosed
+	case db.failErr != nil:
+		return nil, fmt.Errorf("storage: commit refused: %w", db.failErr)
+	case len(batch) == 0:
+		return nil, nil
+	}
+	db.pending = append(db.pending, r)
+	db.cond.Signal()
+	return r, nil
 }
 
 func validate(batch []bot.KV, maxValue int64) error {

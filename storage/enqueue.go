@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"yishi/bot"
 )
@@ -10,34 +11,36 @@ import (
 var _ bot.Queuer = (*DB)(nil)
 
 // Enqueue hands batch to the committer now, fixing its place in the commit
-// order, and returns a function that waits until it is synced. Unlike
-// Commit, a batch once queued is never withdrawn: wait's ctx only bounds the
-// waiting (an error wrapping ErrMaybeCommitted when it ends first).
-func (db *DB) Enqueue(batch []bot.KV) (func(context.Context) error, error) {
-	if err := validate(batch, db.maxValue); err != nil {
+// order, and returns a function that waits until it is synced. The engine
+// enqueues under its own lock (so batches land in the order actions were
+// applied) and waits after releasing it (so concurrent actions share one
+// sync). Unlike Commit, a batch once queued is never withdrawn: wait's ctx
+// only bounds the waiting (an error wrapping ErrMaybeCommitted when it ends
+// first). wait may be called more than once; later calls return the same
+// result once it is known.
+func (db *DB) Enqueue(batch []bot.KV) (wait func(ctx context.Context) error, err error) {
+	r, err := db.enqueue(batch)
+	if err != nil {
 		return nil, err
 	}
-	r := &request{batch: cloneBatch(batch), done: make(chan error, 1)}
-	db.mu.Lock()
-	switch {
-	case db.closing:
-		db.mu.Unlock()
-		return nil, ErrClosed
-	case db.failErr != nil:
-		err := db.failErr
-		db.mu.Unlock()
-		return nil, fmt.Errorf("storage: commit refused: %w", err)
-	case len(batch) == 0:
-		db.mu.Unlock()
+	if r == nil {
 		return func(context.Context) error { return nil }, nil
 	}
-	db.pending = append(db.pending, r)
-	db.cond.Signal()
-	db.mu.Unlock()
+	var (
+		mu     sync.Mutex
+		got    bool
+		result error
+	)
 	return func(ctx context.Context) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if got {
+			return result
+		}
 		select {
-		case err := <-r.done:
-			return err
+		case result = <-r.done:
+			got = true
+			return result
 		case <-ctx.Done():
 			return fmt.Errorf("storage: commit: %w: %w", ErrMaybeCommitted, ctx.Err())
 		}
