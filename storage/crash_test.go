@@ -48,6 +48,10 @@ func TestCrashChild(t *testing.T) {
 	wg.Wait()
 }
 
+// TestHardKillKeepsAcknowledgedWrites kills a committing child with SIGKILL
+// and checks that every acknowledged batch is there after reopening, and
+// that no batch landed in part. It covers a process crash (the kernel keeps
+// written pages), not a power cut, which only the synced commit covers.
 func TestHardKillKeepsAcknowledgedWrites(t *testing.T) {
 	if os.Getenv(crashEnv) != "" {
 		t.Skip("in the child")

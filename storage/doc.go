@@ -8,7 +8,10 @@
 // once and acknowledges all of them. Batches land in the order Commit was
 // called. A commit error puts the DB into a failed state (ErrFailed): the
 // engine above keeps in-memory state that may no longer match the disk, so
-// every later Commit fails too and the process should restart.
+// every later Commit fails too and the process should restart. Enqueue
+// splits Commit in two: it fixes the batch's place in the order at once and
+// returns a wait function, so a caller can enqueue under its own lock and
+// wait for the sync after releasing it.
 //
 // Schema: the key "meta/schema" holds the data format version as decimal
 // ASCII. Open writes it on an empty directory, runs pending migrations in
