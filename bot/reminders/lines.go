@@ -197,36 +197,38 @@ func (k *collector) digest() (sup, esc []Line) {
 			// most: a report to confirm, then overdue, blocked, due soon,
 			// and last no progress.
 			overdue := k.today - day(f.Due, loc)
-			due := f.Due.In(loc).Format("2006-01-02")
 			at := lastActivity(t, f)
 			idle := k.today - day(at, loc)
-			since := at.In(loc).Format("2006-01-02") + "/" + strconv.Itoa(every(idle, r.StaleDays))
+			// Strings are built only for lines that are made: memory follows
+			// the reminders due, not the items stored.
+			due := func() string { return f.Due.In(loc).Format("2006-01-02") }
+			since := func() string { return at.In(loc).Format("2006-01-02") + "/" + strconv.Itoa(every(idle, r.StaleDays)) }
 			blocked := ""
 			if f.Status == bot.FollowUpBlocked && len(f.Progress) > 0 {
 				blocked = fmt.Sprintf("，%s受阻：%s", dateText(at, loc), strings.TrimPrefix(f.Progress[len(f.Progress)-1].Text, "受阻："))
 			}
 			switch {
 			case f.Status == bot.FollowUpDone:
-				sup = append(sup, Line{Kind: KindAwaiting, Topic: t.ID, Item: f.No, Period: since,
+				sup = append(sup, Line{Kind: KindAwaiting, Topic: t.ID, Item: f.No, Period: since(),
 					Text: fmt.Sprintf("%s，%s于%s反馈已完成：%s", k.itemHead(t, f), k.name(lastBy(f)), dateText(at, loc), f.Evidence)})
 			case overdue > 0:
-				sup = append(sup, Line{Kind: KindOverdue, Topic: t.ID, Item: f.No, Period: due + "/" + strconv.Itoa(every(overdue-1, r.StaleDays)),
+				sup = append(sup, Line{Kind: KindOverdue, Topic: t.ID, Item: f.No, Period: due() + "/" + strconv.Itoa(every(overdue-1, r.StaleDays)),
 					Text: fmt.Sprintf("%s，已逾期%d天，现在「%s」%s", k.itemHead(t, f), overdue, f.Status.Chinese(), blocked)})
 				if overdue > r.EscalateAfterDays {
-					esc = append(esc, Line{Kind: KindEscalate, Topic: t.ID, Item: f.No, Period: due,
+					esc = append(esc, Line{Kind: KindEscalate, Topic: t.ID, Item: f.No, Period: due(),
 						Text: fmt.Sprintf("%s，已逾期%d天(超过%d天)仍未落实，现在「%s」%s", k.itemHead(t, f), overdue, r.EscalateAfterDays, f.Status.Chinese(), blocked)})
 				}
 			case f.Status == bot.FollowUpBlocked:
-				sup = append(sup, Line{Kind: KindBlocked, Topic: t.ID, Item: f.No, Period: since, Text: k.itemHead(t, f) + blocked})
+				sup = append(sup, Line{Kind: KindBlocked, Topic: t.ID, Item: f.No, Period: since(), Text: k.itemHead(t, f) + blocked})
 			case -overdue <= r.DueWithinDays:
 				left := "今天到期"
 				if overdue < 0 {
 					left = fmt.Sprintf("还有%d天", -overdue)
 				}
-				sup = append(sup, Line{Kind: KindDueSoon, Topic: t.ID, Item: f.No, Period: due,
+				sup = append(sup, Line{Kind: KindDueSoon, Topic: t.ID, Item: f.No, Period: due(),
 					Text: fmt.Sprintf("%s(%s)，现在「%s」", k.itemHead(t, f), left, f.Status.Chinese())})
 			case idle >= max(r.StaleDays, 1):
-				sup = append(sup, Line{Kind: KindStale, Topic: t.ID, Item: f.No, Period: since,
+				sup = append(sup, Line{Kind: KindStale, Topic: t.ID, Item: f.No, Period: since(),
 					Text: fmt.Sprintf("%s，已有%d天没有进展反馈(上次：%s)，现在「%s」", k.itemHead(t, f), idle, dateText(at, loc), f.Status.Chinese())})
 			}
 		}

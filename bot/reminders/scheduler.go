@@ -2,6 +2,7 @@ package reminders
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -103,60 +104,107 @@ func (r Report) Messages() int { return r.Digests + r.Escalations + r.Meetings }
 // RunDue does one check at the clock's now: every community whose cron
 // slot has come since its last run (the start-up catch-up included: a run
 // missed while the bot was down is done once) and is not in quiet hours
-// gets its digests; meeting reminders due now go out too. Everything is
-// queued and recorded in one Engine.Do. A community seen for the first time
-// starts its schedule now without a run.
+// gets its digests; meeting reminders due now go out too. A community seen
+// for the first time starts its schedule now without a run.
+//
+// Each community is one Engine.Do, so its messages and their marks commit
+// in one batch (one badger transaction: a single batch for a thousand
+// communities would be split and lose its atomicity). The communities run
+// concurrently so that the store's group commit shares the disk syncs.
 func (s *Scheduler) RunDue(ctx context.Context) (Report, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var (
+		mu   sync.Mutex
+		reps = make([]Report, len(s.comms))
+		errs []error
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, runParallel)
+	)
+	for i, c := range s.comms {
+		mu.Lock()
+		last, known := s.last[c.ID]
+		mu.Unlock()
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			rep, ran, err := s.runCommunity(ctx, c, last, known)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("community %s: %w", c.ID, err))
+				return
+			}
+			reps[i] = rep
+			if !ran.IsZero() {
+				s.last[c.ID] = ran // only once durable
+			}
+		}()
+	}
+	wg.Wait()
 	var rep Report
-	ran := map[string]time.Time{}
-	_, err := s.eng.Do(ctx, "", func(tx *engine.Tx) error {
+	for _, r := range reps {
+		rep.Due = append(rep.Due, r.Due...)
+		rep.Waiting = append(rep.Waiting, r.Waiting...)
+		rep.Digests += r.Digests
+		rep.Escalations += r.Escalations
+		rep.Meetings += r.Meetings
+	}
+	if len(errs) > 0 {
+		return rep, fmt.Errorf("reminder run: %w", errors.Join(errs...))
+	}
+	return rep, nil
+}
+
+// runParallel bounds the communities handled at once in a run.
+const runParallel = 32
+
+// runCommunity does one community's part of a run in one Engine.Do and
+// returns the time to remember as its last run (zero: unchanged).
+func (s *Scheduler) runCommunity(ctx context.Context, c *config.Community, last time.Time, known bool) (rep Report, ran time.Time, err error) {
+	_, err = s.eng.Do(ctx, "", func(tx *engine.Tx) error {
 		now := tx.Now()
-		for _, c := range s.comms {
-			last, ok := s.last[c.ID]
-			if !ok {
-				last = tx.LastReminderRun(c.ID)
-			}
-			if last.IsZero() {
-				tx.SetLastReminderRun(c.ID, now)
-				ran[c.ID] = now
-				continue
-			}
-			quiet := c.Reminders.Quiet(now)
-			if next := s.scheds[c.ID].Next(last); !next.IsZero() && !next.After(now) {
-				if quiet {
-					rep.Waiting = append(rep.Waiting, c.ID)
-				} else {
-					rep.Due = append(rep.Due, c.ID)
-					for _, m := range Digests(tx, c, now, Unsent(tx, c.ID)) {
-						queue(tx, m)
-						if m.Lines[0].Kind == KindEscalate {
-							rep.Escalations++
-						} else {
-							rep.Digests++
-						}
-					}
-					tx.SetLastReminderRun(c.ID, now)
-					ran[c.ID] = now
-				}
-			}
-			if !quiet {
-				for _, m := range Meetings(tx, c, now, Unsent(tx, c.ID)) {
+		if !known {
+			last = tx.LastReminderRun(c.ID)
+		}
+		if last.IsZero() {
+			tx.SetLastReminderRun(c.ID, now)
+			ran = now
+			return nil
+		}
+		quiet := c.Reminders.Quiet(now)
+		if next := s.scheds[c.ID].Next(last); !next.IsZero() && !next.After(now) {
+			if quiet {
+				rep.Waiting = append(rep.Waiting, c.ID)
+			} else {
+				rep.Due = append(rep.Due, c.ID)
+				for _, m := range Digests(tx, c, now, Unsent(tx, c.ID)) {
 					queue(tx, m)
-					rep.Meetings++
+					if m.Lines[0].Kind == KindEscalate {
+						rep.Escalations++
+					} else {
+						rep.Digests++
+					}
 				}
+				tx.SetLastReminderRun(c.ID, now)
+				ran = now
+			}
+		} else if !known {
+			ran = last // cache what the store said
+		}
+		if !quiet {
+			for _, m := range Meetings(tx, c, now, Unsent(tx, c.ID)) {
+				queue(tx, m)
+				rep.Meetings++
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return rep, fmt.Errorf("reminder run: %w", err)
+		return Report{}, time.Time{}, err
 	}
-	for id, t := range ran { // only once durable
-		s.last[id] = t
-	}
-	return rep, nil
+	return rep, ran, nil
 }
 
 // queue sends m and records each of its lines as reminded, in the same
