@@ -52,7 +52,9 @@ type Outgoing struct {
 	Buttons   []Button `json:"buttons,omitempty"`
 	// Key names a message that later ones replace (the live tally): an
 	// adapter that can edit messages edits the earlier one; a pending one
-	// not yet sent is superseded.
+	// not yet sent is superseded. Such a message is a view of state that is
+	// stored anyway, so it is kept in memory only and not resent after a
+	// restart.
 	Key string `json:"key,omitempty"`
 }
 

@@ -43,7 +43,7 @@ func (a *App) Flush(ctx context.Context) {
 	a.deliverMu.Lock()
 	defer a.deliverMu.Unlock()
 	for ctx.Err() == nil {
-		batch := a.Engine.OutboxReady(a.opts.Clock.Now(), 64)
+		batch := a.Engine.OutboxReady(a.opts.Clock.Now(), 256)
 		if len(batch) == 0 {
 			return
 		}

@@ -56,6 +56,40 @@ type community struct {
 	chain    *audit.Chain
 	bindings map[string]string // platform + "\x00" + identity → member id (from bind codes)
 	codes    map[string]*bindCode
+
+	// Indexes over the (immutable) config and the topics, so that a vote
+	// costs the same with 10 members or 10,000.
+	byID       map[string]*bot.Member
+	byIdentity map[string]*bot.Member // platform + "\x00" + identity, from the config
+	voters     map[string]*voterSet   // topic → its participants, built on first use
+}
+
+// voterSet caches who takes part in a topic; Approve replaces the
+// participants and drops it.
+type voterSet struct {
+	parts    map[string]bool
+	expected int // participants who vote (observers excluded)
+	// tally is kept up to date by CheckIn and CastVote once counted, so a
+	// vote does not recount every ballot under the engine lock.
+	tally   bot.Tally
+	counted bool
+}
+
+func (c *community) member(id string) *bot.Member { return c.byID[id] }
+
+func (c *community) voterSet(t *bot.Topic) *voterSet {
+	if v := c.voters[t.ID]; v != nil {
+		return v
+	}
+	v := &voterSet{parts: make(map[string]bool, len(t.Participants))}
+	for _, p := range t.Participants {
+		v.parts[p] = true
+		if m := c.byID[p]; m != nil && !m.IsObserver() {
+			v.expected++
+		}
+	}
+	c.voters[t.ID] = v
+	return v
 }
 
 type ballot struct {
@@ -115,7 +149,15 @@ func convKey(key string) []byte        { return []byte("conv/" + key) }
 
 func (e *Engine) loadCommunity(cfg *config.Community) (*community, error) {
 	c := &community{cfg: cfg, topics: map[string]*bot.Topic{}, next: 1, nextItem: 1,
-		ballots: map[string]map[string]*ballot{}, bindings: map[string]string{}, codes: map[string]*bindCode{}}
+		ballots: map[string]map[string]*ballot{}, bindings: map[string]string{}, codes: map[string]*bindCode{},
+		byID: map[string]*bot.Member{}, byIdentity: map[string]*bot.Member{}, voters: map[string]*voterSet{}}
+	for i := range cfg.Roster {
+		m := &cfg.Roster[i]
+		c.byID[m.ID] = m
+		for p, id := range m.Identities {
+			c.byIdentity[p+"\x00"+id] = m
+		}
+	}
 	err := e.store.Scan([]byte("topic/"+cfg.ID+"/"), func(k, v []byte) (bool, error) {
 		var t bot.Topic
 		if err := json.Unmarshal(v, &t); err != nil {

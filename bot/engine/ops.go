@@ -202,13 +202,13 @@ func (tx *Tx) Approve(comm, id string, actor *bot.Member, a Approval) (*bot.Topi
 		return nil, bot.Errorf(bot.EINVALID, "预审提示此议题可能属于「五不议」，同意受理需要写明理由。")
 	}
 	for _, role := range []struct{ id, name string }{{a.Chair, "主持人"}, {a.Recorder, "记录员"}, {a.Supervisor, "监督员"}} {
-		if c.cfg.Member(role.id) == nil {
+		if c.member(role.id) == nil {
 			return nil, bot.Errorf(bot.EINVALID, "%s必须是名册上的人员。", role.name)
 		}
 	}
 	parts := slices.Clone(a.Participants)
 	for _, must := range []string{a.Chair, a.Recorder, a.Supervisor, t.Proposer} {
-		if m := c.cfg.Member(must); m != nil && !slices.Contains(parts, must) {
+		if m := c.member(must); m != nil && !slices.Contains(parts, must) {
 			parts = append(parts, must)
 		}
 	}
@@ -219,13 +219,13 @@ func (tx *Tx) Approve(comm, id string, actor *bot.Member, a Approval) (*bot.Topi
 		}
 	}
 	for _, p := range parts {
-		if c.cfg.Member(p) == nil {
+		if c.member(p) == nil {
 			return nil, bot.Errorf(bot.EINVALID, "参会人员「%s」不在名册上。", p)
 		}
 	}
 	voters := 0
 	for _, p := range parts {
-		if !c.cfg.Member(p).IsObserver() {
+		if !c.member(p).IsObserver() {
 			voters++
 		}
 	}
@@ -233,6 +233,7 @@ func (tx *Tx) Approve(comm, id string, actor *bot.Member, a Approval) (*bot.Topi
 		return nil, bot.Errorf(bot.EINVALID, "参会人员中没有可以表决的人，请至少选择一类协商主体。")
 	}
 	t.Category, t.Participants, t.Stakeholders = a.Category, parts, a.Stakeholders
+	delete(c.voters, t.ID)
 	t.Chair, t.Recorder, t.Supervisor, t.ReviewNote = a.Chair, a.Recorder, a.Supervisor, a.Note
 	if a.Override != "" {
 		t.Screening.Override = a.Override
@@ -344,6 +345,7 @@ func (tx *Tx) SetPlan(comm, id string, actor *bot.Member, p bot.Plan) (*bot.Topi
 	if t.Stage == bot.StageRedeliberate {
 		t.Attendance, t.Statements, t.Result, t.Step, t.Opinion, t.VoteOpened = nil, nil, nil, 0, "", time.Time{}
 		delete(c.ballots, t.ID)
+		delete(c.voters, t.ID)
 		tx.dropBallots(c, t)
 	}
 	if err := tx.move(c, t, bot.StageNotified, actor.ID, why); err != nil {
@@ -356,7 +358,7 @@ func (tx *Tx) SetPlan(comm, id string, actor *bot.Member, p bot.Plan) (*bot.Topi
 		bot.Presets[p.Preset].Name+"("+bot.Presets[p.Preset].RuleDoc+")", p.Ballot.Chinese(), t.Content, t.Affected)
 	for _, m := range t.Participants {
 		role := "协商主体"
-		if c.cfg.Member(m).IsObserver() {
+		if c.member(m).IsObserver() {
 			role = "列席/旁听(不参加表决)"
 		}
 		tx.ToMember(comm, m, notice+"\n您的身份："+role+"。")
@@ -374,15 +376,7 @@ func (tx *Tx) dropBallots(c *community, t *bot.Topic) {
 	})
 }
 
-func (tx *Tx) expected(c *community, t *bot.Topic) int {
-	n := 0
-	for _, p := range t.Participants {
-		if !c.cfg.Member(p).IsObserver() {
-			n++
-		}
-	}
-	return n
-}
+func (tx *Tx) expected(c *community, t *bot.Topic) int { return c.voterSet(t).expected }
 
 // MeetingSteps are the four steps of PROCESS.md stage 3.
 var MeetingSteps = []string{"",
@@ -458,6 +452,9 @@ func (tx *Tx) CheckIn(comm, id string, actor *bot.Member) (t *bot.Topic, already
 		t.Attendance = map[string]time.Time{}
 	}
 	t.Attendance[actor.ID] = tx.now
+	if vs := c.voterSet(t); vs.counted && c.votes(vs, actor.ID) {
+		vs.tally.Present++
+	}
 	tx.saveTopic(c, t)
 	tx.record(c, actor.ID, "check_in", t.ID, "")
 	return t, false, nil
@@ -517,24 +514,40 @@ func (tx *Tx) OpenVote(comm, id string, actor *bot.Member, opinion string) (*bot
 // Tally counts the ballots of present voters.
 func (tx *Tx) Tally(comm string, t *bot.Topic) bot.Tally {
 	c := tx.e.comms[comm]
-	tl := bot.Tally{Expected: tx.expected(c, t), Eligible: t.Plan.Eligible}
-	for m := range t.Attendance {
-		if mm := c.cfg.Member(m); mm != nil && !mm.IsObserver() && t.IsParticipant(m) {
-			tl.Present++
+	vs := c.voterSet(t)
+	if !vs.counted {
+		vs.tally = bot.Tally{Expected: vs.expected}
+		for m := range t.Attendance {
+			if c.votes(vs, m) {
+				vs.tally.Present++
+			}
 		}
+		for m, b := range c.ballots[t.ID] {
+			if t.Present(m) {
+				vs.tally = addChoice(vs.tally, b.Choice, 1)
+			}
+		}
+		vs.counted = true
 	}
-	for m, b := range c.ballots[t.ID] {
-		if !t.Present(m) {
-			continue
-		}
-		switch b.Choice {
-		case bot.ChoiceFor:
-			tl.For++
-		case bot.ChoiceAgainst:
-			tl.Against++
-		case bot.ChoiceAbstain:
-			tl.Abstain++
-		}
+	tl := vs.tally
+	tl.Eligible = t.Plan.Eligible
+	return tl
+}
+
+// votes reports whether member m is a voting participant.
+func (c *community) votes(vs *voterSet, m string) bool {
+	mm := c.member(m)
+	return mm != nil && !mm.IsObserver() && vs.parts[m]
+}
+
+func addChoice(tl bot.Tally, ch bot.Choice, n int) bot.Tally {
+	switch ch {
+	case bot.ChoiceFor:
+		tl.For += n
+	case bot.ChoiceAgainst:
+		tl.Against += n
+	case bot.ChoiceAbstain:
+		tl.Abstain += n
 	}
 	return tl
 }
@@ -606,6 +619,12 @@ func (tx *Tx) CastVote(comm, id string, actor *bot.Member, choice bot.Choice, pr
 		r.Changed = true
 	}
 	c.ballots[t.ID][actor.ID] = b
+	if vs := c.voterSet(t); vs.counted {
+		if old != nil {
+			vs.tally = addChoice(vs.tally, old.Choice, -1)
+		}
+		vs.tally = addChoice(vs.tally, choice, 1)
+	}
 	tx.putJSON(ballotKey(comm, t.ID, actor.ID), b)
 	detail := string(choice)
 	if t.Plan.Ballot == bot.BallotSecret {
@@ -754,7 +773,7 @@ func (tx *Tx) Publish(comm, id string, actor *bot.Member) (*bot.Topic, error) {
 	tx.ToGroup(comm, t, "【村(居)务公开】"+strings.TrimPrefix(text, "【表决结果】"))
 	told := map[string]bool{}
 	tell := func(m, prefix string) {
-		if c.cfg.Member(m) != nil && !told[m] {
+		if c.member(m) != nil && !told[m] {
 			told[m] = true
 			tx.ToMember(comm, m, prefix+text)
 		}

@@ -26,6 +26,11 @@ type OutboxEntry struct {
 	notBefore time.Time
 	attempts  int
 	inFlight  bool
+	removed   bool
+	// ephemeral entries (a live view such as the tally, Outgoing.Key set)
+	// live in memory only: the next change regenerates them, so they are
+	// not worth a disk write per vote.
+	ephemeral bool
 }
 
 // Attempts is how many deliveries failed so far in this process.
@@ -34,11 +39,16 @@ func (o OutboxEntry) Attempts() int { return o.attempts }
 type outbox struct {
 	mu      sync.Mutex
 	next    uint64
-	pending []*OutboxEntry // seq order
+	pending []*OutboxEntry // seq order; removed entries are marked gone and compacted later
+	bySeq   map[uint64]*OutboxEntry
+	byKey   map[string]*OutboxEntry // the pending entry of each Outgoing.Key
+	gone    int
 	signal  chan struct{}
 }
 
-func newOutbox() *outbox { return &outbox{next: 1, signal: make(chan struct{}, 1)} }
+func newOutbox() *outbox {
+	return &outbox{next: 1, signal: make(chan struct{}, 1), bySeq: map[uint64]*OutboxEntry{}, byKey: map[string]*OutboxEntry{}}
+}
 
 func outboxKey(seq uint64) []byte { return fmt.Appendf(nil, "outbox/%020d", seq) }
 
@@ -51,9 +61,24 @@ func (o *outbox) load(s bot.Store) error {
 		if n, err := strconv.ParseUint(string(k[len("outbox/"):]), 10, 64); err == nil && n >= o.next {
 			o.next = n + 1
 		}
-		o.pending = append(o.pending, &e)
+		o.add(&e)
 		return true, nil
 	})
+}
+
+// add appends an entry with a higher seq than any pending one, or inserts
+// it in order.
+func (o *outbox) add(e *OutboxEntry) {
+	if n := len(o.pending); n == 0 || o.pending[n-1].Seq < e.Seq {
+		o.pending = append(o.pending, e)
+	} else {
+		i, _ := slices.BinarySearchFunc(o.pending, e.Seq, func(p *OutboxEntry, s uint64) int { return compareSeq(p.Seq, s) })
+		o.pending = slices.Insert(o.pending, i, e)
+	}
+	o.bySeq[e.Seq] = e
+	if e.Out.Key != "" {
+		o.byKey[e.Out.Key] = e
+	}
 }
 
 func (o *outbox) publish(es []outboxEntry) {
@@ -66,10 +91,7 @@ func (o *outbox) publish(es []outboxEntry) {
 			o.remove(e.supersedes)
 		}
 		if e.entry != nil {
-			i, _ := slices.BinarySearchFunc(o.pending, e.entry.Seq, func(p *OutboxEntry, s uint64) int {
-				return compareSeq(p.Seq, s)
-			})
-			o.pending = slices.Insert(o.pending, i, e.entry)
+			o.add(e.entry)
 		}
 	}
 	o.mu.Unlock()
@@ -90,7 +112,20 @@ func compareSeq(a, b uint64) int {
 }
 
 func (o *outbox) remove(seq uint64) {
-	o.pending = slices.DeleteFunc(o.pending, func(p *OutboxEntry) bool { return p.Seq == seq })
+	e := o.bySeq[seq]
+	if e == nil {
+		return
+	}
+	delete(o.bySeq, seq)
+	if e.Out.Key != "" && o.byKey[e.Out.Key] == e {
+		delete(o.byKey, e.Out.Key)
+	}
+	e.removed = true
+	o.gone++
+	if o.gone > 64 && o.gone > len(o.pending)/2 {
+		o.pending = slices.DeleteFunc(o.pending, func(p *OutboxEntry) bool { return p.removed })
+		o.gone = 0
+	}
 }
 
 type outboxEntry struct {
@@ -107,24 +142,20 @@ func (tx *Tx) Send(out bot.Outgoing) {
 	o.next++
 	var old uint64
 	if out.Key != "" {
-		for _, p := range o.pending {
-			if p.Out.Key == out.Key && !p.inFlight {
-				old = p.Seq
-			}
+		if p := o.byKey[out.Key]; p != nil && !p.inFlight {
+			old = p.Seq
 		}
 		for i, s := range tx.sent {
 			if s.entry != nil && s.entry.Out.Key == out.Key {
-				tx.sent[i].entry = nil // never written: superseded in this batch
-				tx.put(outboxKey(s.entry.Seq), nil)
+				tx.sent[i].entry = nil // superseded in this batch
 			}
 		}
 	}
 	o.mu.Unlock()
-	e := &OutboxEntry{Seq: seq, Out: out, Created: tx.now}
-	if old != 0 {
-		tx.put(outboxKey(old), nil)
+	e := &OutboxEntry{Seq: seq, Out: out, Created: tx.now, ephemeral: out.Key != ""}
+	if !e.ephemeral {
+		tx.putJSON(outboxKey(seq), e)
 	}
-	tx.putJSON(outboxKey(seq), e)
 	tx.sent = append(tx.sent, outboxEntry{entry: e, supersedes: old})
 }
 
@@ -142,7 +173,7 @@ func (e *Engine) OutboxReady(now time.Time, max int) []OutboxEntry {
 		if len(out) == max {
 			break
 		}
-		if p.inFlight || now.Before(p.notBefore) {
+		if p.removed || p.inFlight || now.Before(p.notBefore) {
 			continue
 		}
 		p.inFlight = true
@@ -159,7 +190,7 @@ func (e *Engine) OutboxNextRetry() time.Time {
 	defer o.mu.Unlock()
 	var t time.Time
 	for _, p := range o.pending {
-		if !p.inFlight && !p.notBefore.IsZero() && (t.IsZero() || p.notBefore.Before(t)) {
+		if !p.removed && !p.inFlight && !p.notBefore.IsZero() && (t.IsZero() || p.notBefore.Before(t)) {
 			t = p.notBefore
 		}
 	}
@@ -170,7 +201,7 @@ func (e *Engine) OutboxNextRetry() time.Time {
 func (e *Engine) OutboxLen() int {
 	e.outbox.mu.Lock()
 	defer e.outbox.mu.Unlock()
-	return len(e.outbox.pending)
+	return len(e.outbox.bySeq)
 }
 
 // OutboxDone records that messages were delivered (durably removes them).
@@ -179,11 +210,17 @@ func (e *Engine) OutboxDone(ctx context.Context, seqs ...uint64) error {
 		return nil
 	}
 	batch := make([]bot.KV, 0, len(seqs))
+	e.outbox.mu.Lock()
 	for _, s := range seqs {
-		batch = append(batch, bot.KV{Key: outboxKey(s)})
+		if p := e.outbox.bySeq[s]; p == nil || !p.ephemeral {
+			batch = append(batch, bot.KV{Key: outboxKey(s)})
+		}
 	}
-	if err := e.store.Commit(ctx, batch); err != nil {
-		return fmt.Errorf("remove delivered messages from the outbox: %w", err)
+	e.outbox.mu.Unlock()
+	if len(batch) > 0 {
+		if err := e.store.Commit(ctx, batch); err != nil {
+			return fmt.Errorf("remove delivered messages from the outbox: %w", err)
+		}
 	}
 	e.outbox.mu.Lock()
 	for _, s := range seqs {
@@ -198,12 +235,10 @@ func (e *Engine) OutboxRetry(seq uint64, notBefore time.Time) {
 	o := e.outbox
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	for _, p := range o.pending {
-		if p.Seq == seq {
-			p.inFlight = false
-			p.attempts++
-			p.notBefore = notBefore
-		}
+	if p := o.bySeq[seq]; p != nil {
+		p.inFlight = false
+		p.attempts++
+		p.notBefore = notBefore
 	}
 }
 
@@ -213,7 +248,7 @@ func (e *Engine) OutboxWake(member string) {
 	o := e.outbox
 	o.mu.Lock()
 	for _, p := range o.pending {
-		if member == "" || p.Out.Member == member {
+		if !p.removed && (member == "" || p.Out.Member == member) {
 			p.notBefore = time.Time{}
 		}
 	}

@@ -79,9 +79,9 @@ func (tx *Tx) Member(comm, platform, identity string) *bot.Member {
 		return nil
 	}
 	if id, ok := c.bindings[platform+"\x00"+identity]; ok {
-		return c.cfg.Member(id)
+		return c.member(id)
 	}
-	return c.cfg.MemberByIdentity(platform, identity)
+	return c.byIdentity[platform+"\x00"+identity]
 }
 
 // MemberAnywhere finds the communities in which a platform identity is a
@@ -107,7 +107,7 @@ func (tx *Tx) Identity(comm, member, platform string) string {
 			return strings.TrimPrefix(k, platform+"\x00")
 		}
 	}
-	if m := c.cfg.Member(member); m != nil {
+	if m := c.member(member); m != nil {
 		return m.Identities[platform]
 	}
 	return ""
@@ -117,7 +117,7 @@ func (tx *Tx) Identity(comm, member, platform string) string {
 // named outside stakeholders print as typed).
 func (tx *Tx) Name(comm, member string) string {
 	if c := tx.e.comms[comm]; c != nil {
-		if m := c.cfg.Member(member); m != nil {
+		if m := c.member(member); m != nil {
 			return m.Name
 		}
 	}
