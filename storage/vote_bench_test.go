@@ -112,4 +112,3 @@ func BenchmarkVoteDurable(b *testing.B) {
 		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 	}
 }
-
