@@ -32,6 +32,9 @@ type Options struct {
 	// TickEvery is how often vote deadlines and idle flows are checked;
 	// default 1s.
 	TickEvery time.Duration
+	// TallyDebounce is how long the live tally waits for more votes before
+	// it is sent on a chat platform (default 2s; the console never waits).
+	TallyDebounce time.Duration
 }
 
 // App is a running bot.
@@ -81,7 +84,16 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 		}
 		a.Store = db
 	}
-	eng, err := engine.Open(ctx, engine.Options{Store: a.Store, Communities: opts.Communities, Clock: opts.Clock, Logger: opts.Logger})
+	if opts.TallyDebounce == 0 {
+		opts.TallyDebounce = 2 * time.Second
+	}
+	debounce := func(out bot.Outgoing) time.Duration {
+		if out.Platform == "console" {
+			return 0
+		}
+		return opts.TallyDebounce
+	}
+	eng, err := engine.Open(ctx, engine.Options{Store: a.Store, Communities: opts.Communities, Clock: opts.Clock, Logger: opts.Logger, Debounce: debounce})
 	if err != nil {
 		a.Store.Close()
 		return nil, fmt.Errorf("load state from %s: %w", opts.DataDir, err)

@@ -29,6 +29,10 @@ type Options struct {
 	Communities []*config.Community
 	Clock       bot.Clock
 	Logger      *slog.Logger
+	// Debounce is how long a live view (an Outgoing with a Key, such as the
+	// tally) waits before it is sent, so that a burst of votes gives one
+	// update; nil or zero: sent at once (the console).
+	Debounce func(bot.Outgoing) time.Duration
 }
 
 // Engine owns the in-memory state of every community and its persistence.
@@ -43,7 +47,8 @@ type Engine struct {
 	convs  map[string]*Conversation
 	failed error
 
-	outbox *outbox
+	outbox   *outbox
+	debounce func(bot.Outgoing) time.Duration
 }
 
 type community struct {
@@ -115,7 +120,7 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 	e := &Engine{
 		store: opts.Store, clock: opts.Clock, log: opts.Logger,
 		comms: map[string]*community{}, seen: map[string]time.Time{},
-		convs: map[string]*Conversation{}, outbox: newOutbox(),
+		convs: map[string]*Conversation{}, outbox: newOutbox(), debounce: opts.Debounce,
 	}
 	for _, cfg := range opts.Communities {
 		if _, dup := e.comms[cfg.ID]; dup {
@@ -139,6 +144,9 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 func topicKey(comm, id string) []byte { return []byte("topic/" + comm + "/" + id) }
 func ballotKey(comm, topic, member string) []byte {
 	return []byte("ballot/" + comm + "/" + topic + "/" + member)
+}
+func attendKey(comm, topic, member string) []byte {
+	return []byte("attend/" + comm + "/" + topic + "/" + member)
 }
 func bindKey(comm, platform, identity string) []byte {
 	return []byte("bind/" + comm + "/" + platform + "/" + identity)
@@ -193,6 +201,26 @@ func (e *Engine) loadCommunity(cfg *config.Community) (*community, error) {
 			c.ballots[topic] = map[string]*ballot{}
 		}
 		c.ballots[topic][member] = &b
+		return true, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	prefix = "attend/" + cfg.ID + "/"
+	err = e.store.Scan([]byte(prefix), func(k, v []byte) (bool, error) {
+		topic, member, ok := strings.Cut(strings.TrimPrefix(string(k), prefix), "/")
+		t := c.topics[topic]
+		if !ok || t == nil {
+			return true, nil
+		}
+		at, err := time.Parse(time.RFC3339Nano, string(v))
+		if err != nil {
+			return false, fmt.Errorf("decode %s: %w", k, err)
+		}
+		if t.Attendance == nil {
+			t.Attendance = map[string]time.Time{}
+		}
+		t.Attendance[member] = at
 		return true, nil
 	})
 	if err != nil {

@@ -209,3 +209,33 @@ func TestCommitFailureStopsEngine(t *testing.T) {
 		t.Fatalf("%d messages queued for an action that was not stored", n)
 	}
 }
+
+// TestTallyDebounce: a burst of live-tally updates becomes one message,
+// sent one debounce interval after the first, with the latest text.
+func TestTallyDebounce(t *testing.T) {
+	db, err := storage.Open(filepath.Join(t.TempDir(), "d"), storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	e, err := engine.Open(context.Background(), engine.Options{Store: db, Communities: []*config.Community{config.Sample()}, Clock: fixed{now},
+		Debounce: func(bot.Outgoing) time.Duration { return 2 * time.Second }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 3; i++ {
+		if _, err := e.Do(context.Background(), "", func(tx *engine.Tx) error {
+			tx.Send(bot.Outgoing{Platform: "telegram", Chat: "1", Text: fmt.Sprintf("计票 %d", i), Key: "tally/houchen/1"})
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := e.OutboxReady(now.Add(time.Second), 10); len(got) != 0 {
+		t.Fatalf("sent before the debounce interval: %+v", got)
+	}
+	got := e.OutboxReady(now.Add(2*time.Second), 10)
+	if len(got) != 1 || got[0].Out.Text != "计票 3" {
+		t.Fatalf("after the interval: %+v", got)
+	}
+}

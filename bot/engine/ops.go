@@ -346,7 +346,8 @@ func (tx *Tx) SetPlan(comm, id string, actor *bot.Member, p bot.Plan) (*bot.Topi
 		t.Attendance, t.Statements, t.Result, t.Step, t.Opinion, t.VoteOpened = nil, nil, nil, 0, "", time.Time{}
 		delete(c.ballots, t.ID)
 		delete(c.voters, t.ID)
-		tx.dropBallots(c, t)
+		tx.dropPrefix("ballot/" + c.cfg.ID + "/" + t.ID + "/")
+		tx.dropPrefix("attend/" + c.cfg.ID + "/" + t.ID + "/")
 	}
 	if err := tx.move(c, t, bot.StageNotified, actor.ID, why); err != nil {
 		return nil, err
@@ -368,8 +369,9 @@ func (tx *Tx) SetPlan(comm, id string, actor *bot.Member, p bot.Plan) (*bot.Topi
 	return t, nil
 }
 
-func (tx *Tx) dropBallots(c *community, t *bot.Topic) {
-	prefix := "ballot/" + c.cfg.ID + "/" + t.ID + "/"
+// dropPrefix deletes every stored key with the prefix (a topic's ballots
+// or attendance when it is held again).
+func (tx *Tx) dropPrefix(prefix string) {
 	_ = tx.e.store.Scan([]byte(prefix), func(k, _ []byte) (bool, error) {
 		tx.put(append([]byte(nil), k...), nil)
 		return true, nil
@@ -455,7 +457,7 @@ func (tx *Tx) CheckIn(comm, id string, actor *bot.Member) (t *bot.Topic, already
 	if vs := c.voterSet(t); vs.counted && c.votes(vs, actor.ID) {
 		vs.tally.Present++
 	}
-	tx.saveTopic(c, t)
+	tx.put(attendKey(comm, t.ID, actor.ID), []byte(tx.now.UTC().Format(time.RFC3339Nano)))
 	tx.record(c, actor.ID, "check_in", t.ID, "")
 	return t, false, nil
 }

@@ -141,9 +141,10 @@ func (tx *Tx) Send(out bot.Outgoing) {
 	seq := o.next
 	o.next++
 	var old uint64
+	var oldDue time.Time
 	if out.Key != "" {
 		if p := o.byKey[out.Key]; p != nil && !p.inFlight {
-			old = p.Seq
+			old, oldDue = p.Seq, p.notBefore
 		}
 		for i, s := range tx.sent {
 			if s.entry != nil && s.entry.Out.Key == out.Key {
@@ -153,6 +154,16 @@ func (tx *Tx) Send(out bot.Outgoing) {
 	}
 	o.mu.Unlock()
 	e := &OutboxEntry{Seq: seq, Out: out, Created: tx.now, ephemeral: out.Key != ""}
+	if e.ephemeral && tx.e.debounce != nil {
+		if d := tx.e.debounce(out); d > 0 {
+			e.notBefore = tx.now.Add(d)
+		}
+		// A burst of changes keeps the first deadline: the view is late by
+		// at most one debounce interval, never starved.
+		if old != 0 && !oldDue.IsZero() && oldDue.Before(e.notBefore) {
+			e.notBefore = oldDue
+		}
+	}
 	if !e.ephemeral {
 		tx.putJSON(outboxKey(seq), e)
 	}

@@ -47,7 +47,14 @@ func (tx *Tx) record(c *community, actor, action, topic, detail string) {
 	tx.batch = append(tx.batch, writes...)
 }
 
-func (tx *Tx) saveTopic(c *community, t *bot.Topic) { tx.putJSON(topicKey(c.cfg.ID, t.ID), t) }
+// saveTopic stores the topic document. Attendance is stored apart, one key
+// per check-in (attendKey), so that a meeting of hundreds does not rewrite
+// the whole topic at every check-in.
+func (tx *Tx) saveTopic(c *community, t *bot.Topic) {
+	doc := *t
+	doc.Attendance = nil
+	tx.putJSON(topicKey(c.cfg.ID, t.ID), &doc)
+}
 
 // Community returns a community by id.
 func (tx *Tx) Community(id string) *config.Community {
