@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -74,10 +75,17 @@ func openVoting(tb testing.TB, dir string, voters int) (*app.App, func()) {
 
 // BenchmarkVoteDurable measures durable votes through the whole engine:
 // parse, authorise, persist with audit entry and outbox, tally, from many
-// voters at once. Each vote changes the voter's choice so that every
-// operation writes. Compare with BenchmarkBadgerSyncedCommit in the same
-// run: both acknowledge only what is synced to disk.
+// voters at once (32 and 128 votes in flight). Each vote changes the
+// voter's choice so that every operation writes. Compare with
+// BenchmarkBadgerSyncedCommit in the same run: both acknowledge only what
+// is synced to disk.
 func BenchmarkVoteDurable(b *testing.B) {
+	for _, inFlight := range []int{32, 128} {
+		b.Run(fmt.Sprintf("inflight=%d", inFlight), func(b *testing.B) { benchVotes(b, inFlight) })
+	}
+}
+
+func benchVotes(b *testing.B, inFlight int) {
 	const voters = 1000
 	a, stop := openVoting(b, filepath.Join(b.TempDir(), "data"), voters)
 	defer stop()
@@ -85,7 +93,7 @@ func BenchmarkVoteDurable(b *testing.B) {
 	var next atomic.Int64
 	var mu sync.Mutex
 	var lat []time.Duration
-	b.SetParallelism(64)
+	b.SetParallelism(max(1, inFlight/runtime.GOMAXPROCS(0)))
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		var mine []time.Duration
