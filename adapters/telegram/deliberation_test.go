@@ -285,7 +285,7 @@ func TestEmulatorDeliberation(t *testing.T) {
 
 	// 李秀兰 is bound with a one-time code; a second use is refused.
 	v.private("张建国", "绑定码 李秀兰")
-	codeMsg := v.waitText(v.id("张建国"), "绑定码")
+	codeMsg := v.waitText(v.id("张建国"), "的绑定码：")
 	code := regexp.MustCompile(`绑定 (\d{6})`).FindStringSubmatch(codeMsg.Text)
 	if code == nil {
 		t.Fatalf("no code in %q", codeMsg.Text)
