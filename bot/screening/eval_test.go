@@ -56,13 +56,15 @@ func readJSONL[T any](t testing.TB, name string) []T {
 // dated 2023-2025).
 func evalClock() time.Time { return time.Date(2025, 6, 1, 9, 0, 0, 0, time.Local) }
 
-func evalScreener(t testing.TB) *Screener {
+func evalScreener(t testing.TB) *Screener { return evalScreenerWith(t, "testdata/archive.jsonl") }
+
+func evalScreenerWith(t testing.TB, archiveFile string) *Screener {
 	s, err := New()
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.SetClock(evalClock)
-	for _, d := range readJSONL[Decision](t, "testdata/archive.jsonl") {
+	for _, d := range readJSONL[Decision](t, archiveFile) {
 		s.AddDecision(d)
 	}
 	return s
@@ -85,8 +87,19 @@ func TestHoldout(t *testing.T) {
 	evaluate(t, readJSONL[evalItem](t, "testdata/holdout.jsonl"), "testdata/holdout.golden", false)
 }
 
+// TestBlind runs a set written before its author read the pack or the
+// other sets, with its own archive of past decisions (blind_archive.jsonl).
+// It reports; it does not fail on the targets.
+func TestBlind(t *testing.T) {
+	items := readJSONL[evalItem](t, "testdata/blind.jsonl")
+	evaluateWith(t, evalScreenerWith(t, "testdata/blind_archive.jsonl"), items, "testdata/blind.golden", false)
+}
+
 func evaluate(t *testing.T, items []evalItem, goldenFile string, strict bool) {
-	s := evalScreener(t)
+	evaluateWith(t, evalScreener(t), items, goldenFile, strict)
+}
+
+func evaluateWith(t *testing.T, s *Screener, items []evalItem, goldenFile string, strict bool) {
 	var (
 		viol, violFlagged, violRight int
 		adm, admFlagged, catRight    int
