@@ -56,6 +56,12 @@ type Outgoing struct {
 	// stored anyway, so it is kept in memory only and not resent after a
 	// restart.
 	Key string `json:"key,omitempty"`
+	// MergeKey merges messages that wait in the queue: one with the same
+	// MergeKey still pending gets this text appended on a new line, so ten
+	// vote acknowledgements in a rate-limited group become one message.
+	// Unlike Key, nothing is edited in place. Like Key, such messages are
+	// views of stored state and kept in memory only.
+	MergeKey string `json:"merge_key,omitempty"`
 }
 
 // Sender delivers outgoing messages on one platform. It returns an error

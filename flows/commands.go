@@ -505,17 +505,26 @@ func (b *Bot) vote(m *msg, id string, choice bot.Choice) {
 		return
 	}
 	secret := t.Plan.Ballot == bot.BallotSecret
+	var ack string
 	switch {
 	case r.Same:
-		m.reply("%s，您已经投过「%s」了，不用重复投。", m.who(), choice.Chinese())
+		ack = fmt.Sprintf("%s，您已经投过「%s」了，不用重复投。", m.who(), choice.Chinese())
 	case secret && r.Changed:
-		m.reply("已改票，以您最后一次为准(无记名，不会公开)。")
+		ack = "已改票，以您最后一次为准(无记名，不会公开)。"
 	case secret:
-		m.reply("已收到您的无记名表决(不会公开谁投了什么)。表决结束前可以改票。")
+		ack = "已收到您的无记名表决(不会公开谁投了什么)。表决结束前可以改票。"
 	case r.Changed:
-		m.reply("%s：已改为「%s」(以最后一次为准)。", m.who(), choice.Chinese())
+		ack = fmt.Sprintf("%s：已改为「%s」(以最后一次为准)。", m.who(), choice.Chinese())
 	default:
-		m.reply("%s：已记录「%s」。", m.who(), choice.Chinese())
+		ack = fmt.Sprintf("%s：已记录「%s」。", m.who(), choice.Chinese())
+	}
+	if m.in.Private {
+		m.say(ack)
+	} else {
+		// In a group, acknowledgements of a burst of votes are merged into
+		// one message (the vote itself is already on disk).
+		m.tx.Send(bot.Outgoing{Platform: m.in.Platform, Chat: m.in.Chat, ChatTitle: m.in.ChatTitle, Community: m.comm.ID,
+			Text: ack, MergeKey: "ack/" + m.comm.ID + "/" + t.ID + "/" + m.in.Chat})
 	}
 	if r.Same || (secret && r.Changed) { // a changed secret ballot leaves the count as it was
 		return

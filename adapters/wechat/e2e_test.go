@@ -332,8 +332,11 @@ func TestDeliberationEndToEnd(t *testing.T) {
 	for _, who := range voters {
 		n := 0
 		for _, text := range group {
-			if strings.HasPrefix(text, who+"：已记录") {
-				n++
+			// Acknowledgements that waited in the queue are merged, one per line.
+			for _, line := range strings.Split(text, "\n") {
+				if strings.HasPrefix(line, who+"：已记录") {
+					n++
+				}
 			}
 		}
 		if n != 1 {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -88,8 +89,8 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 		opts.TallyDebounce = 2 * time.Second
 	}
 	debounce := func(out bot.Outgoing) time.Duration {
-		if out.Platform == "console" {
-			return 0
+		if out.Platform == "console" || !strings.HasPrefix(out.Key, "tally/") {
+			return 0 // acknowledgements go at once (merged only while the queue is backed up)
 		}
 		return opts.TallyDebounce
 	}

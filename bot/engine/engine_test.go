@@ -239,3 +239,34 @@ func TestTallyDebounce(t *testing.T) {
 		t.Fatalf("after the interval: %+v", got)
 	}
 }
+
+// TestMergedAcknowledgements: pending messages with one MergeKey become one
+// message (durable: it survives a restart, and no line is lost or doubled);
+// a message already handed to the dispatcher is not merged into.
+func TestMergedAcknowledgements(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "d")
+	e, db := open(t, dir)
+	send := func(e *engine.Engine, text string) {
+		if _, err := e.Do(context.Background(), "", func(tx *engine.Tx) error {
+			tx.Send(bot.Outgoing{Platform: "telegram", Chat: "1", Text: text, MergeKey: "ack/1"})
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(e, "甲：已记录")
+	send(e, "乙：已记录")
+	db.Close()
+	e, db = open(t, dir)
+	send(e, "丙：已记录")
+	got := e.OutboxReady(now, 10)
+	if len(got) != 1 || got[0].Out.Text != "甲：已记录\n乙：已记录\n丙：已记录" {
+		t.Fatalf("merged: %+v", got)
+	}
+	send(e, "丁：已记录") // the merged one is in flight now
+	next := e.OutboxReady(now, 10)
+	if len(next) != 1 || next[0].Out.Text != "丁：已记录" {
+		t.Fatalf("after in-flight: %+v", next)
+	}
+	db.Close()
+}

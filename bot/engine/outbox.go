@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,6 +32,7 @@ type OutboxEntry struct {
 	// live in memory only: the next change regenerates them, so they are
 	// not worth a disk write per vote.
 	ephemeral bool
+	claimed   bool // being replaced by a message not yet committed
 }
 
 // Attempts is how many deliveries failed so far in this process.
@@ -76,8 +78,8 @@ func (o *outbox) add(e *OutboxEntry) {
 		o.pending = slices.Insert(o.pending, i, e)
 	}
 	o.bySeq[e.Seq] = e
-	if e.Out.Key != "" {
-		o.byKey[e.Out.Key] = e
+	if ck := coalesceKey(e.Out); ck != "" {
+		o.byKey[ck] = e
 	}
 }
 
@@ -117,8 +119,8 @@ func (o *outbox) remove(seq uint64) {
 		return
 	}
 	delete(o.bySeq, seq)
-	if e.Out.Key != "" && o.byKey[e.Out.Key] == e {
-		delete(o.byKey, e.Out.Key)
+	if ck := coalesceKey(e.Out); ck != "" && o.byKey[ck] == e {
+		delete(o.byKey, ck)
 	}
 	e.removed = true
 	o.gone++
@@ -130,44 +132,83 @@ func (o *outbox) remove(seq uint64) {
 
 type outboxEntry struct {
 	entry      *OutboxEntry
-	supersedes uint64
+	supersedes uint64 // a claimed pending message this one replaces
 }
 
 // Send queues an outgoing message in this unit of work. A message with a
 // Key supersedes a queued, undelivered one with the same Key.
 func (tx *Tx) Send(out bot.Outgoing) {
 	o := tx.e.outbox
+	ck := coalesceKey(out)
+	var old *OutboxEntry
 	o.mu.Lock()
 	seq := o.next
 	o.next++
-	var old uint64
-	var oldDue time.Time
-	if out.Key != "" {
-		if p := o.byKey[out.Key]; p != nil && !p.inFlight {
-			old, oldDue = p.Seq, p.notBefore
-		}
-		for i, s := range tx.sent {
-			if s.entry != nil && s.entry.Out.Key == out.Key {
-				tx.sent[i].entry = nil // superseded in this batch
-			}
+	if ck != "" {
+		// Claim a pending message with the same key that is not being sent
+		// right now: this one replaces it (Key) or carries its text too
+		// (MergeKey). A claimed message is never handed to the dispatcher.
+		if p := o.byKey[ck]; p != nil && !p.inFlight && !p.removed && !p.claimed {
+			p.claimed = true
+			old = p
 		}
 	}
 	o.mu.Unlock()
+	var notBefore time.Time
+	if ck != "" {
+		var texts []string
+		if old != nil {
+			texts = append(texts, old.Out.Text)
+			notBefore = old.notBefore
+			if !old.ephemeral {
+				tx.put(outboxKey(old.Seq), nil)
+			}
+		}
+		for i, s := range tx.sent { // earlier in this unit of work
+			if s.entry != nil && coalesceKey(s.entry.Out) == ck {
+				texts = append(texts, s.entry.Out.Text)
+				if !s.entry.ephemeral {
+					tx.put(outboxKey(s.entry.Seq), nil)
+				}
+				tx.sent[i].entry = nil
+			}
+		}
+		if out.MergeKey != "" && len(texts) > 0 {
+			out.Text = strings.Join(append(texts, out.Text), "\n")
+		}
+	}
+	// Live views (Key) are derived from stored state and kept in memory
+	// only; everything else is written with the action that caused it.
 	e := &OutboxEntry{Seq: seq, Out: out, Created: tx.now, ephemeral: out.Key != ""}
-	if e.ephemeral && tx.e.debounce != nil {
+	if ck != "" && tx.e.debounce != nil {
 		if d := tx.e.debounce(out); d > 0 {
 			e.notBefore = tx.now.Add(d)
 		}
-		// A burst of changes keeps the first deadline: the view is late by
-		// at most one debounce interval, never starved.
-		if old != 0 && !oldDue.IsZero() && oldDue.Before(e.notBefore) {
-			e.notBefore = oldDue
+		// A burst keeps the first deadline: late by one interval at most.
+		if !notBefore.IsZero() && notBefore.Before(e.notBefore) {
+			e.notBefore = notBefore
 		}
 	}
 	if !e.ephemeral {
 		tx.putJSON(outboxKey(seq), e)
 	}
-	tx.sent = append(tx.sent, outboxEntry{entry: e, supersedes: old})
+	var sup uint64
+	if old != nil {
+		sup = old.Seq
+	}
+	tx.sent = append(tx.sent, outboxEntry{entry: e, supersedes: sup})
+}
+
+// coalesceKey is the key under which pending messages replace (Key) or
+// merge with (MergeKey) each other; "" for ordinary messages.
+func coalesceKey(out bot.Outgoing) string {
+	switch {
+	case out.Key != "":
+		return "k:" + out.Key
+	case out.MergeKey != "":
+		return "m:" + out.MergeKey
+	}
+	return ""
 }
 
 // OutboxSignal is signalled when new messages are queued.
@@ -184,7 +225,7 @@ func (e *Engine) OutboxReady(now time.Time, max int) []OutboxEntry {
 		if len(out) == max {
 			break
 		}
-		if p.removed || p.inFlight || now.Before(p.notBefore) {
+		if p.removed || p.claimed || p.inFlight || now.Before(p.notBefore) {
 			continue
 		}
 		p.inFlight = true
