@@ -5,66 +5,19 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
-	"sort"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+	"yishi/storage/memstore"
 
 	"yishi/adapters/wechat/wxfake"
 	"yishi/bot"
 )
 
 // memStore is an in-memory bot.Store.
-type memStore struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
+type memStore = memstore.Store
 
-func newMemStore() *memStore { return &memStore{m: map[string][]byte{}} }
-
-func (s *memStore) Commit(_ context.Context, batch []bot.KV) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, kv := range batch {
-		if kv.Value == nil {
-			delete(s.m, string(kv.Key))
-		} else {
-			s.m[string(kv.Key)] = append([]byte(nil), kv.Value...)
-		}
-	}
-	return nil
-}
-
-func (s *memStore) Get(key []byte) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.m[string(key)], nil
-}
-
-func (s *memStore) Scan(prefix []byte, fn func(k, v []byte) (bool, error)) error {
-	s.mu.Lock()
-	var keys []string
-	for k := range s.m {
-		if strings.HasPrefix(k, string(prefix)) {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	vals := make([][]byte, len(keys))
-	for i, k := range keys {
-		vals[i] = s.m[k]
-	}
-	s.mu.Unlock()
-	for i, k := range keys {
-		if more, err := fn([]byte(k), vals[i]); err != nil || !more {
-			return err
-		}
-	}
-	return nil
-}
-
-func (s *memStore) Close() error { return nil }
+func newMemStore() *memStore { return memstore.New() }
 
 // recorder is a fake core: it records what it is handed and may reply.
 type recorder struct {

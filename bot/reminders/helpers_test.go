@@ -1,15 +1,13 @@
 package reminders_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+	"yishi/storage/memstore"
 
 	"yishi/bot"
 	"yishi/bot/config"
@@ -17,56 +15,10 @@ import (
 	"yishi/bot/reminders"
 )
 
-// memStore is an in-memory bot.Store.
-type memStore struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
+// memStore is an in-memory bot.Store that tests fill with topics directly.
+type memStore struct{ *memstore.Store }
 
-func newMemStore() *memStore { return &memStore{m: map[string][]byte{}} }
-
-func (s *memStore) Commit(_ context.Context, batch []bot.KV) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, kv := range batch {
-		if kv.Value == nil {
-			delete(s.m, string(kv.Key))
-		} else {
-			s.m[string(kv.Key)] = bytes.Clone(kv.Value)
-		}
-	}
-	return nil
-}
-
-func (s *memStore) Get(k []byte) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.m[string(k)], nil
-}
-
-func (s *memStore) Scan(prefix []byte, fn func(k, v []byte) (bool, error)) error {
-	s.mu.Lock()
-	var keys []string
-	for k := range s.m {
-		if strings.HasPrefix(k, string(prefix)) {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	vals := make([][]byte, len(keys))
-	for i, k := range keys {
-		vals[i] = s.m[k]
-	}
-	s.mu.Unlock()
-	for i, k := range keys {
-		if ok, err := fn([]byte(k), vals[i]); err != nil || !ok {
-			return err
-		}
-	}
-	return nil
-}
-
-func (s *memStore) Close() error { return nil }
+func newMemStore() *memStore { return &memStore{memstore.New()} }
 
 func (s *memStore) putTopic(t *testing.T, tp *bot.Topic) {
 	t.Helper()
@@ -74,7 +26,9 @@ func (s *memStore) putTopic(t *testing.T, tp *bot.Topic) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.m["topic/"+tp.Community+"/"+tp.ID] = b
+	if err := s.Commit(context.Background(), []bot.KV{{Key: []byte("topic/" + tp.Community + "/" + tp.ID), Value: b}}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // clock is a settable fake clock.
