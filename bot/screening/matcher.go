@@ -166,7 +166,28 @@ type entryHits struct {
 	any     string   // first matched any-phrase
 	groups  []string // first matched phrase per All group
 	unless  string
-	matched int // distinct any-phrases matched (category weight)
+	matched int      // distinct any-phrases matched
+	anys    []string // the matched any-phrases (for maximal())
+}
+
+// maximal counts the matched any-phrases that are not part of another
+// matched one: 老年食堂 is one hit, not two with 食堂, so a proposal does not
+// weigh more for a category because the pack lists a word and its compounds.
+func (h *entryHits) maximal() int {
+	n := 0
+	for i, p := range h.anys {
+		inside := false
+		for j, q := range h.anys {
+			if i != j && len(q) > len(p) && strings.Contains(q, p) {
+				inside = true
+				break
+			}
+		}
+		if !inside {
+			n++
+		}
+	}
+	return n
 }
 
 // match runs the automaton and the regexes over the prepared text and
@@ -192,6 +213,7 @@ func (m *matcher) match(text string) []*entryHits {
 				h.any = phrase
 			}
 			h.matched++
+			h.anys = append(h.anys, phrase)
 		case groupUnless:
 			if h.unless == "" {
 				h.unless = phrase

@@ -226,7 +226,7 @@ func (s *Screener) Screen(text string) Result {
 			}
 		case kindCategory:
 			if ok, _ := h.fired(e); ok {
-				n := max(h.matched, 1)
+				n := max(h.maximal(), 1)
 				catScore[e.category] += e.weight * float64(n)
 				if catWhy[e.category] == "" {
 					catWhy[e.category] = e.reason
