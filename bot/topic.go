@@ -255,6 +255,8 @@ type Topic struct {
 	AuditedBy      string       `json:"audited_by,omitempty"` // supervisor who passed the record
 	AuditedAt      time.Time    `json:"audited_at,omitzero"`
 	History        []Transition `json:"history"`
+
+	parts participantIndex // not stored: an index over Participants
 }
 
 // Move changes the topic's stage if the graph allows it and records who,
@@ -270,12 +272,31 @@ func (t *Topic) Move(to Stage, by string, at time.Time, why string) error {
 
 // IsParticipant reports whether member id was chosen for this topic.
 func (t *Topic) IsParticipant(id string) bool {
-	for _, p := range t.Participants {
-		if p == id {
-			return true
+	if len(t.Participants) < 32 {
+		for _, p := range t.Participants {
+			if p == id {
+				return true
+			}
 		}
+		return false
 	}
-	return false
+	// Large meetings: an index, rebuilt whenever the slice is replaced.
+	if t.parts.of != &t.Participants[0] || t.parts.n != len(t.Participants) {
+		t.parts.set = make(map[string]struct{}, len(t.Participants))
+		for _, p := range t.Participants {
+			t.parts.set[p] = struct{}{}
+		}
+		t.parts.of, t.parts.n = &t.Participants[0], len(t.Participants)
+	}
+	_, ok := t.parts.set[id]
+	return ok
+}
+
+// participantIndex caches Participants as a set; it is not stored.
+type participantIndex struct {
+	of  *string
+	n   int
+	set map[string]struct{}
 }
 
 // Present reports whether member id has checked in.

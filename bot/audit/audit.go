@@ -83,27 +83,10 @@ func Key(community string, seq uint64) []byte {
 // HeadKey is where the head pointer of community's chain is stored.
 func HeadKey(community string) []byte { return []byte(headPrefix + community) }
 
-// canonicalEntry fixes the key order and the time format of the hashed form.
-type canonicalEntry struct {
-	Seq       uint64 `json:"seq"`
-	Community string `json:"community"`
-	At        string `json:"at"`
-	Actor     string `json:"actor"`
-	Action    string `json:"action"`
-	Topic     string `json:"topic"`
-	Detail    string `json:"detail"`
-	Prev      string `json:"prev"`
-	Hash      string `json:"hash"`
-}
-
 // Canonical returns the bytes that Hash is the sha256 of (see the package
 // doc).
-func (e Entry) Canonical() []byte {
-	return marshal(canonicalEntry{e.Seq, e.Community, e.At.UTC().Format(time.RFC3339Nano),
-		e.Actor, e.Action, e.Topic, e.Detail, e.Prev, ""})
-}
+func (e Entry) Canonical() []byte { return appendCanonical(nil, e, "") }
 
-// Sum computes the entry's hash from its canonical form.
 func (e Entry) Sum() string {
 	s := sha256.Sum256(e.Canonical())
 	return hex.EncodeToString(s[:])
@@ -194,10 +177,14 @@ func (c *Chain) Append(e Entry) (sealed Entry, writes []bot.KV) {
 	e.Seq = c.seq + 1
 	e.Prev = c.hash
 	e.At = e.At.UTC()
-	e.Hash = e.Sum()
+	canon := appendCanonical(make([]byte, 0, 256), e, "")
+	sum := sha256.Sum256(canon)
+	e.Hash = hex.EncodeToString(sum[:])
 	c.seq, c.hash = e.Seq, e.Hash
+	// The stored entry is its canonical form with the hash filled in.
+	value := append(canon[:len(canon)-len(`"hash":""}`)], `"hash":"`+e.Hash+`"}`...)
 	return e, []bot.KV{
-		{Key: Key(c.community, e.Seq), Value: marshal(e)},
+		{Key: Key(c.community, e.Seq), Value: value},
 		{Key: HeadKey(c.community), Value: marshal(head{Seq: e.Seq, Hash: e.Hash})},
 	}
 }
