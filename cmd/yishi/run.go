@@ -179,7 +179,11 @@ func serveConsole(ctx context.Context, dataDir string, comms []*config.Community
 			}
 			fmt.Fprintf(io.Err, "，名册%d人\n", len(c.Roster))
 		}
-		fmt.Fprintln(io.Err, "输入格式：[群名] 姓名: 内容   或   [私聊] 姓名: 内容。例如：[私聊] 王建华: 帮助。Ctrl-D 退出。")
+		example := "张三"
+		if len(comms[0].Roster) > 0 {
+			example = comms[0].Roster[len(comms[0].Roster)/2].Name
+		}
+		fmt.Fprintf(io.Err, "输入格式：[群名] 姓名: 内容   或   [私聊] 姓名: 内容。例如：[私聊] %s: 帮助。Ctrl-D 退出。\n", example)
 	}
 	return a.Run(ctx)
 }
