@@ -361,27 +361,16 @@ func (a *archive) size() int {
 	return a.live
 }
 
-// synonyms folds common community-affairs wording onto one form before
-// archive matching, so that a paraphrase shares terms with the decision
-// (摄像头/监控, 门口/门前, 打扫/保洁 …). Longer keys come first.
-var synonyms = strings.NewReplacer(
-	"摄像头", "监控", "探头", "监控", "门口", "门前",
-	"电动自行车", "电动车", "电瓶车", "电动车",
-	"小孩", "儿童", "孩子", "儿童", "老年人", "老人",
-	"经费", "费用", "资金", "费用", "钱", "费用",
-	"清淤泥", "清淤", "淤泥", "清淤", "水泥路", "硬化道路", "水泥", "硬化",
-	"便宜", "优惠", "搬到", "搬迁到", "换成", "更换为",
-	"打扫", "保洁", "轮流", "轮值", "养狗", "养犬", "遛狗", "遛犬",
-)
-
-func archiveText(prepared string) string { return synonyms.Replace(prepared) }
-
 // placeSuffixes end the names of places whose identity matters: the same
 // kind of place with a different name is a different matter.
 var placeSuffixes = []string{"门前", "广场", "公园", "小区", "号楼", "幢", "栋", "单元", "组", "自然村", "路", "街", "巷", "弄", "桥", "河", "溪", "塘", "水库", "礼堂", "大楼", "新村", "苑", "园", "停车场", "菜场", "市场", "公厕", "学校", "幼儿园", "山", "岭", "畈", "村"}
 
 // placeStops end a place specifier scanning backwards.
-const placeStops = "在的把给到和与跟及对从向将让、，,。 要请建议希望把在于是了个条座这那每各整全本我们该建成修装改设搞做办造弄片块处用利"
+const placeStops = "在的把给到和与跟及对从向将让、，,。 要请建议希望把在于是了个条座这那每各整全本我们该建成修装改设搞做办造弄片块处用利也些进"
+
+// notPlaces are words that begin with a place suffix but name a thing, not
+// a place (路灯 is a lamp, not a road called 太阳能路; 村规 is not a village).
+var notPlaces = []string{"路灯", "路面", "路况", "路费", "路线", "路由", "村规", "村民", "村委", "村集体", "村里", "村干部", "组织", "组长", "组成", "组团", "园林", "桥面", "山林", "河道"}
 
 // extractPlaces finds "specifier + suffix" place names, e.g. 文化广场,
 // 东门广场, 3号楼, 第2组. Only places with a specifier are returned.
@@ -395,6 +384,9 @@ func extractPlaces(text string) []string {
 			}
 			i += off
 			off = i + len(suf)
+			if slices.ContainsFunc(notPlaces, func(w string) bool { return strings.HasPrefix(text[i:], w) }) {
+				continue
+			}
 			j, n := i, 0
 			for j > 0 && n < 4 {
 				r, size := utf8.DecodeLastRuneInString(text[:j])
@@ -415,22 +407,27 @@ func extractPlaces(text string) []string {
 	return out
 }
 
-// samePlaceKind reports whether p and q name the same kind of place
-// (same suffix) and, if so, whether they are the same place.
+// comparePlaces compares the places of a proposal (ps) with those of a
+// decision (qs): conflict when a proposal place has the same kind (suffix)
+// as a decision place but is none of them, same when a proposal place is
+// one of the decision's.
 func comparePlaces(ps, qs []string) (conflict, same bool) {
 	for _, p := range ps {
+		matched, kind := false, false
 		for _, q := range qs {
 			if p == q || strings.HasSuffix(p, q) || strings.HasSuffix(q, p) {
-				same = true
-				continue
+				matched = true
+				break
 			}
 			for _, suf := range placeSuffixes {
 				if strings.HasSuffix(p, suf) && strings.HasSuffix(q, suf) {
-					conflict = true
+					kind = true
 					break
 				}
 			}
 		}
+		same = same || matched
+		conflict = conflict || (!matched && kind)
 	}
 	return conflict, same
 }

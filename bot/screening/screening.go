@@ -187,8 +187,13 @@ func prepare(text string) string {
 }
 
 // maintenance words: a repair or clean-up decided in an earlier year does
-// not cover the same need arising again.
-var recurringCues = []string{"又", "再次", "重新", "今年", "坏", "修", "更换", "清理", "疏通", "补"}
+// not cover the same need arising again. Whole words only: a bare 补 or 修
+// would also match 补贴, 补偿, 修建 and 修订, which are what decisions are
+// about, not signs that a need came back.
+var recurringCues = []string{"又", "再次", "重新", "今年", "坏", "维修", "修理", "修好", "修一下", "修修", "修补", "补修", "补种", "补装", "补漏", "更换", "换新", "清理", "疏通", "老化", "破损", "松动", "不亮"}
+
+// anotherCues mark a proposal asking for the same thing somewhere else.
+var anotherCues = []string{"也", "同样", "另外", "另一", "再建", "再装", "再设", "再加", "再开"}
 
 // Screen screens one proposal.
 func (s *Screener) Screen(text string) Result {
@@ -246,6 +251,7 @@ func (s *Screener) Screen(text string) Result {
 	if len(cands) > 0 {
 		qPlaces := extractPlaces(aq)
 		qYears := yearsIn(aq, now.Year())
+		another := slices.ContainsFunc(anotherCues, func(c string) bool { return strings.Contains(prepared, c) })
 		recurring := false
 		for _, c := range recurringCues {
 			if strings.Contains(prepared, c) {
@@ -256,8 +262,10 @@ func (s *Screener) Screen(text string) Result {
 		for i := range cands {
 			md := &metas[i]
 			f := 1.0
-			if conflict, same := comparePlaces(qPlaces, splitPlaces(md.places)); conflict && !same {
-				f *= 0.5 // same kind of place, a different one
+			if conflict, same := comparePlaces(qPlaces, splitPlaces(md.places)); conflict && (!same || another) {
+				// Same kind of place, a different one; or the decided place
+				// named as the model for another ("中心广场装好了，文化广场也装").
+				f *= 0.5
 			}
 			if qYears != 0 && qYears&md.years == 0 {
 				f *= 0.5 // the proposal is about another year

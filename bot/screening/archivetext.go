@@ -1,0 +1,135 @@
+package screening
+
+import (
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// archiveText rewrites prepared text into the form that rule 3 compares:
+// the same matter said by a resident in a chat and by the clerk who wrote
+// the resolution should share its terms. Both the proposal and every
+// archived decision go through it, so every rewrite is symmetric.
+//
+// Three kinds of rewrite, in one pass:
+//   - wording: colloquial and formal words for the same thing become one
+//     (电瓶车/电动自行车, 栏杆/护栏, 上午/早上, 块/元, 安装/装);
+//   - request framing (建议, 能不能, 大家商量一下, 怎么办) becomes a gap:
+//     it says how a matter is asked, not which matter, and in a short
+//     proposal it would otherwise dilute what is shared with a decision;
+//   - particles (的, 了, 吧) are dropped so that the words around them form
+//     the bigrams a decision written without them has (礼堂的门前 → 礼堂门前).
+func archiveText(prepared string) string { return archiveReplacer.Replace(prepared) }
+
+// lexicon: each line is the canonical form, then the forms folded onto it.
+// General community-affairs vocabulary; a word that has other meanings in
+// common use (e.g. 回, 前面) is left out.
+var lexicon = [][]string{
+	{"监控", "摄像头", "探头", "监控器", "摄像机"},
+	{"门前", "门口"},
+	{"电动车", "电动自行车", "电瓶车", "小电驴", "电驴", "电单车"},
+	{"儿童", "小孩子", "小孩", "孩子", "小朋友", "娃娃"},
+	{"老人", "老年人", "老人家"},
+	{"费用", "经费", "资金", "钱"},
+	{"清淤", "清淤泥", "淤泥"},
+	{"硬化", "水泥路", "水泥"},
+	{"优惠", "便宜"},
+	{"搬迁到", "搬到", "迁到", "挪到", "搬去"},
+	{"更换为", "换成"},
+	{"保洁", "打扫", "清扫"},
+	{"轮值", "轮流"},
+	{"养犬", "养狗"},
+	{"遛犬", "遛狗"},
+	{"犬", "狗"},
+	{"粪便", "屎", "粪"},
+	{"牵绳", "拴绳", "栓绳", "拴狗绳", "牵狗绳"},
+	{"护栏", "栏杆", "围栏"},
+	{"小学", "村小学", "村小"},
+	{"村民小组", "村小组"},
+	{"村委会", "村委", "村部"},
+	{"快递驿站", "快递点", "快递站", "菜鸟驿站", "快递代收点", "驿站"},
+	{"开放", "开门", "关门", "营业"},
+	{"周末", "周六周日", "周六、周日", "星期六星期天", "星期六、星期天", "星期六星期日", "礼拜六礼拜天", "双休日"},
+	{"早", "早上", "上午", "早晨", "清早"},
+	{"晚", "晚上", "晚间", "夜里", "夜间"},
+	{"到", "至", "通往", "直到"},
+	{"路段", "那段路", "这段路", "段路"},
+	{"装", "安装"},
+	{"建", "新建", "建设", "修建", "建造", "盖"},
+	{"设", "设置", "增设", "设立", "开设"},
+	{"补贴", "补助"},
+	{"用餐", "吃饭", "就餐"},
+	{"每餐", "每顿饭", "一顿饭", "每顿", "一顿"},
+	{"每月", "每个月", "一个月"},
+	{"每年", "一年"},
+	{"每天", "一天", "每日", "天天"},
+	{"次", "趟"},
+	{"免费", "不收费用", "不收费", "不要费用"},
+	{"首小时", "第1个小时", "第1小时", "头1个小时"},
+	{"外来车辆", "外面的车", "外来车", "外来的车", "外部车辆"},
+	{"停车位", "车位"},
+	{"酒席", "酒桌", "宴席", "酒宴"},
+	{"红白喜事", "婚丧嫁娶", "红白事", "婚丧喜事"},
+	{"不超过", "最多", "以内", "上限"},
+	{"人口", "人头"},
+	{"平均分配", "平均分", "平分", "均分"},
+	{"候车亭", "公交站台", "候车棚"},
+	{"公交", "公交车", "公共汽车"},
+	{"座椅", "椅子", "长椅", "凳子", "长凳"},
+	{"雨棚", "遮雨棚", "遮雨", "挡雨"},
+	{"垃圾桶", "垃圾箱"},
+	{"广场舞", "跳广场舞", "跳舞"},
+	{"音量", "声音", "音响"},
+	{"健身器材", "运动器材", "健身设施", "锻炼器材"},
+	{"停放", "停车"},
+}
+
+// frameWords are replaced by a gap (see archiveText).
+var frameWords = []string{
+	"建议", "提议", "希望", "请求", "能不能", "能否", "可不可以", "可否", "是否", "要不要",
+	"行不行", "好不好", "怎么样", "怎么办", "合适", "大家", "我们", "咱们", "一下",
+	"商量", "讨论", "议一议", "议议", "定一下", "定下来", "提出",
+}
+
+// particles are dropped (see archiveText).
+const particles = "的了吧吗呢啊呀嘛哦"
+
+var archiveReplacer = func() *strings.Replacer {
+	pairs := map[string]string{}
+	for _, line := range lexicon {
+		for _, w := range line {
+			pairs[w] = line[0]
+		}
+	}
+	for _, w := range frameWords {
+		pairs[w] = " "
+	}
+	for _, r := range particles {
+		pairs[string(r)] = ""
+	}
+	// money: N块(钱) → N元, N毛(钱) → N角 (块 alone is also a plot: 那块地).
+	for d := '0'; d <= '9'; d++ {
+		pairs[string(d)+"块钱"] = string(d) + "元"
+		pairs[string(d)+"块"] = string(d) + "元"
+		pairs[string(d)+"毛钱"] = string(d) + "角"
+		pairs[string(d)+"毛"] = string(d) + "角"
+	}
+	keys := make([]string, 0, len(pairs))
+	for k := range pairs {
+		keys = append(keys, k)
+	}
+	// Longest key first: at one position strings.Replacer takes the first
+	// key in argument order that matches.
+	sort.Slice(keys, func(i, j int) bool {
+		li, lj := utf8.RuneCountInString(keys[i]), utf8.RuneCountInString(keys[j])
+		if li != lj {
+			return li > lj
+		}
+		return keys[i] < keys[j]
+	})
+	args := make([]string, 0, 2*len(keys))
+	for _, k := range keys {
+		args = append(args, k, pairs[k])
+	}
+	return strings.NewReplacer(args...)
+}()

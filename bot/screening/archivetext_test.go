@@ -1,0 +1,71 @@
+package screening
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestArchiveText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"３号楼旁边建个电瓶车充电棚吧", "3号楼旁边建个电动车充电棚"},
+		{"上午8点至晚上9点开放", "早8点到晚9点开放"},
+		{"每顿补贴三块钱", "每餐补贴3元"},
+		{"那块空地", "那块空地"},           // 块 without a number is a plot, not money
+		{"建议大家商量一下装栏杆", "    装护栏"}, // framing leaves gaps, not bigrams
+		{"文化礼堂的门口", "文化礼堂门前"},
+		{"快递驿站", "快递驿站"}, // the canonical form is not rewritten again
+	}
+	for _, tt := range tests {
+		if got := archiveText(prepare(tt.in)); got != tt.want {
+			t.Errorf("archiveText(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestPlaces(t *testing.T) {
+	tests := []struct {
+		text string
+		want []string
+	}{
+		{"在西溪村口装太阳能路灯", []string{"西溪", "西溪村"}}, // 路灯 is not a road
+		{"写进村规民约", nil},
+		{"3号楼和7号楼之间", []string{"3号楼", "7号楼"}},
+	}
+	for _, tt := range tests {
+		if got := extractPlaces(tt.text); !slices.Equal(got, tt.want) {
+			t.Errorf("extractPlaces(%q) = %q, want %q", tt.text, got, tt.want)
+		}
+	}
+	cmp := []struct {
+		ps, qs         []string
+		conflict, same bool
+	}{
+		{[]string{"文化广场"}, []string{"中心广场"}, true, false},
+		{[]string{"中心广场", "文化广场"}, []string{"中心广场"}, true, true}, // the model and another place
+		{[]string{"中心广场"}, []string{"中心广场"}, false, true},
+		{[]string{"3号楼"}, []string{"中心广场"}, false, false},
+	}
+	for _, c := range cmp {
+		if conflict, same := comparePlaces(c.ps, c.qs); conflict != c.conflict || same != c.same {
+			t.Errorf("comparePlaces(%q, %q) = %v, %v, want %v, %v", c.ps, c.qs, conflict, same, c.conflict, c.same)
+		}
+	}
+}
+
+// A decision's place named as the model for another place is not a repeat.
+func TestRepeatElsewhere(t *testing.T) {
+	s, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetClock(evalClock)
+	s.AddDecision(Decision{ID: "D1", Title: "关于中心广场安装健身器材的决议", Text: "在中心广场东侧安装健身器材一套。", DecidedOn: "2024-06-12"})
+	for text, want := range map[string]bool{
+		"中心广场装一套健身器材吧":               true,
+		"中心广场已经装好了健身器材，文化广场也装一套健身器材": false,
+	} {
+		if got := slices.Contains(s.Screen(text).Rules, 3); got != want {
+			t.Errorf("%s: rule 3 %v, want %v", text, got, want)
+		}
+	}
+}
