@@ -95,6 +95,14 @@ func TestBlind(t *testing.T) {
 	evaluateWith(t, evalScreenerWith(t, "testdata/blind_archive.jsonl"), items, "testdata/blind.golden", false)
 }
 
+// TestFresh runs a small set written after the engine was tuned on the
+// blind set and scored once before any further change (same archive as the
+// blind set). It reports; it does not fail on the targets.
+func TestFresh(t *testing.T) {
+	items := readJSONL[evalItem](t, "testdata/fresh.jsonl")
+	evaluateWith(t, evalScreenerWith(t, "testdata/blind_archive.jsonl"), items, "testdata/fresh.golden", false)
+}
+
 func evaluate(t *testing.T, items []evalItem, goldenFile string, strict bool) {
 	evaluateWith(t, evalScreener(t), items, goldenFile, strict)
 }
