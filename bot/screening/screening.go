@@ -192,6 +192,10 @@ func prepare(text string) string {
 // about, not signs that a need came back.
 var recurringCues = []string{"又", "再次", "重新", "今年", "坏", "维修", "修理", "修好", "修一下", "修修", "修补", "补修", "补种", "补装", "补漏", "更换", "换新", "清理", "疏通", "老化", "破损", "松动", "不亮"}
 
+// malfunctionCues mark a complaint about how something works (丢件, 老是坏),
+// whenever the thing was decided.
+var malfunctionCues = []string{"老是", "总是", "经常", "丢件", "坏了", "不好用", "没人管", "管管"}
+
 // anotherCues mark a proposal asking for the same thing somewhere else.
 var anotherCues = []string{"也", "同样", "另外", "另一", "再建", "再装", "再设", "再加", "再开"}
 
@@ -252,6 +256,7 @@ func (s *Screener) Screen(text string) Result {
 		qPlaces := extractPlaces(aq)
 		qYears := yearsIn(aq, now.Year())
 		another := slices.ContainsFunc(anotherCues, func(c string) bool { return strings.Contains(prepared, c) })
+		malfunction := slices.ContainsFunc(malfunctionCues, func(c string) bool { return strings.Contains(prepared, c) })
 		recurring := false
 		for _, c := range recurringCues {
 			if strings.Contains(prepared, c) {
@@ -272,6 +277,8 @@ func (s *Screener) Screen(text string) Result {
 			}
 			if y := yearOf(md.decidedOn); recurring && y > 0 && y < now.Year() {
 				f *= 0.7 // decided in an earlier year; the need came back
+			} else if malfunction {
+				f *= 0.7 // a complaint about how a decided thing works is a new matter
 			}
 			cands[i].score *= f
 		}
