@@ -107,32 +107,40 @@ func evaluate(t *testing.T, items []evalItem, goldenFile string, strict bool) {
 	evaluateWith(t, evalScreener(t), items, goldenFile, strict)
 }
 
-func evaluateWith(t *testing.T, s *Screener, items []evalItem, goldenFile string, strict bool) {
+// evalMetrics are the target figures on one set.
+type evalMetrics struct {
+	Items, Adm, Viol             int
+	Recall, RightRule, FalseFlag float64
+	Rule3Recall, Category        float64
+	tp, fp, fn                   [6]int
+}
+
+// measure screens items and computes the figures, the golden text and the
+// list of failures (for the log).
+func measure(s *Screener, items []evalItem) (m evalMetrics, golden string, failures []string) {
 	var (
-		viol, violFlagged, violRight int
-		adm, admFlagged, catRight    int
-		rule3, rule3Hit              int
-		tp, fp, fn                   [6]int
-		golden                       strings.Builder
-		failures                     []string
+		violFlagged, violRight int
+		admFlagged, catRight   int
+		rule3, rule3Hit        int
+		g                      strings.Builder
 	)
 	for _, it := range items {
 		r := s.Screen(it.Text)
 		want := it.rule()
-		fmt.Fprintf(&golden, "%s\t%v\t%v\t%d\t%s\n", r.Verdict, r.Rules, it.Want, r.Category, it.Text)
+		fmt.Fprintf(&g, "%s\t%v\t%v\t%d\t%s\n", r.Verdict, r.Rules, it.Want, r.Category, it.Text)
 		for rule := 1; rule <= 5; rule++ {
 			has := slices.Contains(r.Rules, rule)
 			switch {
 			case has && want == rule:
-				tp[rule]++
+				m.tp[rule]++
 			case has:
-				fp[rule]++
+				m.fp[rule]++
 			case want == rule:
-				fn[rule]++
+				m.fn[rule]++
 			}
 		}
 		if want == 0 {
-			adm++
+			m.Adm++
 			if r.Verdict != Admissible {
 				admFlagged++
 				failures = append(failures, fmt.Sprintf("false flag %v: %s", r.Rules, it.Text))
@@ -144,7 +152,7 @@ func evaluateWith(t *testing.T, s *Screener, items []evalItem, goldenFile string
 			}
 			continue
 		}
-		viol++
+		m.Viol++
 		if want == 3 {
 			rule3++
 			if slices.Contains(r.Rules, 3) {
@@ -162,30 +170,44 @@ func evaluateWith(t *testing.T, s *Screener, items []evalItem, goldenFile string
 			failures = append(failures, fmt.Sprintf("missed rule %d: %s", want, it.Text))
 		}
 	}
-	ratio := func(a, b int) float64 {
-		if b == 0 {
-			return 1
-		}
-		return float64(a) / float64(b)
+	m.Items = len(items)
+	m.Recall = ratio(violFlagged, m.Viol)
+	m.RightRule = ratio(violRight, violFlagged)
+	m.FalseFlag = ratio(admFlagged, m.Adm)
+	m.Rule3Recall = ratio(rule3Hit, rule3)
+	m.Category = ratio(catRight, m.Adm)
+	return m, g.String(), failures
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 1
 	}
+	return float64(a) / float64(b)
+}
+
+func (m evalMetrics) ruleRecall(rule int) float64 { return ratio(m.tp[rule], m.tp[rule]+m.fn[rule]) }
+
+func evaluateWith(t *testing.T, s *Screener, items []evalItem, goldenFile string, strict bool) {
+	m, golden, failures := measure(s, items)
 	for _, f := range failures {
 		t.Log(f)
 	}
-	t.Logf("items %d (admissible %d, violating %d)", len(items), adm, viol)
+	t.Logf("items %d (admissible %d, violating %d)", m.Items, m.Adm, m.Viol)
 	for rule := 1; rule <= 5; rule++ {
 		t.Logf("rule %d: precision %.2f recall %.2f (tp %d fp %d fn %d)", rule,
-			ratio(tp[rule], tp[rule]+fp[rule]), ratio(tp[rule], tp[rule]+fn[rule]), tp[rule], fp[rule], fn[rule])
+			ratio(m.tp[rule], m.tp[rule]+m.fp[rule]), m.ruleRecall(rule), m.tp[rule], m.fp[rule], m.fn[rule])
 	}
 	metrics := []struct {
 		name    string
 		v, want float64
 		atMost  bool
 	}{
-		{"五不议 recall (flagged review/excluded)", ratio(violFlagged, viol), 0.90, false},
-		{"right rule among flagged", ratio(violRight, violFlagged), 0.80, false},
-		{"admissible wrongly flagged", ratio(admFlagged, adm), 0.15, true},
-		{"rule 3 recall on paraphrases", ratio(rule3Hit, rule3), 0.90, false},
-		{"category accuracy", ratio(catRight, adm), 0.70, false},
+		{"五不议 recall (flagged review/excluded)", m.Recall, 0.90, false},
+		{"right rule among flagged", m.RightRule, 0.80, false},
+		{"admissible wrongly flagged", m.FalseFlag, 0.15, true},
+		{"rule 3 recall on paraphrases", m.Rule3Recall, 0.90, false},
+		{"category accuracy", m.Category, 0.70, false},
 	}
 	for _, m := range metrics {
 		bad := m.v < m.want
@@ -201,7 +223,7 @@ func evaluateWith(t *testing.T, s *Screener, items []evalItem, goldenFile string
 		}
 		t.Logf("%-40s %.2f (target %.2f) %s", m.name, m.v, m.want, mark)
 	}
-	checkGolden(t, goldenFile, golden.String())
+	checkGolden(t, goldenFile, golden)
 }
 
 func checkGolden(t *testing.T, name, got string) {

@@ -61,6 +61,9 @@ type Evidence struct {
 	Match  *Match `json:"match,omitempty"`
 	Reason string `json:"reason"`
 	Entry  string `json:"entry,omitempty"` // pack entry id
+	// Example is the closest labelled past proposal of the rule (the
+	// similarity layer; never more than a review flag on its own).
+	Example *ExampleMatch `json:"example,omitempty"`
 }
 
 // Result is the screening of one proposal.
@@ -109,6 +112,7 @@ const (
 // swapped and decisions added while screening runs.
 type Screener struct {
 	m       atomic.Pointer[matcher]
+	ex      atomic.Pointer[exampleBank]
 	arch    *archive
 	nowMu   sync.RWMutex
 	nowFunc func() time.Time
@@ -126,6 +130,7 @@ func New(packs ...*Pack) (*Screener, error) {
 	}
 	s := &Screener{arch: newArchive(), nowFunc: time.Now}
 	s.m.Store(m)
+	s.ex.Store(defaultBank())
 	return s, nil
 }
 
@@ -302,6 +307,16 @@ func (s *Screener) Screen(text string) Result {
 		if len(res.Matches) > 0 {
 			top := res.Matches[0]
 			ruleEv[3] = []Evidence{{Rule: 3, Match: &top, Reason: repeatReason(top)}}
+		}
+	}
+
+	// The similarity layer: wording the packs missed that reads like past
+	// proposals of a rule. It only adds review flags (excluded stays as the
+	// packs and the archive set it) and only for rules nothing else fired.
+	for _, v := range s.ex.Load().vote(aq) {
+		if len(ruleEv[v.rule]) == 0 {
+			best := v.best
+			ruleEv[v.rule] = []Evidence{{Rule: v.rule, Example: &best, Reason: exampleReason(v)}}
 		}
 	}
 

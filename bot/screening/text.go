@@ -34,7 +34,11 @@ func (r Result) ProposerText() string {
 			b.WriteString("；")
 		}
 		fmt.Fprintf(&b, "可能属于“五不议”第%d条（%s）", ev.Rule, bot.ExclusionRules[ev.Rule])
-		if ev.Reason != "" {
+		switch {
+		case ev.Example != nil:
+			// The proposer is not shown another resident's proposal.
+			b.WriteString("，与以往属于这一条的提议相似，需人工判断")
+		case ev.Reason != "":
 			b.WriteString("，")
 			b.WriteString(strings.TrimRight(ev.Reason, "。"))
 		}
@@ -58,6 +62,8 @@ func (r Result) ReviewerText() string {
 		fmt.Fprintf(&b, "· 五不议第%d条（%s）\n", ev.Rule, bot.ExclusionRules[ev.Rule])
 		if ev.Match != nil {
 			fmt.Fprintf(&b, "  依据：相近决议 %s「%s」，决议日期 %s，相似度 %.2f\n", ev.Match.ID, ev.Match.Title, orDash(ev.Match.DecidedOn), ev.Match.Score)
+		} else if ev.Example != nil {
+			fmt.Fprintf(&b, "  依据：相似的已标注提议「%s」，相似度 %.2f（仅供参考，请人工判断）\n", ev.Example.Text, ev.Example.Score)
 		} else if ev.Phrase != "" {
 			fmt.Fprintf(&b, "  依据：命中“%s”\n", ev.Phrase)
 		}

@@ -1,0 +1,198 @@
+package screening
+
+import (
+	"bufio"
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+)
+
+// Example is a labelled past proposal: admissible (Rule 0) or one of the
+// 五不议 rules. The similarity layer flags a proposal that reads like past
+// proposals of a rule, so that wording the packs' phrases never anticipated
+// still reaches a person.
+type Example struct {
+	Text     string `json:"text"`
+	Rule     int    `json:"rule"`               // 0 admissible, 1-5 the 五不议 rule
+	Category int    `json:"category,omitempty"` // 六必议 category of an admissible example
+	Set      string `json:"set,omitempty"`      // where the label comes from (evaluation: leave-one-set-out)
+}
+
+// ExampleMatch is the labelled example closest to a proposal for a rule.
+type ExampleMatch struct {
+	Text  string  `json:"text"`
+	Rule  int     `json:"rule"`
+	Score float64 `json:"score"`
+}
+
+// examplesJSONL is derived from the labelled sets in testdata/ (see
+// TestExamplesInSync; regenerate with go test -update).
+//
+//go:embed packs/examples.jsonl
+var examplesJSONL []byte
+
+var (
+	defaultExamplesOnce sync.Once
+	defaultExamples     []Example
+)
+
+// DefaultExamples returns the embedded bank of labelled examples. It is
+// validated by the tests, so a failure here is a build defect and panics.
+func DefaultExamples() []Example {
+	defaultExamplesOnce.Do(func() {
+		ex, err := ParseExamples("packs/examples.jsonl", examplesJSONL)
+		if err != nil {
+			panic(err)
+		}
+		defaultExamples = ex
+	})
+	return append([]Example(nil), defaultExamples...)
+}
+
+// ParseExamples reads JSONL examples; errors name the file and line.
+func ParseExamples(name string, data []byte) ([]Example, error) {
+	var out []Example
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 1<<16), 1<<20)
+	for line := 1; sc.Scan(); line++ {
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		var e Example
+		if err := json.Unmarshal(b, &e); err != nil {
+			return nil, fmt.Errorf("%s:%d: 示例格式错误: %w", name, line, err)
+		}
+		if e.Rule < 0 || e.Rule > 5 {
+			return nil, fmt.Errorf("%s:%d: 规则编号 %d 不在 0-5 之间", name, line, e.Rule)
+		}
+		if strings.TrimSpace(e.Text) == "" {
+			return nil, fmt.Errorf("%s:%d: 示例文本为空", name, line)
+		}
+		out = append(out, e)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return out, nil
+}
+
+// exampleParams are the similarity layer's thresholds, chosen on the
+// leave-one-set-out figures (TestExamplesCrossValidated), never on the
+// shipped bank, which contains the evaluation items themselves.
+type exampleParams struct {
+	k        int     // neighbours that vote
+	floor    float64 // a neighbour below this similarity does not vote
+	minSim   float64 // the closest example of the rule must reach this
+	share    float64 // similarity-weighted share of the rule among the voters
+	rule3Adm bool    // rule 3 examples vote as admissible (their matter is ordinary; the repeat is archive-specific)
+}
+
+var defaultExampleParams = exampleParams{k: 5, floor: 0.2, minSim: 0.35, share: 0.5, rule3Adm: true}
+
+// exampleBank indexes labelled examples with the archive's machinery
+// (character unigrams + bigrams, query-normalised BM25). It is immutable
+// once built; the Screener swaps it whole.
+type exampleBank struct {
+	idx    *archive
+	ex     []Example
+	labels []int // per doc: the rule that doc votes for (0 admissible, -1 none)
+	p      exampleParams
+}
+
+func newExampleBank(ex []Example, p exampleParams) *exampleBank {
+	b := &exampleBank{idx: newArchive(), p: p}
+	for _, e := range ex {
+		label := e.Rule
+		if label == 3 {
+			if !p.rule3Adm {
+				continue
+			}
+			label = 0
+		}
+		b.idx.add(Decision{}, archiveText(prepare(e.Text)), "", 0)
+		b.ex = append(b.ex, e)
+		b.labels = append(b.labels, label)
+	}
+	return b
+}
+
+// exampleVote is one rule the neighbours vote for.
+type exampleVote struct {
+	rule  int
+	share float64
+	best  ExampleMatch
+}
+
+// vote returns the rules (1, 2, 4, 5) that the proposal's nearest
+// labelled examples vote for. aq is the proposal in archiveText form.
+func (b *exampleBank) vote(aq string) []exampleVote {
+	if b == nil || len(b.ex) == 0 {
+		return nil
+	}
+	cands, _ := b.idx.search(aq, b.p.k, b.p.floor)
+	if len(cands) == 0 {
+		return nil
+	}
+	var total float64
+	var w [6]float64
+	var best [6]candidate
+	for _, c := range cands {
+		l := b.labels[c.doc]
+		total += c.score
+		if l < 0 {
+			continue
+		}
+		w[l] += c.score
+		if c.score > best[l].score {
+			best[l] = c
+		}
+	}
+	var out []exampleVote
+	for r := 1; r <= 5; r++ {
+		if r == 3 || w[r] == 0 {
+			continue
+		}
+		if sh := w[r] / total; sh >= b.p.share && best[r].score >= b.p.minSim {
+			e := b.ex[best[r].doc]
+			out = append(out, exampleVote{rule: r, share: sh, best: ExampleMatch{Text: e.Text, Rule: r, Score: round2(best[r].score)}})
+		}
+	}
+	return out
+}
+
+func exampleReason(v exampleVote) string {
+	return fmt.Sprintf("与已标注属于五不议第%d条的提议相似：“%s”（相似度%.2f），请人工判断。", v.rule, clip(v.best.Text, 40), v.best.Score)
+}
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
+
+var (
+	defaultBankOnce sync.Once
+	defaultBankPtr  *exampleBank
+)
+
+// defaultBank is built once and shared: a bank is immutable.
+func defaultBank() *exampleBank {
+	defaultBankOnce.Do(func() { defaultBankPtr = newExampleBank(DefaultExamples(), defaultExampleParams) })
+	return defaultBankPtr
+}
+
+// SetExamples replaces the bank of labelled examples (nil or empty turns
+// the similarity layer off).
+func (s *Screener) SetExamples(ex []Example) {
+	s.ex.Store(newExampleBank(ex, defaultExampleParams))
+}
+
+func (s *Screener) setExamplesWith(ex []Example, p exampleParams) {
+	s.ex.Store(newExampleBank(ex, p))
+}
