@@ -54,6 +54,8 @@ type App struct {
 
 	deliverMu sync.Mutex
 	asked     map[string]time.Time // member → when we last asked them (in the group) to open a private chat
+	downMu    sync.Mutex
+	down      map[string]bool // platforms whose adapter stopped (logged out, token revoked)
 	closeOnce sync.Once
 }
 
@@ -72,7 +74,7 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 	if len(opts.Communities) == 0 {
 		return nil, errors.New("no community configured")
 	}
-	a := &App{opts: opts, adapters: map[string]bot.Adapter{}, log: opts.Logger, asked: map[string]time.Time{}}
+	a := &App{opts: opts, adapters: map[string]bot.Adapter{}, log: opts.Logger, asked: map[string]time.Time{}, down: map[string]bool{}}
 	for _, ad := range opts.Adapters {
 		a.adapters[ad.Platform()] = ad
 		a.order = append(a.order, ad.Platform())
@@ -131,6 +133,10 @@ func (a *App) Handle(ctx context.Context, in bot.Incoming) error { return a.Flow
 func (a *App) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	a.downMu.Lock()
+	clear(a.down) // Run again after a platform stopped (a new WeChat login): try it again
+	a.downMu.Unlock()
+	a.Engine.OutboxWake("")
 	var wg sync.WaitGroup
 	wg.Add(3)
 	go func() { defer wg.Done(); a.dispatchLoop(ctx) }()
@@ -144,6 +150,7 @@ func (a *App) Run(ctx context.Context) error {
 			err := ad.Run(ctx, a)
 			if err != nil && ctx.Err() == nil {
 				a.log.Error("adapter stopped", "platform", ad.Platform(), "err", err)
+				a.adapterDown(ctx, ad.Platform(), err)
 				err = fmt.Errorf("%s adapter: %w", ad.Platform(), err)
 			} else {
 				err = nil
@@ -187,4 +194,39 @@ func (a *App) tickLoop(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// adapterDown marks a platform as stopped, so private messages go through
+// another platform where the member has one, and tells each community's
+// party secretary and directors (through whatever platform still reaches
+// them; the log has it in any case). Messages for the stopped platform stay
+// queued on disk and go out once it runs again.
+func (a *App) adapterDown(ctx context.Context, platform string, cause error) {
+	a.downMu.Lock()
+	a.down[platform] = true
+	a.downMu.Unlock()
+	name := map[string]string{"wechat": "微信", "telegram": "Telegram", "console": "控制台"}[platform]
+	if name == "" {
+		name = platform
+	}
+	_, err := a.Engine.Do(context.WithoutCancel(ctx), "", func(tx *engine.Tx) error {
+		for _, c := range tx.Communities() {
+			for i := range c.Roster {
+				m := &c.Roster[i]
+				if m.Has(bot.RoleSecretary) || m.Has(bot.RoleDirector) {
+					tx.ToMember(c.ID, m.ID, fmt.Sprintf("【系统提醒】议事助手的%s连接已停止(%v)。需要管理员处理(微信请重新扫码登录)；待发的通知和记录都已保存，恢复后会自动补发。", name, cause))
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		a.log.Error("queue the adapter-down alert", "err", err)
+	}
+}
+
+func (a *App) isDown(platform string) bool {
+	a.downMu.Lock()
+	defer a.downMu.Unlock()
+	return a.down[platform]
 }

@@ -88,7 +88,7 @@ func (a *App) deliver(ctx context.Context, e engine.OutboxEntry) bool {
 		return true
 	case errors.Is(err, bot.ErrCannotReach):
 		a.Engine.OutboxRetry(e.Seq, now.Add(retryUnreachable))
-		a.askToOpenChat(ctx, e.Out)
+		a.askToOpenChat(ctx, out)
 	case errors.As(err, &ra):
 		a.Engine.OutboxRetry(e.Seq, now.Add(ra.After))
 	default:
@@ -113,7 +113,7 @@ func (a *App) resolveMember(out bot.Outgoing) (bot.Outgoing, bool) {
 	})
 	platforms = append(platforms, a.order...)
 	for _, p := range platforms {
-		if a.adapters[p] == nil {
+		if a.adapters[p] == nil || a.isDown(p) {
 			continue
 		}
 		var id string
@@ -137,7 +137,11 @@ func (a *App) askToOpenChat(ctx context.Context, out bot.Outgoing) {
 	}
 	a.asked[key] = now
 	_, err := a.Engine.Do(ctx, "", func(tx *engine.Tx) error {
-		tx.ToGroup(out.Community, nil, fmt.Sprintf("%s，您有议事通知没能私聊送达。请先私聊我发一条任意消息(或点我的头像→发消息)，通知会马上补发给您。", tx.Name(out.Community, out.Member)))
+		how := "请先私聊我发一条任意消息(点我的头像→发消息)"
+		if out.Platform == "wechat" {
+			how = "请先加我为微信好友(在群里点我的头像→添加到通讯录)，再私聊我发一条消息"
+		}
+		tx.ToGroup(out.Community, nil, fmt.Sprintf("%s，您有议事通知没能私聊送达。%s，通知会马上补发给您。", tx.Name(out.Community, out.Member), how))
 		return nil
 	})
 	if err != nil {
