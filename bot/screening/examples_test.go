@@ -259,11 +259,11 @@ func TestExampleSweep(t *testing.T) {
 		t.Skip("run with -sweep")
 	}
 	bank := examplesFromSets(t)
-	for _, k := range []int{3, 5, 8} {
-		for _, floor := range []float64{0.15, 0.2, 0.25} {
-			for _, minSim := range []float64{0.25, 0.3, 0.35, 0.4} {
-				for _, share := range []float64{0.34, 0.5, 0.6} {
-					for _, r3 := range []bool{true, false} {
+	for _, k := range []int{3, 5} {
+		for _, floor := range []float64{0.08, 0.1, 0.12, 0.15} {
+			for _, minSim := range []float64{0.12, 0.15, 0.2, 0.25} {
+				for _, share := range []float64{0.5, 0.6, 0.67, 0.8} {
+					for _, r3 := range []bool{true} {
 						if minSim < floor {
 							continue
 						}
