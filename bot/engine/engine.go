@@ -253,13 +253,26 @@ func (e *Engine) loadCommunity(cfg *config.Community) (*community, error) {
 }
 
 func (e *Engine) loadGlobal() error {
+	// Platforms redeliver within minutes or days; ids older than seenFor
+	// are dropped at start so the set does not grow forever.
+	cutoff := e.clock.Now().Add(-seenFor)
+	var expired []bot.KV
 	err := e.store.Scan([]byte("seen/"), func(k, v []byte) (bool, error) {
 		t, _ := time.Parse(time.RFC3339, string(v))
+		if t.Before(cutoff) {
+			expired = append(expired, bot.KV{Key: append([]byte(nil), k...)})
+			return true, nil
+		}
 		e.seen[strings.TrimPrefix(string(k), "seen/")] = t
 		return true, nil
 	})
 	if err != nil {
 		return fmt.Errorf("load processed update ids: %w", err)
+	}
+	if len(expired) > 0 {
+		if err := e.store.Commit(context.Background(), expired); err != nil {
+			return fmt.Errorf("drop expired update ids: %w", err)
+		}
 	}
 	err = e.store.Scan([]byte("conv/"), func(k, v []byte) (bool, error) {
 		var c Conversation
@@ -274,6 +287,9 @@ func (e *Engine) loadGlobal() error {
 	}
 	return e.outbox.load(e.store)
 }
+
+// seenFor is how long a processed platform update id is remembered.
+const seenFor = 30 * 24 * time.Hour
 
 func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
 

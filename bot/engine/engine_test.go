@@ -270,3 +270,29 @@ func TestMergedAcknowledgements(t *testing.T) {
 	}
 	db.Close()
 }
+
+// TestOldUpdateIDsExpire: ids older than 30 days are dropped at start.
+func TestOldUpdateIDsExpire(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "d")
+	e, db := open(t, dir)
+	if _, err := e.Do(context.Background(), "tg:1", func(*engine.Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err := storage.Open(dir, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	later := fixed{now.Add(31 * 24 * time.Hour)}
+	e, err = engine.Open(context.Background(), engine.Options{Store: db, Communities: []*config.Community{config.Sample()}, Clock: later})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := db.Get([]byte("seen/tg:1")); v != nil {
+		t.Fatal("expired update id still stored")
+	}
+	if dup, _ := e.Do(context.Background(), "tg:1", func(*engine.Tx) error { return nil }); dup {
+		t.Fatal("expired update id still remembered")
+	}
+}
