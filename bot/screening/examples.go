@@ -91,7 +91,13 @@ type exampleParams struct {
 	rule3Adm bool    // rule 3 examples vote as admissible (their matter is ordinary; the repeat is archive-specific)
 }
 
-var defaultExampleParams = exampleParams{k: 5, floor: 0.2, minSim: 0.35, share: 0.5, rule3Adm: true}
+// Chosen by TestExampleSweep on the untuned folds (blind, fresh): k 3 and
+// a low similarity floor with a two-thirds weighted majority. Short
+// paraphrases share few bigrams, so agreement among the neighbours, not a
+// high score, is what separates a rule from an ordinary matter. Share 0.67
+// rather than the slightly better 0.5 keeps the worst fold's false flags
+// at 0.05 instead of 0.07, leaving margin under the 0.10 budget.
+var defaultExampleParams = exampleParams{k: 3, floor: 0.12, minSim: 0.12, share: 0.67, rule3Adm: true}
 
 // exampleBank indexes labelled examples with the archive's machinery
 // (character unigrams + bigrams, query-normalised BM25). It is immutable
@@ -99,7 +105,7 @@ var defaultExampleParams = exampleParams{k: 5, floor: 0.2, minSim: 0.35, share: 
 type exampleBank struct {
 	idx    *archive
 	ex     []Example
-	labels []int // per doc: the rule that doc votes for (0 admissible, -1 none)
+	labels []int // per doc: the rule that doc votes for (0 admissible)
 	p      exampleParams
 }
 
@@ -143,9 +149,6 @@ func (b *exampleBank) vote(aq string) []exampleVote {
 	for _, c := range cands {
 		l := b.labels[c.doc]
 		total += c.score
-		if l < 0 {
-			continue
-		}
 		w[l] += c.score
 		if c.score > best[l].score {
 			best[l] = c
