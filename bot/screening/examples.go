@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // Example is a labelled past proposal: admissible (Rule 0) or one of the
@@ -97,6 +98,10 @@ type exampleParams struct {
 // high score, is what separates a rule from an ordinary matter. Share 0.67
 // rather than the slightly better 0.5 keeps the worst fold's false flags
 // at 0.05 instead of 0.07, leaving margin under the 0.10 budget.
+// minExampleRunes is the shortest proposal (after clean-up) the layer
+// judges.
+const minExampleRunes = 12
+
 var defaultExampleParams = exampleParams{k: 3, floor: 0.12, minSim: 0.12, share: 0.67, rule3Adm: true}
 
 // exampleBank indexes labelled examples with the archive's machinery
@@ -137,6 +142,11 @@ type exampleVote struct {
 // labelled examples vote for. aq is the proposal in archiveText form.
 func (b *exampleBank) vote(aq string) []exampleVote {
 	if b == nil || len(b.ex) == 0 {
+		return nil
+	}
+	// A very short proposal ("修路 路坏了要修") shares a word or two with
+	// almost any example: too little to say it reads like a violation.
+	if utf8.RuneCountInString(aq) < minExampleRunes {
 		return nil
 	}
 	cands, _ := b.idx.search(aq, b.p.k, b.p.floor)
