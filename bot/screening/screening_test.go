@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"yishi/storage/memstore"
 
 	"yishi/bot"
 )
@@ -242,50 +243,8 @@ func TestAddDecisionReplaceAndConcurrent(t *testing.T) {
 	}
 }
 
-// memStore is a tiny in-memory bot.Store.
-type memStore struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (s *memStore) Commit(_ context.Context, batch []bot.KV) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, kv := range batch {
-		if kv.Value == nil {
-			delete(s.m, string(kv.Key))
-		} else {
-			s.m[string(kv.Key)] = kv.Value
-		}
-	}
-	return nil
-}
-func (s *memStore) Get(k []byte) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.m[string(k)], nil
-}
-func (s *memStore) Scan(prefix []byte, fn func(k, v []byte) (bool, error)) error {
-	s.mu.Lock()
-	var keys []string
-	for k := range s.m {
-		if strings.HasPrefix(k, string(prefix)) {
-			keys = append(keys, k)
-		}
-	}
-	s.mu.Unlock()
-	slices.Sort(keys)
-	for _, k := range keys {
-		if ok, err := fn([]byte(k), s.m[k]); err != nil || !ok {
-			return err
-		}
-	}
-	return nil
-}
-func (s *memStore) Close() error { return nil }
-
 func TestArchiveStoreRoundTrip(t *testing.T) {
-	st := &memStore{m: map[string][]byte{}}
+	st := memstore.New()
 	d := Decision{ID: "J1", Title: "关于溪滩公园建设的决议", Text: "修建步道和凉亭", DecidedOn: "2023-09-08"}
 	if err := st.Commit(context.Background(), DecisionWrites("c1", d)); err != nil {
 		t.Fatal(err)
@@ -296,7 +255,7 @@ func TestArchiveStoreRoundTrip(t *testing.T) {
 	if err != nil || n != 1 || s.ArchiveSize() != 1 {
 		t.Fatalf("LoadArchive = %d, %v (size %d)", n, err, s.ArchiveSize())
 	}
-	st.m["decision/c1/bad"] = []byte("{")
+	_ = st.Commit(context.Background(), []bot.KV{{Key: []byte("decision/c1/bad"), Value: []byte("{")}})
 	if _, err := LoadArchive(st, "c1", s); err == nil || !strings.Contains(err.Error(), "decision/c1/bad") {
 		t.Errorf("bad value error %v should name the key", err)
 	}

@@ -6,46 +6,16 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
+	"yishi/storage/memstore"
 
 	"yishi/bot"
 )
 
-type memStore struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
+type memStore = memstore.Store
 
-func newMem() *memStore { return &memStore{m: map[string][]byte{}} }
-
-func (s *memStore) Commit(_ context.Context, batch []bot.KV) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, kv := range batch {
-		s.m[string(kv.Key)] = kv.Value
-	}
-	return nil
-}
-func (s *memStore) Get(k []byte) ([]byte, error) { return s.m[string(k)], nil }
-func (s *memStore) Scan(prefix []byte, fn func(k, v []byte) (bool, error)) error {
-	var keys []string
-	for k := range s.m {
-		if strings.HasPrefix(k, string(prefix)) {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		if ok, err := fn([]byte(k), s.m[k]); err != nil || !ok {
-			return err
-		}
-	}
-	return nil
-}
-func (s *memStore) Close() error { return nil }
+func newMem() *memStore { return memstore.New() }
 
 func opener(s *memStore) OpenStore { return func(string) (bot.Store, error) { return s, nil } }
 
@@ -108,21 +78,21 @@ func TestImportDecisions(t *testing.T) {
 	if code := ImportDecisions(context.Background(), []string{bad, "--data", dir, "--community", "c1"}, nil, &out, &errb, opener(st)); code != 1 {
 		t.Fatalf("bad file: exit %d", code)
 	}
-	if len(st.m) != 0 || !strings.Contains(errb.String(), "第 2 行") {
-		t.Fatalf("bad file wrote %d keys; stderr %s", len(st.m), errb.String())
+	if st.Len() != 0 || !strings.Contains(errb.String(), "第 2 行") {
+		t.Fatalf("bad file wrote %d keys; stderr %s", st.Len(), errb.String())
 	}
 	errb.Reset()
 	if code := ImportDecisions(context.Background(), []string{"--partial", bad, "--data", dir, "--community", "c1"}, nil, &out, &errb, opener(st)); code != 0 {
 		t.Fatalf("partial: exit %d %s", code, errb.String())
 	}
-	if _, ok := st.m["decision/c1/B1"]; !ok || len(st.m) != 1 {
-		t.Fatalf("partial import wrote %v", st.m)
+	if v, _ := st.Get([]byte("decision/c1/B1")); v == nil || st.Len() != 1 {
+		t.Fatalf("partial import wrote %d keys", st.Len())
 	}
 	if code := ImportDecisions(context.Background(), []string{good, "--data", dir, "--community", "c1"}, nil, &out, &errb, opener(st)); code != 0 {
 		t.Fatalf("good: exit %d %s", code, errb.String())
 	}
-	if len(st.m) != 3 {
-		t.Fatalf("store has %d keys, want 3", len(st.m))
+	if st.Len() != 3 {
+		t.Fatalf("store has %d keys, want 3", st.Len())
 	}
 	if code := ImportDecisions(context.Background(), []string{good}, nil, &out, &errb, opener(st)); code != 2 {
 		t.Errorf("missing --data: exit %d, want 2", code)
