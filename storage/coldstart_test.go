@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -114,6 +115,14 @@ func TestColdStartChild(t *testing.T) {
 		t.Skip("child process of BenchmarkColdStart")
 	}
 	debug.SetMemoryLimit(64 << 20) // as cmd/yishi does
+	if prof := os.Getenv("YISHI_COLD_PROF"); prof != "" && mode == "engine" {
+		f, err := os.Create(prof)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	start := time.Now()
 	switch mode {
 	case "engine":

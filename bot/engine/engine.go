@@ -193,14 +193,14 @@ func (e *Engine) loadCommunity(cfg *config.Community) (*community, error) {
 		if !ok {
 			return true, nil
 		}
-		var b ballot
-		if err := json.Unmarshal(v, &b); err != nil {
+		b, err := decodeBallot(v)
+		if err != nil {
 			return false, fmt.Errorf("decode %s: %w", k, err)
 		}
 		if c.ballots[topic] == nil {
 			c.ballots[topic] = map[string]*ballot{}
 		}
-		c.ballots[topic][member] = &b
+		c.ballots[topic][member] = b
 		return true, nil
 	})
 	if err != nil {

@@ -627,7 +627,7 @@ func (tx *Tx) CastVote(comm, id string, actor *bot.Member, choice bot.Choice, pr
 		}
 		vs.tally = addChoice(vs.tally, choice, 1)
 	}
-	tx.putJSON(ballotKey(comm, t.ID, actor.ID), b)
+	tx.put(ballotKey(comm, t.ID, actor.ID), b.encode())
 	detail := string(choice)
 	if t.Plan.Ballot == bot.BallotSecret {
 		detail = "secret"
