@@ -35,24 +35,17 @@ func runRecord(ctx context.Context, args []string, io Stdio) error {
 		fmt.Fprintln(io.Err, "用法: yishi record 议题编号 [--html] [--community ID] [--data DIR] [--config DIR]")
 		return errUsage
 	}
-	if err := mustExist(d.data); err != nil {
-		return err
-	}
-	comms, err := d.communities()
+	a, comms, err := d.openExisting(ctx, io)
 	if err != nil {
 		return err
 	}
+	defer a.Close()
 	if *comm == "" {
 		if len(comms) > 1 {
 			return errors.New("有多个社区，请用 --community 指定")
 		}
 		*comm = comms[0].ID
 	}
-	a, err := app.Open(ctx, app.Options{DataDir: d.data, Communities: comms, Logger: newLogger(io.Err)})
-	if err != nil {
-		return err
-	}
-	defer a.Close()
 	var out string
 	a.Engine.Read(func(tx *engine.Tx) {
 		var t *bot.Topic

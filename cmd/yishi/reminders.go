@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"yishi/bot/app"
 	"yishi/bot/config"
 	"yishi/bot/reminders"
 )
@@ -20,19 +19,16 @@ func runReminders(ctx context.Context, args []string, io Stdio) error {
 	d.register(fs)
 	atFlag := fs.String("at", "", "预览的时间，默认现在；例如 \"2027-01-05 09:00\"(按各社区提醒时区理解)或 RFC3339")
 	asJSON := fs.Bool("json", false, "输出 JSON")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
-	}
-	comms, err := d.communities()
-	if err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+
 	at, err := previewTime(*atFlag, time.Now())
 	if err != nil {
 		fmt.Fprintln(io.Err, err)
 		return errUsage
 	}
-	a, err := app.Open(ctx, app.Options{DataDir: d.data, Communities: comms, Logger: newLogger(io.Err)})
+	a, comms, err := d.openExisting(ctx, io)
 	if err != nil {
 		return err
 	}

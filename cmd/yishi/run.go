@@ -50,6 +50,23 @@ func (d *dataFlags) communities() ([]*config.Community, error) {
 	return comms, nil
 }
 
+// openExisting opens the app on an existing data directory for a tool
+// that reads it (record, reminders, stats), with no adapters.
+func (d *dataFlags) openExisting(ctx context.Context, io Stdio) (*app.App, []*config.Community, error) {
+	if err := mustExist(d.data); err != nil {
+		return nil, nil, err
+	}
+	comms, err := d.communities()
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := app.Open(ctx, app.Options{DataDir: d.data, Communities: comms, Logger: newLogger(io.Err)})
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, comms, nil
+}
+
 // mustExist refuses to read a data directory that is not there (opening
 // it would create an empty one and report nothing useful).
 func mustExist(dir string) error {

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"yishi/bot"
-	"yishi/bot/app"
 	"yishi/bot/config"
 	"yishi/bot/engine"
 )
@@ -70,8 +69,8 @@ func runStats(ctx context.Context, args []string, io Stdio) error {
 	period := fs.String("period", "quarter", "统计时期：year 年、quarter 季度、month 月、all 全部")
 	asJSON := fs.Bool("json", false, "输出 JSON")
 	atFlag := fs.String("at", "", "按这个时间计算逾期(默认现在)，格式同 yishi reminders --at")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if !slices.Contains([]string{"year", "quarter", "month", "all"}, *period) {
 		fmt.Fprintf(io.Err, "--period 只能是 year、quarter、month 或 all，不是 %q\n", *period)
@@ -82,11 +81,8 @@ func runStats(ctx context.Context, args []string, io Stdio) error {
 		fmt.Fprintln(io.Err, err)
 		return errUsage
 	}
-	comms, err := d.communities()
-	if err != nil {
-		return err
-	}
-	a, err := app.Open(ctx, app.Options{DataDir: d.data, Communities: comms, Logger: newLogger(io.Err)})
+
+	a, comms, err := d.openExisting(ctx, io)
 	if err != nil {
 		return err
 	}
