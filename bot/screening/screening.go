@@ -64,6 +64,9 @@ type Evidence struct {
 	// Example is the closest labelled past proposal of the rule (the
 	// similarity layer; never more than a review flag on its own).
 	Example *ExampleMatch `json:"example,omitempty"`
+	// Grams are the character n-grams that made the proposal read like
+	// labelled proposals of the rule (the n-gram model; review only).
+	Grams []string `json:"grams,omitempty"`
 }
 
 // Result is the screening of one proposal.
@@ -313,10 +316,16 @@ func (s *Screener) Screen(text string) Result {
 	// The similarity layer: wording the packs missed that reads like past
 	// proposals of a rule. It only adds review flags (excluded stays as the
 	// packs and the archive set it) and only for rules nothing else fired.
-	for _, v := range s.ex.Load().vote(aq) {
+	bank := s.ex.Load()
+	for _, v := range bank.vote(aq) {
 		if len(ruleEv[v.rule]) == 0 {
 			best := v.best
 			ruleEv[v.rule] = []Evidence{{Rule: v.rule, Example: &best, Reason: exampleReason(v)}}
+		}
+	}
+	for _, v := range bank.bayesVote(aq) {
+		if len(ruleEv[v.rule]) == 0 {
+			ruleEv[v.rule] = []Evidence{{Rule: v.rule, Grams: v.grams, Reason: bayesReason(v)}}
 		}
 	}
 

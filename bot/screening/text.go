@@ -38,6 +38,8 @@ func (r Result) ProposerText() string {
 		case ev.Example != nil:
 			// The proposer is not shown another resident's proposal.
 			b.WriteString("，与以往属于这一条的提议相似，需人工判断")
+		case len(ev.Grams) > 0:
+			b.WriteString("，用词与以往属于这一条的提议相近，需人工判断")
 		case ev.Reason != "":
 			b.WriteString("，")
 			b.WriteString(strings.TrimRight(ev.Reason, "。"))
@@ -64,6 +66,8 @@ func (r Result) ReviewerText() string {
 			fmt.Fprintf(&b, "  依据：相近决议 %s「%s」，决议日期 %s，相似度 %.2f\n", ev.Match.ID, ev.Match.Title, orDash(ev.Match.DecidedOn), ev.Match.Score)
 		} else if ev.Example != nil {
 			fmt.Fprintf(&b, "  依据：相似的已标注提议「%s」，相似度 %.2f（仅供参考，请人工判断）\n", ev.Example.Text, ev.Example.Score)
+		} else if len(ev.Grams) > 0 {
+			fmt.Fprintf(&b, "  依据：关键片段“%s”与已标注的这一条提议用词相近（统计判断，仅供参考，请人工判断）\n", strings.Join(ev.Grams, "”“"))
 		} else if ev.Phrase != "" {
 			fmt.Fprintf(&b, "  依据：命中“%s”\n", ev.Phrase)
 		}

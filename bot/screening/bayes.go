@@ -1,0 +1,261 @@
+package screening
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// bayes is the second similarity signal over the labelled examples: a
+// multinomial naive Bayes over the character n-grams of a proposal
+// (binarised per document, so a repeated character counts once). Where
+// the kNN vote needs a few close neighbours, the model pools the evidence
+// of every example of a rule, so a short paraphrase that shares only
+// 分红 and 外嫁 with different past proposals can still read like rule 4.
+//
+// Classes are admissible and rules 1, 2, 4, 5; rule 3 examples train as
+// admissible (their matter is ordinary; a repeat is archive-specific). It
+// is trained in memory when a bank is built (a few hundred examples: well
+// under a millisecond) and is immutable afterwards.
+type bayes struct {
+	feat  map[uint64]int32    // n-gram key → row in logp
+	logp  [][nbClasses]float32 // log P(n-gram | class)
+	prior [nbClasses]float64
+	p     bayesParams
+}
+
+const nbClasses = 5
+
+// nbRule is the 五不议 rule of each class (0 = admissible).
+var nbRule = [nbClasses]int{0, 1, 2, 4, 5}
+
+func nbClass(rule int) int {
+	switch rule {
+	case 1:
+		return 1
+	case 2:
+		return 2
+	case 4:
+		return 3
+	case 5:
+		return 4
+	}
+	return 0
+}
+
+// bayesParams are the model's settings and flag thresholds, chosen on the
+// leave-one-set-out folds (TestBayesSweep), never on the shipped bank.
+type bayesParams struct {
+	off      bool
+	alpha    float64 // Laplace smoothing
+	minN     int     // shortest n-gram (1 or 2)
+	maxN     int     // longest n-gram (2 or 3)
+	uniform  bool    // uniform class prior instead of the bank's class shares
+	minP     float64 // posterior of the rule must reach this
+	margin   float64 // and beat admissible by this many nats
+	minRunes int     // shorter proposals (content characters) are left alone
+	minCues  int     // distinct n-grams of two or more characters that favour the rule
+}
+
+// n-gram keys: runes are 21 bits; a bigram is a<<21|b (≥ 2^21 > any
+// rune), a trigram a<<42|b<<21|c (≥ 2^42 > any bigram).
+func gramKey(rs []rune) uint64 {
+	var k uint64
+	for _, r := range rs {
+		k = k<<21 | uint64(r)
+	}
+	return k
+}
+
+func gramLen(k uint64) int {
+	switch {
+	case k >= 1<<42:
+		return 3
+	case k >= 1<<21:
+		return 2
+	}
+	return 1
+}
+
+func gramString(k uint64) string {
+	n := gramLen(k)
+	rs := make([]rune, n)
+	for i := n - 1; i >= 0; i-- {
+		rs[i] = rune(k & (1<<21 - 1))
+		k >>= 21
+	}
+	return string(rs)
+}
+
+// nbContent reports whether a rune takes part in n-grams: Chinese
+// characters, digits and Latin letters. Gaps (frame words, punctuation)
+// break n-grams.
+func nbContent(r rune) bool {
+	return unicode.Is(unicode.Han, r) || (r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)))
+}
+
+// grams appends the distinct n-gram keys of aq (archiveText form) to dst,
+// sorted, and returns them with the number of content runes.
+func (p bayesParams) grams(aq string, dst []uint64) ([]uint64, int) {
+	dst = dst[:0]
+	var win [3]rune
+	n, content := 0, 0
+	for _, r := range aq {
+		if !nbContent(r) {
+			n = 0
+			continue
+		}
+		content++
+		r = unicode.ToLower(r)
+		win[0], win[1], win[2] = win[1], win[2], r
+		n = min(n+1, 3)
+		for l := p.minN; l <= p.maxN && l <= n; l++ {
+			dst = append(dst, gramKey(win[3-l:]))
+		}
+	}
+	slices.Sort(dst)
+	return slices.Compact(dst), content
+}
+
+func newBayes(ex []Example, p bayesParams) *bayes {
+	if p.off || len(ex) == 0 {
+		return nil
+	}
+	m := &bayes{feat: map[uint64]int32{}, p: p}
+	var counts [][nbClasses]float64
+	var total [nbClasses]float64
+	var docs [nbClasses]float64
+	var buf []uint64
+	for _, e := range ex {
+		c := nbClass(e.Rule)
+		docs[c]++
+		buf, _ = p.grams(archiveText(prepare(e.Text)), buf)
+		for _, k := range buf {
+			i, ok := m.feat[k]
+			if !ok {
+				i = int32(len(counts))
+				m.feat[k] = i
+				counts = append(counts, [nbClasses]float64{})
+			}
+			counts[i][c]++
+			total[c]++
+		}
+	}
+	v := float64(len(counts))
+	m.logp = make([][nbClasses]float32, len(counts))
+	for i := range counts {
+		for c := 0; c < nbClasses; c++ {
+			m.logp[i][c] = float32(math.Log((counts[i][c] + p.alpha) / (total[c] + p.alpha*v)))
+		}
+	}
+	for c := 0; c < nbClasses; c++ {
+		if p.uniform || docs[c] == 0 {
+			m.prior[c] = math.Log(1.0 / nbClasses)
+		} else {
+			m.prior[c] = math.Log(docs[c] / float64(len(ex)))
+		}
+	}
+	return m
+}
+
+// bayesVote is one rule the model flags, with the n-grams that drove it.
+type bayesVote struct {
+	rule  int
+	prob  float64
+	grams []string
+}
+
+// vote returns the rules whose posterior passes the thresholds. aq is the
+// proposal in archiveText form.
+func (m *bayes) vote(aq string) []bayesVote {
+	if m == nil {
+		return nil
+	}
+	var arr [96]uint64
+	keys, content := m.p.grams(aq, arr[:0])
+	// A one- or two-word proposal carries too little for statistics: a
+	// single 分红 or 占用 is not a reason to send it to review.
+	if content < m.p.minRunes {
+		return nil
+	}
+	known := 0
+	score := m.prior
+	for _, k := range keys {
+		i, ok := m.feat[k]
+		if !ok {
+			continue // unseen in training: no evidence either way
+		}
+		known++
+		for c := range score {
+			score[c] += float64(m.logp[i][c])
+		}
+	}
+	if known == 0 {
+		return nil
+	}
+	top := slices.Max(score[:])
+	var z float64
+	for _, s := range score {
+		z += math.Exp(s - top)
+	}
+	var out []bayesVote
+	for c := 1; c < nbClasses; c++ {
+		prob := math.Exp(score[c]-top) / z
+		if prob < m.p.minP || score[c]-score[0] < m.p.margin {
+			continue
+		}
+		grams, cues := m.cues(keys, c)
+		if cues < m.p.minCues {
+			continue
+		}
+		out = append(out, bayesVote{rule: nbRule[c], prob: prob, grams: grams})
+	}
+	return out
+}
+
+// cues returns the n-grams (two characters or more) that most favour class
+// c over admissible, at most three and none inside another, and how many
+// such n-grams the proposal has.
+func (m *bayes) cues(keys []uint64, c int) ([]string, int) {
+	type cue struct {
+		s   string
+		llr float32
+	}
+	var cs []cue
+	for _, k := range keys {
+		if gramLen(k) < 2 {
+			continue
+		}
+		i, ok := m.feat[k]
+		if !ok {
+			continue
+		}
+		if llr := m.logp[i][c] - m.logp[i][0]; llr > 0.5 {
+			cs = append(cs, cue{gramString(k), llr})
+		}
+	}
+	sort.Slice(cs, func(a, b int) bool {
+		if cs[a].llr != cs[b].llr {
+			return cs[a].llr > cs[b].llr
+		}
+		return cs[a].s < cs[b].s
+	})
+	var out []string
+	for _, x := range cs {
+		if len(out) == 3 {
+			break
+		}
+		if !slices.ContainsFunc(out, func(o string) bool { return strings.Contains(o, x.s) || strings.Contains(x.s, o) }) {
+			out = append(out, x.s)
+		}
+	}
+	return out, len(cs)
+}
+
+func bayesReason(v bayesVote) string {
+	return fmt.Sprintf("用词与已标注的五不议第%d条提议相近：关键片段“%s”，请人工判断。", v.rule, strings.Join(v.grams, "”“"))
+}
