@@ -22,7 +22,7 @@ import (
 // is trained in memory when a bank is built (a few hundred examples: well
 // under a millisecond) and is immutable afterwards.
 type bayes struct {
-	feat  map[uint64]int32    // n-gram key → row in logp
+	feat  map[uint64]int32     // n-gram key → row in logp
 	logp  [][nbClasses]float32 // log P(n-gram | class)
 	prior [nbClasses]float64
 	p     bayesParams
