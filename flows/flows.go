@@ -39,7 +39,7 @@ type Options struct {
 	Binders  map[string]bot.Binder // per platform, for adapters that record bindings
 	Logger   *slog.Logger
 	BotName  string // how people address the bot in groups; default 议事助手
-	// Record renders the record sheet of a topic as Markdown (`记录 #N`).
+	// Record renders the record sheet of a topic for a chat (`记录 #N`).
 	Record func(tx *engine.Tx, t *bot.Topic) string
 	// OnDecision is called inside the action when a topic passes, so the
 	// archive of decisions (五不议 rule 3) can learn it.

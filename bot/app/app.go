@@ -114,7 +114,7 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 		}
 	}
 	a.Flows = flows.New(flows.Options{Engine: eng, Logger: opts.Logger, Binders: binders,
-		Screener: a.Screen.Screen, OnDecision: a.Screen.Learn, Record: RecordMarkdown})
+		Screener: a.Screen.Screen, OnDecision: a.Screen.Learn, Record: RecordText})
 	a.Reminders, err = reminders.New(reminders.Options{Engine: eng, Clock: opts.Clock, Logger: opts.Logger})
 	if err != nil {
 		a.Store.Close()

@@ -60,8 +60,8 @@ func (s *Screening) Learn(tx *engine.Tx, t *bot.Topic) {
 	tx.Put(screening.DecisionWrites(t.Community, d)...)
 }
 
-// RecordMarkdown renders a topic's record sheet (附件2).
-func RecordMarkdown(tx *engine.Tx, t *bot.Topic) string { return record.Markdown(Sheet(tx, t)) }
+// RecordText renders a topic's record sheet (附件2) for a chat message.
+func RecordText(tx *engine.Tx, t *bot.Topic) string { return record.Text(Sheet(tx, t)) }
 
 // Sheet gathers what the record sheet needs.
 func Sheet(tx *engine.Tx, t *bot.Topic) record.Sheet {

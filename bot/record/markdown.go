@@ -7,15 +7,64 @@ import (
 
 // Markdown renders the record sheet as GitHub-flavoured Markdown. User text
 // is escaped, so a title containing "*" or "<script>" prints literally.
-func Markdown(s Sheet) string {
-	v := build(s)
+func Markdown(s Sheet) string { return render(build(s), style{}) }
+
+// Text renders the same sheet as plain text for a chat message: no markup
+// and so no escapes (a phone shows user text as typed), no tables.
+func Text(s Sheet) string { return render(build(s), style{plain: true}) }
+
+// style is what differs between the Markdown and the plain-text sheet.
+type style struct{ plain bool }
+
+func (st style) inline(s string) string {
+	if st.plain {
+		return strings.Join(strings.Fields(strings.ReplaceAll(s, "\r", "")), " ")
+	}
+	return inline(s)
+}
+
+func (st style) inlineAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = st.inline(s)
+	}
+	return out
+}
+
+func (st style) block(s, indent string) string {
+	if st.plain {
+		return strings.ReplaceAll(strings.TrimSpace(s), "\n", "\n"+indent)
+	}
+	return block(s, indent)
+}
+
+func (st style) heading(level int, s string) string {
+	if st.plain {
+		if level == 1 {
+			return "【" + s + "】"
+		}
+		return "〔" + s + "〕"
+	}
+	return strings.Repeat("#", level) + " " + s
+}
+
+func (st style) bold(s string) string {
+	if st.plain {
+		return s
+	}
+	return "**" + s + "**"
+}
+
+func render(v view, st style) string {
 	var w mdWriter
-	w.line("# 城乡社区议事协商记录表")
+	w.line(st.heading(1, "城乡社区议事协商记录表"))
 	w.line("")
-	w.line(fmt.Sprintf("社区：%s　议题编号：#%s　当前阶段：%s", inline(v.Community), inline(v.ID), inline(v.Stage)))
+	w.line(fmt.Sprintf("社区：%s　议题编号：#%s　当前阶段：%s", st.inline(v.Community), st.inline(v.ID), st.inline(v.Stage)))
 	w.line("")
-	w.line("| 项目 | 内容 |")
-	w.line("|---|---|")
+	if !st.plain {
+		w.line("| 项目 | 内容 |")
+		w.line("|---|---|")
+	}
 	for _, row := range [][2]string{
 		{"协商议题", v.Title},
 		{"议题来源", v.Source},
@@ -32,55 +81,59 @@ func Markdown(s Sheet) string {
 		{"协商记录员", v.Recorder},
 		{"协商监督员", v.Supervisor},
 	} {
-		w.line("| " + row[0] + " | " + inline(row[1]) + " |")
+		if st.plain {
+			w.line(row[0] + "：" + st.inline(row[1]))
+		} else {
+			w.line("| " + row[0] + " | " + st.inline(row[1]) + " |")
+		}
 	}
 	w.line("")
 
-	w.line("## 议题内容")
+	w.line(st.heading(2, "议题内容"))
 	w.line("")
-	w.line(block(v.Content, ""))
+	w.line(st.block(v.Content, ""))
 	w.line("")
-	w.line("涉及对象/范围：" + block(v.Affected, ""))
-	w.line("")
-
-	w.line("## 签到情况")
-	w.line("")
-	w.line(fmt.Sprintf("- 已签到(%d人)：%s", len(v.PresentList), list(inlineAll(v.PresentList))))
-	w.line(fmt.Sprintf("- 未签到(%d人)：%s", len(v.AbsentList), list(inlineAll(v.AbsentList))))
+	w.line("涉及对象/范围：" + st.block(v.Affected, ""))
 	w.line("")
 
-	w.line("## 协商过程")
+	w.line(st.heading(2, "签到情况"))
 	w.line("")
-	for _, st := range v.Steps {
-		w.line("### " + st.Title)
+	w.line(fmt.Sprintf("- 已签到(%d人)：%s", len(v.PresentList), list(st.inlineAll(v.PresentList))))
+	w.line(fmt.Sprintf("- 未签到(%d人)：%s", len(v.AbsentList), list(st.inlineAll(v.AbsentList))))
+	w.line("")
+
+	w.line(st.heading(2, "协商过程"))
+	w.line("")
+	for _, step := range v.Steps {
+		w.line(st.heading(3, step.Title))
 		w.line("")
-		if len(st.Lines) == 0 {
+		if len(step.Lines) == 0 {
 			w.line("(本步骤无记录)")
 		}
-		for _, l := range st.Lines {
-			w.line(fmt.Sprintf("- %s %s：%s", l.At, inline(l.Name), block(l.Text, "  ")))
+		for _, l := range step.Lines {
+			w.line(fmt.Sprintf("- %s %s：%s", l.At, st.inline(l.Name), st.block(l.Text, "  ")))
 		}
 		w.line("")
 	}
-	w.line("### 提交表决的协商意见(达成的共识)")
+	w.line(st.heading(3, "提交表决的协商意见(达成的共识)"))
 	w.line("")
-	w.line(block(v.Opinion, ""))
+	w.line(st.block(v.Opinion, ""))
 	w.line("")
-	w.line("### 异议")
+	w.line(st.heading(3, "异议"))
 	w.line("")
-	w.line(inline(v.Dissent))
+	w.line(st.inline(v.Dissent))
 	w.line("")
-	w.line("### 流程记录")
+	w.line(st.heading(3, "流程记录"))
 	w.line("")
 	if len(v.Flow) == 0 {
 		w.line("(无)")
 	}
 	for _, f := range v.Flow {
-		w.line("- " + block(f, "  "))
+		w.line("- " + st.block(f, "  "))
 	}
 	w.line("")
 
-	w.line("## 协商表决")
+	w.line(st.heading(2, "协商表决"))
 	w.line("")
 	if v.Voted {
 		w.line(fmt.Sprintf("表决人数：%d 人；赞成人数：%d 人；反对人数：%d 人；弃权人数：%d 人。", v.Voters, v.For, v.Against, v.Abstain))
@@ -99,29 +152,29 @@ func Markdown(s Sheet) string {
 		w.line("")
 	}
 	for _, g := range v.OpenGroups {
-		w.line(fmt.Sprintf("- %s(%d人)：%s", g.Choice, len(g.Names), list(inlineAll(g.Names))))
+		w.line(fmt.Sprintf("- %s(%d人)：%s", g.Choice, len(g.Names), list(st.inlineAll(g.Names))))
 	}
 	if v.OpenNote != "" {
 		w.line("")
-		w.line(inline(v.OpenNote))
+		w.line(st.inline(v.OpenNote))
 	}
 	if v.VoteWindow != "" {
 		w.line("")
-		w.line(inline(v.VoteWindow))
+		w.line(st.inline(v.VoteWindow))
 	}
 	if v.Deadline != "" {
 		w.line("")
-		w.line(inline(v.Deadline))
+		w.line(st.inline(v.Deadline))
 	}
 	w.line("")
 
-	w.line("## 协商结果")
+	w.line(st.heading(2, "协商结果"))
 	w.line("")
-	w.line("(1) 确认协商结果：**" + inline(v.Verdict) + "**")
+	w.line("(1) 确认协商结果：" + st.bold(st.inline(v.Verdict)))
 	w.line("")
-	w.line("- 适用规则：" + inline(v.RuleApplied))
+	w.line("- 适用规则：" + st.inline(v.RuleApplied))
 	w.line("- 应到：" + v.Expected + "；实到：" + v.Present)
-	w.line("- 计算：" + inline(v.Arithmetic))
+	w.line("- 计算：" + st.inline(v.Arithmetic))
 	w.line("")
 	switch {
 	case !v.Voted:
@@ -132,26 +185,32 @@ func Markdown(s Sheet) string {
 		if len(v.FollowUps) == 0 {
 			w.line(v.NoFollowUps)
 		} else {
-			w.line("| 编号 | 落实事项 | 责任人 | 完成时限 | 如何监督落实 | 状态 |")
-			w.line("|---|---|---|---|---|---|")
+			if !st.plain {
+				w.line("| 编号 | 落实事项 | 责任人 | 完成时限 | 如何监督落实 | 状态 |")
+				w.line("|---|---|---|---|---|---|")
+			}
 			for _, f := range v.FollowUps {
-				w.line(fmt.Sprintf("| %s | %s | %s | %s | %s | %s |", f.No, inline(f.What), inline(f.Who), f.Due, inline(f.Supervision), inline(f.Status)))
+				if st.plain {
+					w.line(fmt.Sprintf("- %s %s；责任人：%s；完成时限：%s；监督落实：%s；状态：%s", f.No, st.inline(f.What), st.inline(f.Who), f.Due, st.inline(f.Supervision), st.inline(f.Status)))
+					continue
+				}
+				w.line(fmt.Sprintf("| %s | %s | %s | %s | %s | %s |", f.No, st.inline(f.What), st.inline(f.Who), f.Due, st.inline(f.Supervision), st.inline(f.Status)))
 			}
 		}
 	case v.NoQuorum:
-		w.line("(2) 到会人数不足，表决不产生决定。再次协商的时机、要求：" + block(v.Redeliberation, ""))
+		w.line("(2) 到会人数不足，表决不产生决定。再次协商的时机、要求：" + st.block(v.Redeliberation, ""))
 	default:
-		w.line("(2) 表决未通过，终止议事协商或者待时机成熟后再次组织开展议事协商。再次协商的时机、要求：" + block(v.Redeliberation, ""))
+		w.line("(2) 表决未通过，终止议事协商或者待时机成熟后再次组织开展议事协商。再次协商的时机、要求：" + st.block(v.Redeliberation, ""))
 	}
 	w.line("")
-	w.line("公示、备案：" + inline(v.Filed))
+	w.line("公示、备案：" + st.inline(v.Filed))
 	w.line("")
 
-	w.line("## 协商记录员签字")
+	w.line(st.heading(2, "协商记录员签字"))
 	w.line("")
-	w.line("协商记录员签字：" + inline(v.Signature))
+	w.line("协商记录员签字：" + st.inline(v.Signature))
 	w.line("")
-	w.line("村(居)务监督委员会审核：" + inline(v.Audit))
+	w.line("村(居)务监督委员会审核：" + st.inline(v.Audit))
 	return w.String()
 }
 

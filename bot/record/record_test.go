@@ -191,6 +191,7 @@ func TestGolden(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			golden(t, filepath.Join("testdata", c.name+".md"), Markdown(c.sheet()))
 			golden(t, filepath.Join("testdata", c.name+".html"), HTML(c.sheet()))
+			golden(t, filepath.Join("testdata", c.name+".txt"), Text(c.sheet()))
 		})
 	}
 }
@@ -225,7 +226,7 @@ func TestEveryFieldOnEverySheet(t *testing.T) {
 		sheet func() Sheet
 	}{"empty", func() Sheet { return Sheet{} }})
 	for _, c := range all {
-		for form, out := range map[string]string{"md": Markdown(c.sheet()), "html": HTML(c.sheet())} {
+		for form, out := range map[string]string{"md": Markdown(c.sheet()), "html": HTML(c.sheet()), "txt": Text(c.sheet())} {
 			for _, f := range fields {
 				if !strings.Contains(out, f) {
 					t.Errorf("%s.%s lacks the field %s", c.name, form, f)
@@ -237,7 +238,7 @@ func TestEveryFieldOnEverySheet(t *testing.T) {
 
 func TestAgreedSheetContent(t *testing.T) {
 	s, votes := agreedOpen()
-	for form, out := range map[string]string{"md": Markdown(s), "html": HTML(s)} {
+	for form, out := range map[string]string{"md": Markdown(s), "html": HTML(s), "txt": Text(s)} {
 		for _, want := range []string{
 			"表决人数：9 人；赞成人数：7 人；反对人数：2 人；弃权人数：0 人。",
 			"赞成人数比例：77.8%；反对人数比例：22.2%；弃权人数比例：0.0%。",
@@ -265,7 +266,7 @@ func TestAgreedSheetContent(t *testing.T) {
 
 func TestFailedSheetContent(t *testing.T) {
 	s := failedVote()
-	for form, out := range map[string]string{"md": Markdown(s), "html": HTML(s)} {
+	for form, out := range map[string]string{"md": Markdown(s), "html": HTML(s), "txt": Text(s)} {
 		for _, want := range []string{"未达成一致意见(表决未通过)", "赞成人数：6 人", "66.7%", "33.3%",
 			"待小学暑假期间重新勘察场地后再次协商", "全部协商主体已表决", "通过需赞成至少7人"} {
 			if !strings.Contains(out, want) {
@@ -280,7 +281,7 @@ func TestFailedSheetContent(t *testing.T) {
 
 func TestSecretBallotNeverShowsNames(t *testing.T) {
 	s := secretBallot()
-	for form, out := range map[string]string{"md": Markdown(s), "html": HTML(s)} {
+	for form, out := range map[string]string{"md": Markdown(s), "html": HTML(s), "txt": Text(s)} {
 		for _, n := range secretNames {
 			if strings.Contains(out, n) {
 				t.Errorf("%s: secret ballot prints the voter %s", form, n)
