@@ -108,7 +108,7 @@ func (v *village) start() {
 		t.Fatal(err)
 	}
 	ad, err := telegram.New(telegram.Options{
-		Config:     telegram.Config{Token: testToken, APIURL: v.emu.URL, PollTimeout: time.Second},
+		Config:     telegram.Config{Token: testToken, APIURL: v.emu.URL, PollTimeout: emulatorPollTimeout},
 		Store:      db,
 		Logger:     log,
 		HTTPClient: &http.Client{Transport: v.tr},
@@ -156,6 +156,7 @@ func (v *village) stop() {
 	if err := v.app.Close(); err != nil {
 		v.t.Errorf("close: %v", err)
 	}
+	waitLongPollExpired()
 	v.app = nil
 }
 

@@ -85,7 +85,15 @@ func (r *running) stop(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return after cancel")
 	}
+	waitLongPollExpired()
 }
+
+// waitLongPollExpired waits out a getUpdates the stopped adapter left
+// open: the emulator, unlike Telegram, ignores offsets and would hand
+// messages sent meanwhile to that dead request (under load that lost one).
+func waitLongPollExpired() { time.Sleep(emulatorPollTimeout + 300*time.Millisecond) }
+
+const emulatorPollTimeout = time.Second
 
 func startAdapter(t *testing.T, emu *tgtest.Emulator, tr *tgtest.Translator, store bot.Store, h bot.Handler, logs io.Writer) *running {
 	t.Helper()
@@ -96,7 +104,7 @@ func startAdapter(t *testing.T, emu *tgtest.Emulator, tr *tgtest.Translator, sto
 		}
 	}
 	a, err := telegram.New(telegram.Options{
-		Config:      telegram.Config{Token: testToken, APIURL: emu.URL, PollTimeout: time.Second},
+		Config:      telegram.Config{Token: testToken, APIURL: emu.URL, PollTimeout: emulatorPollTimeout},
 		Store:       store,
 		Logger:      slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		HTTPClient:  &http.Client{Transport: tr},
