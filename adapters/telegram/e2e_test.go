@@ -251,7 +251,7 @@ func TestEmulatorRoundTrip(t *testing.T) {
 		}
 		return n == 3
 	})
-	ms, err = cl.WaitFor(ctx, "tally edited", func(ms []tgtest.BotMessage) bool {
+	_, err = cl.WaitFor(ctx, "tally edited", func(ms []tgtest.BotMessage) bool {
 		for _, m := range ms {
 			if m.ID == vote.ID && m.Text == "表决开始：赞成 2" {
 				return true

@@ -251,14 +251,6 @@ func lines(s string) []string {
 // breaks as <br>.
 func inline(s string) string { return strings.Join(lines(s), "<br>") }
 
-func inlineAll(ss []string) []string {
-	out := make([]string, len(ss))
-	for i, s := range ss {
-		out[i] = inline(s)
-	}
-	return out
-}
-
 // block is user text that may span lines: escaped, with hard line breaks
 // and continuation lines indented so they stay in the same list item.
 func block(s, indent string) string { return strings.Join(lines(s), "\\\n"+indent) }

@@ -157,12 +157,12 @@ func TestExampleLayerNeverExcludes(t *testing.T) {
 // alone and with the layer whose bank holds every other set; the same with
 // the untuned pack snapshot (hasOld); and the layer with no pack at all.
 type cvFold struct {
-	set                   string
-	pack, layer           evalMetrics
-	hasOld                bool
-	oldPack, oldLayer     evalMetrics
-	oldKNN                evalMetrics // untuned pack + the kNN vote without the n-gram model
-	layerAlone, noneAlone evalMetrics
+	set               string
+	pack, layer       evalMetrics
+	hasOld            bool
+	oldPack, oldLayer evalMetrics
+	oldKNN            evalMetrics // untuned pack + the kNN vote without the n-gram model
+	layerAlone        evalMetrics
 }
 
 func crossValidate(t testing.TB, bank []Example, p exampleParams) []cvFold {
