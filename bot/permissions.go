@@ -80,6 +80,9 @@ func Authorize(actor Actor, action Action, topic *Topic) error {
 		ok, why = participant, "您不是本议题的协商主体，可以旁听，但签到和发言记录只限参会人员"
 	case ActVote:
 		ok, why = participant && !m.IsObserver(), "只有本议题的协商主体可以表决，列席/旁听人员不表决"
+		if ok && topic.Recused(m.ID) {
+			ok, why = false, "本议题实行利益相关方回避，您是利益相关方，可以参加协商、发表意见，但不参加表决"
+		}
 		if ok && !topic.Present(m.ID) {
 			ok, why = false, "请先发「签到」，签到后才能表决(表决按实到会人员计算)"
 		}

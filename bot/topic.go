@@ -122,6 +122,26 @@ type Plan struct {
 	// Eligible is the statutory base of an assembly preset (adults or
 	// household representatives) when it differs from the invited voters.
 	Eligible int `json:"eligible,omitempty"`
+	// Recusal: the stakeholders named at approval speak but do not vote.
+	// CoolingOffDays: a failed topic may be held again only that many days
+	// after its vote. Both come from the community's config (off by
+	// default, LEGAL.md) and are recorded with the plan.
+	Recusal        bool `json:"recusal,omitempty"`
+	CoolingOffDays int  `json:"cooling_off_days,omitempty"`
+}
+
+// Recused reports whether member id is a stakeholder who does not vote on
+// this topic under the recusal rule.
+func (t *Topic) Recused(id string) bool {
+	if !t.Plan.Recusal {
+		return false
+	}
+	for _, s := range t.Stakeholders {
+		if s == id {
+			return true
+		}
+	}
+	return false
 }
 
 // Statement is one entry of the minutes.

@@ -34,6 +34,10 @@ func (b *Bot) cmdPlan(m *msg, rest string) {
 		m.reply("议题 %s 现在是「%s」，审定同意后(或再议时)才能制定协商方案。", t.Label(), t.Stage.Chinese())
 		return
 	}
+	if err := m.tx.CoolingOff(m.comm.ID, t); err != nil {
+		m.replyErr(err)
+		return
+	}
 	b.start(m, "plan", "time", t.ID, nil)
 }
 

@@ -3,6 +3,7 @@ package flows_test
 import (
 	"strings"
 	"testing"
+	"yishi/bot/config"
 )
 
 // TestScripts plays the console scripts in testdata/ and compares the
@@ -41,5 +42,23 @@ func TestLongAndOddMessages(t *testing.T) {
 	}
 	if n := strings.Count(out, "[私聊→陈小龙]"); n != 4 {
 		t.Errorf("want one answer per message (4), got %d:\n%s", n, out)
+	}
+}
+
+// TestRecusalAndCoolingOff: with recusal on, a stakeholder named at
+// approval speaks but does not vote and is not counted; a failed topic may
+// be held again only after the cooling-off period.
+func TestRecusalAndCoolingOff(t *testing.T) {
+	c, err := config.Parse("houchen.yaml", append(config.SampleYAML(), []byte("\nrecusal: true\ncooling_off_days: 30\n")...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, c)
+	got := h.run(readScript(t, "recusal.script"))
+	golden(t, "recusal.golden", got)
+	for _, want := range []string{"利益相关方回避", "须在表决后满30天", "利益相关方回避表决"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("transcript lacks %q", want)
+		}
 	}
 }

@@ -37,8 +37,14 @@ type Community struct {
 	Groups          []Group
 	Roster          []bot.Member // every member has at least one role and a console identity
 	Reminders       Reminders
-	Eligible        int    // statutory base for assembly presets; 0: unknown
-	File            string // the file it was read from (SampleFile for the embedded sample)
+	Eligible        int // statutory base for assembly presets; 0: unknown
+	// Recusal: stakeholders named at approval speak but do not vote.
+	// LEGAL.md: no source sets it, so it is off by default and recorded.
+	Recusal bool
+	// CoolingOffDays is how long a failed topic waits before it may be held
+	// again (0: no wait; off by default, LEGAL.md).
+	CoolingOffDays int
+	File           string // the file it was read from (SampleFile for the embedded sample)
 
 	// Lines of the id and of each group's chat, for errors that name two
 	// files (LoadDir).

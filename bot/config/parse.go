@@ -33,6 +33,8 @@ type rawCommunity struct {
 	Roster          []rawMember   `yaml:"roster"`
 	Reminders       *rawReminders `yaml:"reminders"`
 	Eligible        *int          `yaml:"eligible"`
+	Recusal         bool          `yaml:"recusal"`
+	CoolingOffDays  *int          `yaml:"cooling_off_days"`
 }
 
 type rawGroup struct {
@@ -165,6 +167,8 @@ func (v *validator) community(raw *rawCommunity) *Community {
 	c.Roster = v.roster(raw.Roster)
 	c.Reminders = v.reminders(raw.Reminders, c.Location)
 	c.Eligible = v.integer("eligible", raw.Eligible, 0, maxEligible)
+	c.Recusal = raw.Recusal
+	c.CoolingOffDays = v.integer("cooling_off_days", raw.CoolingOffDays, 0, 3650)
 	if v.err == nil {
 		if len(c.WithRole(bot.RoleSecretary)) == 0 {
 			v.fail("roster", "名册里至少要有一位党组织书记（secretary）：议题须经党组织审定")

@@ -73,7 +73,8 @@ type community struct {
 // participants and drops it.
 type voterSet struct {
 	parts    map[string]bool
-	expected int // participants who vote (observers excluded)
+	recused  map[string]bool // stakeholders who do not vote (recusal rule)
+	expected int             // participants who vote (observers and recused excluded)
 	// tally is kept up to date by CheckIn and CastVote once counted, so a
 	// vote does not recount every ballot under the engine lock.
 	tally   bot.Tally
@@ -86,10 +87,13 @@ func (c *community) voterSet(t *bot.Topic) *voterSet {
 	if v := c.voters[t.ID]; v != nil {
 		return v
 	}
-	v := &voterSet{parts: make(map[string]bool, len(t.Participants))}
+	v := &voterSet{parts: make(map[string]bool, len(t.Participants)), recused: map[string]bool{}}
 	for _, p := range t.Participants {
 		v.parts[p] = true
-		if m := c.byID[p]; m != nil && !m.IsObserver() {
+		if t.Recused(p) {
+			v.recused[p] = true
+		}
+		if m := c.byID[p]; m != nil && !m.IsObserver() && !t.Recused(p) {
 			v.expected++
 		}
 	}

@@ -337,7 +337,12 @@ func (tx *Tx) SetPlan(comm, id string, actor *bot.Member, p bot.Plan) (*bot.Topi
 	if p.Eligible == 0 {
 		p.Eligible = c.cfg.Eligible
 	}
+	p.Recusal, p.CoolingOffDays = c.cfg.Recusal, c.cfg.CoolingOffDays
+	if err := tx.CoolingOff(comm, t); err != nil {
+		return nil, err
+	}
 	t.Plan = p
+	delete(c.voters, t.ID) // the recusal rule may have changed who votes
 	why := "发布协商方案并通知"
 	if t.Stage == bot.StageNotified {
 		why = "修改协商方案并重新通知"
@@ -371,6 +376,24 @@ func (tx *Tx) SetPlan(comm, id string, actor *bot.Member, p bot.Plan) (*bot.Topi
 
 // dropPrefix deletes every stored key with the prefix (a topic's ballots
 // or attendance when it is held again).
+// CoolingOff refuses to hold a failed topic again before the cooling-off
+// period recorded with its plan has passed (LEGAL.md: off by default).
+func (tx *Tx) CoolingOff(comm string, t *bot.Topic) error {
+	if t.Stage != bot.StageRedeliberate || t.Result == nil || t.Plan.CoolingOffDays <= 0 {
+		return nil
+	}
+	from := t.Result.ClosedAt.AddDate(0, 0, t.Plan.CoolingOffDays)
+	if !tx.now.Before(from) {
+		return nil
+	}
+	loc := time.Local
+	if c := tx.e.comms[comm]; c != nil {
+		loc = c.cfg.Location
+	}
+	return bot.Errorf(bot.ECONFLICT, "按本社区的规定，未通过的议题须在表决后满%d天才能再次协商：议题 %s 可于%s起再议。",
+		t.Plan.CoolingOffDays, t.Label(), from.In(loc).Format("2006年1月2日"))
+}
+
 func (tx *Tx) dropPrefix(prefix string) {
 	_ = tx.e.store.Scan([]byte(prefix), func(k, _ []byte) (bool, error) {
 		tx.put(append([]byte(nil), k...), nil)
@@ -539,7 +562,7 @@ func (tx *Tx) Tally(comm string, t *bot.Topic) bot.Tally {
 // votes reports whether member m is a voting participant.
 func (c *community) votes(vs *voterSet, m string) bool {
 	mm := c.member(m)
-	return mm != nil && !mm.IsObserver() && vs.parts[m]
+	return mm != nil && !mm.IsObserver() && vs.parts[m] && !vs.recused[m]
 }
 
 func addChoice(tl bot.Tally, ch bot.Choice, n int) bot.Tally {

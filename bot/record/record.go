@@ -372,6 +372,12 @@ func (b builder) plan(v *view) {
 		key = r.Preset
 	}
 	v.Rule = ruleText(key)
+	if p.Recusal {
+		v.Rule += "；利益相关方回避表决"
+	}
+	if p.CoolingOffDays > 0 {
+		v.Rule += fmt.Sprintf("；未通过的议题须满%d天后方可再议", p.CoolingOffDays)
+	}
 	if !p.Deadline.IsZero() {
 		v.Deadline = "表决截止时间：" + b.when(p.Deadline, "")
 	}
