@@ -202,7 +202,9 @@ func (b *Bot) cmdHelp(m *msg, _ string) {
 		if bot.Authorize(bot.Actor{Member: m.member}, bot.ActPrepare, nil) == nil {
 			sb.WriteString("· 方案 #编号 —— 制定协商方案并通知参会人员；绑定码 姓名 —— 给成员发绑定码\n")
 		}
-		sb.WriteString("· 主持人：开始协商 #编号、下一步、开始表决 表决意见、结束表决\n· 记录员：确认记录 #编号；主持人或记录员：公示 #编号、事项 #编号 内容；责任人；期限；监督方式、再议 #编号 时机和条件\n")
+		if b.leadsATopic(m) {
+			sb.WriteString("· 主持人：开始协商 #编号、下一步、开始表决 表决意见、结束表决\n· 记录员：确认记录 #编号；主持人或记录员：公示 #编号、事项 #编号 内容；责任人；期限；监督方式、再议 #编号 时机和条件\n")
+		}
 		sb.WriteString("· 落实责任人：反馈 #事项编号 进展情况、受阻 #事项编号 原因；待办 —— 我要办的事\n")
 		if m.member.Has(bot.RoleSupervisor) {
 			sb.WriteString("· 监委会：确认落实 #事项编号、退回落实 #事项编号 理由、审核记录 #议题编号、待办 —— 需要跟进的事项\n")
@@ -211,6 +213,20 @@ func (b *Bot) cmdHelp(m *msg, _ string) {
 	sb.WriteString("· 进展 #事项编号 —— 查看落实事项的进展\n")
 	sb.WriteString("在任何一步都可以发「取消」或「帮助」。")
 	m.say(sb.String())
+}
+
+// leadsATopic reports whether the member is a cadre or the chair or
+// recorder of some topic, so the help shows them the meeting commands.
+func (b *Bot) leadsATopic(m *msg) bool {
+	if bot.Authorize(bot.Actor{Member: m.member}, bot.ActPrepare, nil) == nil {
+		return true
+	}
+	for _, t := range m.tx.Topics(m.comm.ID) {
+		if t.Chair == m.member.ID || t.Recorder == m.member.ID {
+			return true
+		}
+	}
+	return false
 }
 
 func (b *Bot) cmdCancelNothing(m *msg, _ string) {
