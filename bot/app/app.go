@@ -204,7 +204,16 @@ func (a *App) tickLoop(ctx context.Context) {
 func (a *App) adapterDown(ctx context.Context, platform string, cause error) {
 	a.downMu.Lock()
 	a.down[platform] = true
+	others := 0
+	for _, p := range a.order {
+		if !a.down[p] {
+			others++
+		}
+	}
 	a.downMu.Unlock()
+	if others == 0 {
+		return // nothing else can carry the alert; the log has it, and a stale alert must not wait for the restart
+	}
 	name := map[string]string{"wechat": "微信", "telegram": "Telegram", "console": "控制台"}[platform]
 	if name == "" {
 		name = platform
