@@ -600,11 +600,17 @@ func (b *Bot) cmdRecord(m *msg, rest string) {
 		m.replyErr(err)
 		return
 	}
-	if b.opts.Record == nil {
-		m.say(b.describe(m.tx, t))
+	sheet := b.describe(m.tx, t)
+	if b.opts.Record != nil {
+		sheet = b.opts.Record(m.tx, t)
+	}
+	if m.group != nil && m.member != nil {
+		// The sheet is long: it goes privately, and the group gets one line.
+		m.tx.ToMember(m.comm.ID, m.member.ID, sheet)
+		m.reply("%s，议题 %s 的议事协商记录表已私聊发给您。", m.who(), t.Label())
 		return
 	}
-	m.say(b.opts.Record(m.tx, t))
+	m.say(sheet)
 }
 
 func (b *Bot) cmdPublish(m *msg, rest string) {

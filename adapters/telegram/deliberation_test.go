@@ -398,13 +398,14 @@ func TestEmulatorDeliberation(t *testing.T) {
 	v.inGroup("张建国", "公示 #1")
 	v.waitText(g, "【村(居)务公开】", "赞成10人")
 	v.inGroup("陈小龙", "记录 #1")
-	sheet := v.waitText(g, "城乡社区议事协商记录表")
+	v.waitText(g, "记录表已私聊发给您")
+	sheet := v.waitText(v.id("陈小龙"), "城乡社区议事协商记录表") // the long sheet goes privately
 	if !strings.Contains(sheet.Text, "村口到小学路段安装路灯") {
 		t.Errorf("record sheet:\n%s", sheet.Text)
 	}
-	// The statement reached the minutes whole (the sheet is Markdown, so
-	// the record escapes * and _ itself; verbatim delivery of formatting
-	// characters is checked in TestEmulatorRoundTrip).
+	// The statement reached the minutes whole (the chat sheet is plain
+	// text; verbatim delivery of formatting characters is checked in
+	// TestEmulatorRoundTrip).
 	if !strings.Contains(sheet.Text, "我家孩子每天都走") || !strings.Contains(sheet.Text, "注意") || !strings.Contains(sheet.Text, "安全") {
 		t.Errorf("statement missing from the record sheet:\n%s", sheet.Text)
 	}
