@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -56,14 +55,18 @@ func outboxKey(seq uint64) []byte { return fmt.Appendf(nil, "outbox/%020d", seq)
 
 func (o *outbox) load(s bot.Store) error {
 	return s.Scan([]byte("outbox/"), func(k, v []byte) (bool, error) {
-		var e OutboxEntry
-		if err := json.Unmarshal(v, &e); err != nil {
+		n, err := strconv.ParseUint(string(k[len("outbox/"):]), 10, 64)
+		if err != nil {
+			return false, fmt.Errorf("outbox key %s: %w", k, err)
+		}
+		e, err := decodeOutbox(n, v)
+		if err != nil {
 			return false, fmt.Errorf("decode %s: %w", k, err)
 		}
-		if n, err := strconv.ParseUint(string(k[len("outbox/"):]), 10, 64); err == nil && n >= o.next {
+		if n >= o.next {
 			o.next = n + 1
 		}
-		o.add(&e)
+		o.add(e)
 		return true, nil
 	})
 }
@@ -190,7 +193,7 @@ func (tx *Tx) Send(out bot.Outgoing) {
 		}
 	}
 	if !e.ephemeral {
-		tx.putJSON(outboxKey(seq), e)
+		tx.put(outboxKey(seq), encodeOutbox(e))
 	}
 	var sup uint64
 	if old != nil {

@@ -1,0 +1,78 @@
+package engine
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"yishi/bot"
+)
+
+// An outbox entry is written for almost every action (a vote's
+// acknowledgement, every notice), so it is stored compactly: a version byte,
+// the creation time, then the fields as length-prefixed strings. Entries in
+// the first format (JSON, starting with '{') are still read.
+const outboxCodecV1 = 1
+
+func encodeOutbox(e *OutboxEntry) []byte {
+	o := e.Out
+	buf := make([]byte, 0, 64+len(o.Text))
+	buf = append(buf, outboxCodecV1)
+	buf = binary.AppendVarint(buf, e.Created.UnixNano())
+	for _, s := range []string{o.Platform, o.Chat, o.ChatTitle, o.Member, o.Community, o.Key, o.MergeKey, o.Text} {
+		buf = binary.AppendUvarint(buf, uint64(len(s)))
+		buf = append(buf, s...)
+	}
+	var flags byte
+	if o.Private {
+		flags |= 1
+	}
+	buf = append(buf, flags)
+	if len(o.Buttons) > 0 {
+		b, _ := json.Marshal(o.Buttons) // labels and data only: always marshals
+		buf = append(buf, b...)
+	}
+	return buf
+}
+
+var errOutboxCodec = errors.New("malformed outbox entry")
+
+func decodeOutbox(seq uint64, v []byte) (*OutboxEntry, error) {
+	if len(v) > 0 && v[0] == '{' {
+		var e OutboxEntry
+		if err := json.Unmarshal(v, &e); err != nil {
+			return nil, err
+		}
+		return &e, nil
+	}
+	if len(v) == 0 || v[0] != outboxCodecV1 {
+		return nil, errOutboxCodec
+	}
+	v = v[1:]
+	created, n := binary.Varint(v)
+	if n <= 0 {
+		return nil, errOutboxCodec
+	}
+	v = v[n:]
+	var fields [8]string
+	for i := range fields {
+		l, n := binary.Uvarint(v)
+		if n <= 0 || uint64(len(v)-n) < l {
+			return nil, errOutboxCodec
+		}
+		fields[i] = string(v[n : n+int(l)])
+		v = v[n+int(l):]
+	}
+	if len(v) == 0 {
+		return nil, errOutboxCodec
+	}
+	out := bot.Outgoing{Platform: fields[0], Chat: fields[1], ChatTitle: fields[2], Member: fields[3],
+		Community: fields[4], Key: fields[5], MergeKey: fields[6], Text: fields[7], Private: v[0]&1 != 0}
+	if rest := v[1:]; len(rest) > 0 {
+		if err := json.Unmarshal(rest, &out.Buttons); err != nil {
+			return nil, err
+		}
+	}
+	return &OutboxEntry{Seq: seq, Out: out, Created: time.Unix(0, created).UTC()}, nil
+}

@@ -1,0 +1,47 @@
+package engine
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"yishi/bot"
+)
+
+func TestOutboxCodec(t *testing.T) {
+	for _, out := range []bot.Outgoing{
+		{Platform: "telegram", Chat: "-100", ChatTitle: "后陈村议事群", Community: "houchen", Text: "张三：已记录「赞成」。", MergeKey: "ack/houchen/1/-100"},
+		{Community: "houchen", Member: "zhangsan", Private: true, Text: "【议事协商通知】\n第二行\x00含零字节"},
+		{Platform: "console", Chat: "群", Text: "表决", Buttons: []bot.Button{{Label: "赞成", Data: "赞成 #1"}}, Key: "tally/houchen/1"},
+		{},
+	} {
+		e := &OutboxEntry{Seq: 7, Out: out, Created: time.Date(2026, 12, 1, 10, 0, 0, 123, time.UTC)}
+		got, err := decodeOutbox(7, encodeOutbox(e))
+		if err != nil {
+			t.Fatalf("%+v: %v", out, err)
+		}
+		if !reflect.DeepEqual(got.Out, e.Out) || !got.Created.Equal(e.Created) || got.Seq != 7 {
+			t.Errorf("round trip:\n got %+v\nwant %+v", got, e)
+		}
+	}
+	if old, err := decodeOutbox(3, []byte(`{"seq":3,"out":{"chat":"群","text":"旧格式"},"created":"2026-12-01T10:00:00Z"}`)); err != nil || old.Out.Text != "旧格式" {
+		t.Fatalf("JSON entry: %+v %v", old, err)
+	}
+	for _, bad := range [][]byte{nil, {9}, {1}, {1, 2}, {1, 2, 200}, encodeOutbox(&OutboxEntry{Out: bot.Outgoing{Text: "xyz"}})[:5]} {
+		if _, err := decodeOutbox(1, bad); err == nil {
+			t.Errorf("decodeOutbox(%v) accepted", bad)
+		}
+	}
+}
+
+func FuzzOutboxCodec(f *testing.F) {
+	f.Add("telegram", "-100", "张三：已记录", true)
+	f.Fuzz(func(t *testing.T, platform, chat, text string, private bool) {
+		e := &OutboxEntry{Out: bot.Outgoing{Platform: platform, Chat: chat, Text: text, Private: private}, Created: time.Unix(0, 42).UTC()}
+		got, err := decodeOutbox(0, encodeOutbox(e))
+		if err != nil || !reflect.DeepEqual(got.Out, e.Out) {
+			t.Fatalf("round trip %+v: %+v %v", e.Out, got, err)
+		}
+		decodeOutbox(0, []byte(text)) // arbitrary bytes must not panic
+	})
+}
