@@ -53,7 +53,7 @@ func (tx *Tx) FindMember(comm, who string) (*bot.Member, error) {
 		return nil, err
 	}
 	who = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(who), "@"))
-	if m := c.cfg.Member(who); m != nil {
+	if m := c.member(who); m != nil {
 		return m, nil
 	}
 	ms := c.cfg.MemberByName(who)
@@ -85,7 +85,7 @@ func (tx *Tx) PeekBindCode(code string) (comm string, m *bot.Member, err error) 
 	if bc == nil || !tx.now.Before(bc.Expires) {
 		return "", nil, bot.Errorf(bot.ENOTFOUND, "绑定码不正确或已过期(有效期24小时，只能用一次)。请向工作人员重新要一个。")
 	}
-	return c.cfg.ID, c.cfg.Member(bc.Member), nil
+	return c.cfg.ID, c.member(bc.Member), nil
 }
 
 // Bind uses a code: from now on identity on platform is that member.

@@ -190,7 +190,7 @@ func (tx *Tx) ConfirmFollowUp(comm string, no int, actor *bot.Member, evidence s
 	}
 	tx.saveTopic(c, t)
 	tx.tellItemChange(c, t, ch, actor, evidence)
-	if m := c.cfg.Member(f.Responsible); m != nil && m.ID != actor.ID {
+	if m := c.member(f.Responsible); m != nil && m.ID != actor.ID {
 		tx.ToMember(comm, m.ID, fmt.Sprintf("您负责的落实事项 #%d「%s」已由%s确认落实，谢谢！", f.No, f.What, actor.Name))
 	}
 	return ch, nil
@@ -217,7 +217,7 @@ func (tx *Tx) ReturnFollowUp(comm string, no int, actor *bot.Member, reason stri
 	tx.saveTopic(c, t)
 	tx.record(c, actor.ID, "follow_up_return", t.ID, fmt.Sprintf("#%d %s", f.No, reason))
 	tx.tellItemChange(c, t, ch, actor, "退回理由："+reason)
-	if m := c.cfg.Member(f.Responsible); m != nil && m.ID != actor.ID {
+	if m := c.member(f.Responsible); m != nil && m.ID != actor.ID {
 		tx.ToMember(comm, m.ID, fmt.Sprintf("您负责的落实事项 #%d「%s」被监委会%s退回，理由：%s\n整改后请再发「反馈 #%d 进展情况」。", f.No, f.What, actor.Name, reason, f.No))
 	}
 	return ch, nil
@@ -252,7 +252,7 @@ func (tx *Tx) BlockFollowUp(comm string, no int, actor *bot.Member, reason strin
 // tellItemChange tells the proposer when an item of their topic changes
 // state (not when they made the change themselves).
 func (tx *Tx) tellItemChange(c *community, t *bot.Topic, ch ItemChange, actor *bot.Member, note string) {
-	if !ch.Changed() || c.cfg.Member(t.Proposer) == nil || (actor != nil && actor.ID == t.Proposer) {
+	if !ch.Changed() || c.member(t.Proposer) == nil || (actor != nil && actor.ID == t.Proposer) {
 		return
 	}
 	f := ch.Item
@@ -270,7 +270,7 @@ func (tx *Tx) tellItemChange(c *community, t *bot.Topic, ch ItemChange, actor *b
 // supervisor (协商监督员) when it has one who is on the supervision
 // committee, otherwise every committee member.
 func (tx *Tx) itemSupervisors(c *community, t *bot.Topic) []string {
-	if m := c.cfg.Member(t.Supervisor); m != nil && m.Has(bot.RoleSupervisor) {
+	if m := c.member(t.Supervisor); m != nil && m.Has(bot.RoleSupervisor) {
 		return []string{m.ID}
 	}
 	var out []string
@@ -376,7 +376,7 @@ func (tx *Tx) AuditRecord(comm, id string, actor *bot.Member) (t *bot.Topic, mis
 	t.AuditedBy, t.AuditedAt = actor.ID, tx.now
 	tx.saveTopic(c, t)
 	tx.record(c, actor.ID, "audit_record", t.ID, "审核通过")
-	if m := c.cfg.Member(t.Recorder); m != nil && m.ID != actor.ID {
+	if m := c.member(t.Recorder); m != nil && m.ID != actor.ID {
 		tx.ToMember(comm, m.ID, fmt.Sprintf("议题 %s 的议事协商记录表已由监委会%s审核通过。", t.Label(), actor.Name))
 	}
 	return t, nil, nil
