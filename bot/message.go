@@ -56,11 +56,11 @@ type Outgoing struct {
 	// stored anyway, so it is kept in memory only and not resent after a
 	// restart.
 	Key string `json:"key,omitempty"`
-	// MergeKey merges messages that wait in the queue: one with the same
-	// MergeKey still pending gets this text appended on a new line, so ten
-	// vote acknowledgements in a rate-limited group become one message.
-	// Unlike Key, nothing is edited in place. Like Key, such messages are
-	// views of stored state and kept in memory only.
+	// MergeKey merges messages that wait in the queue: pending messages
+	// with the same MergeKey are sent as one, their texts on separate lines
+	// (up to about 3,000 characters each), so ten vote acknowledgements in
+	// a rate-limited group become one message. Unlike Key, nothing is
+	// edited in place, and each message is stored (durable) on its own.
 	MergeKey string `json:"merge_key,omitempty"`
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+	"strings"
 	"testing"
 	"time"
 
@@ -294,5 +295,49 @@ func TestOldUpdateIDsExpire(t *testing.T) {
 	}
 	if dup, _ := e.Do(context.Background(), "tg:1", func(*engine.Tx) error { return nil }); dup {
 		t.Fatal("expired update id still remembered")
+	}
+}
+
+// TestMergedAcknowledgementsDeliveredTogether: a merged message put back is
+// retried whole, its delivery removes every part from disk, and a long
+// burst is split so that no message exceeds the platform's limit.
+func TestMergedAcknowledgementsDeliveredTogether(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "d")
+	e, db := open(t, dir)
+	line := strings.Repeat("赞", 99) // 100 runes with the newline
+	for range 45 {
+		if _, err := e.Do(context.Background(), "", func(tx *engine.Tx) error {
+			tx.Send(bot.Outgoing{Platform: "telegram", Chat: "1", Text: line, MergeKey: "ack/1"})
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := e.OutboxReady(now, 10)
+	if len(got) != 2 || strings.Count(got[0].Out.Text, "\n") != 29 || strings.Count(got[1].Out.Text, "\n") != 14 {
+		t.Fatalf("split: %d messages", len(got))
+	}
+	e.OutboxRetry(got[0].Seq, now.Add(time.Minute))
+	if again := e.OutboxReady(now, 10); len(again) != 0 {
+		t.Fatalf("put back too early: %d", len(again))
+	}
+	if err := e.OutboxDone(context.Background(), got[1].Seq); err != nil {
+		t.Fatal(err)
+	}
+	again := e.OutboxReady(now.Add(time.Minute), 10)
+	if len(again) != 1 || again[0].Out.Text != got[0].Out.Text {
+		t.Fatalf("retried: %+v", again)
+	}
+	if err := e.OutboxDone(context.Background(), again[0].Seq); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.OutboxLen(); n != 0 {
+		t.Fatalf("%d messages left", n)
+	}
+	db.Close()
+	e, db = open(t, dir)
+	defer db.Close()
+	if n := e.OutboxLen(); n != 0 {
+		t.Fatalf("%d messages back after a restart", n)
 	}
 }

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"yishi/bot"
 )
@@ -34,6 +34,10 @@ type OutboxEntry struct {
 	claimed   bool // being replaced by a message not yet committed
 }
 
+// maxMergedRunes bounds one merged message (Telegram allows 4,096
+// characters); the rest of a burst goes in the next one.
+const maxMergedRunes = 3000
+
 // Attempts is how many deliveries failed so far in this process.
 func (o OutboxEntry) Attempts() int { return o.attempts }
 
@@ -42,16 +46,32 @@ type outbox struct {
 	next    uint64
 	pending []*OutboxEntry // seq order; removed entries are marked gone and compacted later
 	bySeq   map[uint64]*OutboxEntry
-	byKey   map[string]*OutboxEntry // the pending entry of each Outgoing.Key
+	byKey   map[string]*OutboxEntry // the pending entry of each Outgoing.Key, and the newest of each MergeKey
 	gone    int
 	signal  chan struct{}
+	// merged holds, for a message handed to the dispatcher that carries
+	// other pending messages' text (same MergeKey), their seqs: delivered or
+	// put back together.
+	merged map[uint64][]uint64
 }
 
 func newOutbox() *outbox {
-	return &outbox{next: 1, signal: make(chan struct{}, 1), bySeq: map[uint64]*OutboxEntry{}, byKey: map[string]*OutboxEntry{}}
+	return &outbox{next: 1, signal: make(chan struct{}, 1), bySeq: map[uint64]*OutboxEntry{}, byKey: map[string]*OutboxEntry{},
+		merged: map[uint64][]uint64{}}
 }
 
-func outboxKey(seq uint64) []byte { return fmt.Appendf(nil, "outbox/%020d", seq) }
+// outboxKey is "outbox/" and seq in 20 zero-padded digits (built by hand:
+// it is on every message's path).
+func outboxKey(seq uint64) []byte {
+	const prefix, digits = "outbox/", 20
+	k := make([]byte, len(prefix)+digits)
+	copy(k, prefix)
+	for i := len(k) - 1; i >= len(prefix); i-- {
+		k[i] = byte('0' + seq%10)
+		seq /= 10
+	}
+	return k
+}
 
 func (o *outbox) load(s bot.Store) error {
 	return s.Scan([]byte("outbox/"), func(k, v []byte) (bool, error) {
@@ -139,7 +159,9 @@ type outboxEntry struct {
 }
 
 // Send queues an outgoing message in this unit of work. A message with a
-// Key supersedes a queued, undelivered one with the same Key.
+// Key supersedes a queued, undelivered one with the same Key. Messages with
+// one MergeKey are stored one by one (a vote's acknowledgement is one small
+// write) and joined when the dispatcher takes them (OutboxReady).
 func (tx *Tx) Send(out bot.Outgoing) {
 	o := tx.e.outbox
 	ck := coalesceKey(out)
@@ -147,37 +169,29 @@ func (tx *Tx) Send(out bot.Outgoing) {
 	o.mu.Lock()
 	seq := o.next
 	o.next++
-	if ck != "" {
-		// Claim a pending message with the same key that is not being sent
-		// right now: this one replaces it (Key) or carries its text too
-		// (MergeKey). A claimed message is never handed to the dispatcher.
-		if p := o.byKey[ck]; p != nil && !p.inFlight && !p.removed && !p.claimed {
+	if p := o.byKey[ck]; ck != "" && p != nil && !p.inFlight && !p.removed && !p.claimed {
+		if out.Key != "" {
+			// Claim the pending message with the same key that is not
+			// being sent right now: this one replaces it. A claimed
+			// message is never handed to the dispatcher.
 			p.claimed = true
-			old = p
 		}
+		old = p
 	}
 	o.mu.Unlock()
 	var notBefore time.Time
-	if ck != "" {
-		var texts []string
-		if old != nil {
-			texts = append(texts, old.Out.Text)
-			notBefore = old.notBefore
-			if !old.ephemeral {
-				tx.put(outboxKey(old.Seq), nil)
-			}
+	var sup uint64
+	if old != nil {
+		notBefore = old.notBefore
+		if out.Key != "" {
+			sup = old.Seq
 		}
+	}
+	if out.Key != "" {
 		for i, s := range tx.sent { // earlier in this unit of work
-			if s.entry != nil && coalesceKey(s.entry.Out) == ck {
-				texts = append(texts, s.entry.Out.Text)
-				if !s.entry.ephemeral {
-					tx.put(outboxKey(s.entry.Seq), nil)
-				}
+			if s.entry != nil && s.entry.Out.Key == out.Key {
 				tx.sent[i].entry = nil
 			}
-		}
-		if out.MergeKey != "" && len(texts) > 0 {
-			out.Text = strings.Join(append(texts, out.Text), "\n")
 		}
 	}
 	// Live views (Key) are derived from stored state and kept in memory
@@ -194,10 +208,6 @@ func (tx *Tx) Send(out bot.Outgoing) {
 	}
 	if !e.ephemeral {
 		tx.put(outboxKey(seq), encodeOutbox(e))
-	}
-	var sup uint64
-	if old != nil {
-		sup = old.Seq
 	}
 	tx.sent = append(tx.sent, outboxEntry{entry: e, supersedes: sup})
 }
@@ -218,21 +228,42 @@ func coalesceKey(out bot.Outgoing) string {
 func (e *Engine) OutboxSignal() <-chan struct{} { return e.outbox.signal }
 
 // OutboxReady returns up to max queued messages that may be tried now, in
-// order, and marks them in flight.
+// order, and marks them in flight. Ready messages with one MergeKey come as
+// one message at the place of the first, their texts joined line by line
+// (up to maxMergedRunes); OutboxDone and OutboxRetry on it cover them all.
 func (e *Engine) OutboxReady(now time.Time, max int) []OutboxEntry {
 	o := e.outbox
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var out []OutboxEntry
+	open := map[string]int{} // merge key → index in out still taking text
+	var runes []int
 	for _, p := range o.pending {
-		if len(out) == max {
-			break
-		}
 		if p.removed || p.claimed || p.inFlight || now.Before(p.notBefore) {
 			continue
 		}
+		if mk := p.Out.MergeKey; mk != "" {
+			if i, ok := open[mk]; ok {
+				n := utf8.RuneCountInString(p.Out.Text)
+				if runes[i]+1+n <= maxMergedRunes {
+					p.inFlight = true
+					out[i].Out.Text += "\n" + p.Out.Text
+					runes[i] += 1 + n
+					o.merged[out[i].Seq] = append(o.merged[out[i].Seq], p.Seq)
+					continue
+				}
+				delete(open, mk) // full: this one starts the next message
+			}
+		}
+		if len(out) == max {
+			break
+		}
 		p.inFlight = true
+		if p.Out.MergeKey != "" {
+			open[p.Out.MergeKey] = len(out)
+		}
 		out = append(out, *p)
+		runes = append(runes, utf8.RuneCountInString(p.Out.Text))
 	}
 	return out
 }
@@ -266,6 +297,7 @@ func (e *Engine) OutboxDone(ctx context.Context, seqs ...uint64) error {
 	}
 	batch := make([]bot.KV, 0, len(seqs))
 	e.outbox.mu.Lock()
+	seqs = e.outbox.withMerged(seqs)
 	for _, s := range seqs {
 		if p := e.outbox.bySeq[s]; p == nil || !p.ephemeral {
 			batch = append(batch, bot.KV{Key: outboxKey(s)})
@@ -285,15 +317,37 @@ func (e *Engine) OutboxDone(ctx context.Context, seqs ...uint64) error {
 	return nil
 }
 
-// OutboxRetry puts a message back, to be tried again at notBefore.
+// withMerged adds to seqs the messages merged into them and forgets the
+// merges. Call with o.mu held.
+func (o *outbox) withMerged(seqs []uint64) []uint64 {
+	var all []uint64
+	for _, s := range seqs {
+		if m, ok := o.merged[s]; ok {
+			if all == nil {
+				all = slices.Clone(seqs)
+			}
+			all = append(all, m...)
+			delete(o.merged, s)
+		}
+	}
+	if all == nil {
+		return seqs
+	}
+	return all
+}
+
+// OutboxRetry puts a message back (with those merged into it), to be tried
+// again at notBefore.
 func (e *Engine) OutboxRetry(seq uint64, notBefore time.Time) {
 	o := e.outbox
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if p := o.bySeq[seq]; p != nil {
-		p.inFlight = false
-		p.attempts++
-		p.notBefore = notBefore
+	for _, s := range o.withMerged([]uint64{seq}) {
+		if p := o.bySeq[s]; p != nil {
+			p.inFlight = false
+			p.attempts++
+			p.notBefore = notBefore
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -44,4 +45,12 @@ func FuzzOutboxCodec(f *testing.F) {
 		}
 		decodeOutbox(0, []byte(text)) // arbitrary bytes must not panic
 	})
+}
+
+func TestOutboxKey(t *testing.T) {
+	for _, seq := range []uint64{0, 1, 42, 1<<64 - 1} {
+		if got, want := string(outboxKey(seq)), fmt.Sprintf("outbox/%020d", seq); got != want {
+			t.Errorf("outboxKey(%d) = %q, want %q", seq, got, want)
+		}
+	}
 }
