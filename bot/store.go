@@ -30,3 +30,9 @@ type Store interface {
 type Queuer interface {
 	Enqueue(batch []KV) (wait func(ctx context.Context) error, err error)
 }
+
+// LastFinder is implemented by stores that can find the last key with a
+// prefix without scanning them all (storage/ uses a reverse iterator).
+type LastFinder interface {
+	Last(prefix []byte) (key, value []byte, err error) // nil, nil, nil when none
+}

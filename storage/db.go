@@ -423,6 +423,59 @@ func (db *DB) Scan(prefix []byte, fn func(key, value []byte) (bool, error)) erro
 	return nil
 }
 
+var _ bot.LastFinder = (*DB)(nil)
+
+// Last returns copies of the last key with prefix and its value, or nil,
+// nil, nil when there is none, from one snapshot, with a reverse seek
+// instead of a scan.
+func (db *DB) Last(prefix []byte) (key, value []byte, err error) {
+	if !db.startRead() {
+		return nil, nil, ErrClosed
+	}
+	defer db.endRead()
+	txn := db.bdb.NewTransaction(false)
+	defer txn.Discard()
+	// A reverse seek lands on the last key <= the seek key, so it seeks to
+	// the prefix followed by 0xFF bytes (the prefix alone, which Rewind
+	// uses, is before every key with it). Keys that go on with that whole
+	// run of 0xFF sort after it; they are looked for first, forward: there
+	// are none in practice, so that costs one seek.
+	pad := append(bytes.Clone(prefix), "\xff\xff\xff\xff\xff\xff\xff\xff"...)
+	if key = lastForward(txn, pad); key == nil {
+		it := txn.NewIterator(badger.IteratorOptions{Reverse: true, Prefix: prefix})
+		if it.Seek(pad); it.ValidForPrefix(prefix) {
+			key = it.Item().KeyCopy(nil)
+		}
+		it.Close()
+	}
+	if key == nil {
+		return nil, nil, nil
+	}
+	item, err := txn.Get(key)
+	if err == nil {
+		value, err = item.ValueCopy(nil)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("storage: last %q: read %q: %w", prefix, key, err)
+	}
+	if value == nil {
+		value = []byte{} // present but empty, as Get and Scan return it
+	}
+	return key, value, nil
+}
+
+// lastForward returns the last key with prefix by iterating over all of
+// them (keys only): for a prefix that no key or few keys have.
+func lastForward(txn *badger.Txn, prefix []byte) []byte {
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+	defer it.Close()
+	var last []byte
+	for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+		last = it.Item().KeyCopy(last[:0])
+	}
+	return last
+}
+
 func (db *DB) startRead() bool {
 	db.readMu.Lock()
 	defer db.readMu.Unlock()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"yishi/bot"
+	"yishi/storage/memstore"
 )
 
 func openTest(t *testing.T, dir string, opts Options) *DB {
@@ -135,6 +136,76 @@ func TestGetScanDelete(t *testing.T) {
 	}
 	if got, want := strings.Join(scanAll(t, db, "t/"), " "), "t/a=1 t/c=3 t/d=4 t/empty="; got != want {
 		t.Errorf("Scan after delete = %q, want %q", got, want)
+	}
+}
+
+// TestLast: the reverse seek finds the last key with a prefix, past
+// deleted and overwritten keys and keys that go on with 0xFF bytes, and
+// agrees with memstore (the bot.LastFinder of tests).
+func TestLast(t *testing.T) {
+	dir := t.TempDir()
+	db := openTest(t, dir, Options{})
+	mem := memstore.New()
+	long := "t/" + strings.Repeat("\xff", 1000)
+	both := func(batch ...bot.KV) {
+		t.Helper()
+		mustCommit(t, db, batch...)
+		if err := mem.Commit(context.Background(), batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	both(kv("a/1", "x"), kv("t/a", "1"), kv("t/b", "2"), kv("t/c", "3"), kv("t/\xff\xff", "ff"), kv(long, "long"),
+		kv("u/a", "u"), kv("v/", ""))
+	// Reopened, the keys above are in a table on disk and the changes below
+	// in the memtable: the seek must merge both.
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = openTest(t, dir, Options{})
+	both(del("t/c"), kv("t/b", "2b"))
+
+	type result struct{ key, value string }
+	tests := []struct {
+		name   string
+		prefix string
+		del    []string // deleted before the lookup
+		want   *result  // nil: none
+	}{
+		{"key going on with many 0xFF bytes", "t/", nil, &result{long, "long"}},
+		{"key going on with 0xFF bytes", "t/", []string{long}, &result{"t/\xff\xff", "ff"}},
+		{"past a deleted key, latest version", "t/", []string{"t/\xff\xff"}, &result{"t/b", "2b"}},
+		{"prefix that is a key", "t/a", nil, &result{"t/a", "1"}},
+		{"empty value", "v/", nil, &result{"v/", ""}},
+		{"keys before and after, none with it", "s/", nil, nil},
+		{"nothing after", "z", nil, nil},
+		{"every key deleted", "u/", []string{"u/a"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, k := range tt.del {
+				both(del(k))
+			}
+			for _, s := range []struct {
+				name string
+				lf   bot.LastFinder
+			}{{"badger", db}, {"memstore", mem}} {
+				k, v, err := s.lf.Last([]byte(tt.prefix))
+				if err != nil {
+					t.Fatalf("%s: Last(%q): %v", s.name, tt.prefix, err)
+				}
+				switch {
+				case tt.want == nil && (k != nil || v != nil):
+					t.Errorf("%s: Last(%q) = %.20q %q, want none", s.name, tt.prefix, k, v)
+				case tt.want != nil && (string(k) != tt.want.key || string(v) != tt.want.value || v == nil):
+					t.Errorf("%s: Last(%q) = %.20q %q (nil %v), want %.20q %q", s.name, tt.prefix, k, v, v == nil, tt.want.key, tt.want.value)
+				}
+			}
+		})
+	}
+
+	db.Close()
+	if _, _, err := db.Last([]byte("t/")); !errors.Is(err, ErrClosed) {
+		t.Errorf("Last after Close = %v, want ErrClosed", err)
 	}
 }
 

@@ -71,6 +71,26 @@ func (s *Store) Scan(prefix []byte, fn func(key, value []byte) (bool, error)) er
 	return nil
 }
 
+var _ bot.LastFinder = (*Store)(nil)
+
+// Last returns the last key with prefix and a copy of its value (nil, nil,
+// nil when none), like storage.DB, so that code using bot.LastFinder is
+// tested on it too. It looks at every key: the store is for tests.
+func (s *Store) Last(prefix []byte) (key, value []byte, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	last, found := "", false
+	for k := range s.m {
+		if bytes.HasPrefix([]byte(k), prefix) && (!found || k > last) {
+			last, found = k, true
+		}
+	}
+	if !found {
+		return nil, nil, nil
+	}
+	return []byte(last), bytes.Clone(s.m[last]), nil
+}
+
 // Len is the number of keys stored.
 func (s *Store) Len() int {
 	s.mu.Lock()
