@@ -9,11 +9,31 @@
 //
 // # Storage layout
 //
-//	audit/<community>/<seq, 20 digits zero-padded>  the entry, JSON (the Entry tags)
-//	audithead/<community>                          {"seq":N,"hash":"…"} of the last entry
+//	audit/<community>/<seq, 20 digits zero-padded>  one entry per key
 //
-// Community ids must not contain "/". The entry and the head pointer are
-// written in the same batch, so they never disagree after a crash.
+// Community ids must not contain "/". An entry is written for every vote,
+// in the same batch as the state change it records, so it is stored
+// compactly (a vote's entry is about 60 bytes, against about 280 as JSON):
+//
+//	0x01                          format version (a JSON entry starts with '{')
+//	varint                        At, UTC unix nanoseconds (encoding/binary, signed)
+//	uvarint length, then bytes    Actor, Action, Topic, Detail, in this order
+//	32 bytes                      the sha256 (Hash, raw)
+//
+// Seq and Community are implied by the key and Prev is the Hash of the entry
+// before, so none of them is stored; they are still part of the hashed
+// canonical form. Earlier versions stored each entry as its canonical form
+// with the hash filled in (a value starting with '{'). Both forms are read,
+// entry by entry, so a chain switches form where it was upgraded; Append
+// still writes the JSON form for a time the binary one cannot hold (before
+// 1678 or after 2262).
+//
+// There is no head pointer: the head of a chain is its last entry, found
+// with a reverse seek (bot.LastFinder). Earlier versions also wrote
+// audithead/<community> ({"seq":N,"hash":"…"}) with every entry. It is left
+// as it is; Verify only checks that it names no entry beyond the last one
+// (which would mean entries were removed) and agrees with the entry it
+// names.
 //
 // # Canonical form (for an outside auditor)
 //
@@ -25,29 +45,38 @@
 //
 // "at" is the time in UTC in RFC 3339 with nanoseconds and trailing zeros
 // of the fraction dropped (Go's time.RFC3339Nano), e.g.
-// "2026-11-28T04:15:06.1Z"; the stored entry holds exactly that string.
-// "prev" is the previous entry's hash ("" for seq 1) and "hash" is "".
-// Strings follow Go's encoding/json escaping: " and \ escaped, \n \r \t as
-// such, other control characters as \u00XX, U+2028/U+2029 as \u2028/\u2029.
-// For text without those rare characters this equals Python's
+// "2026-11-28T04:15:06.1Z". "prev" is the previous entry's hash ("" for
+// seq 1) and "hash" is "". Strings follow Go's encoding/json escaping: " and
+// \ escaped, \n \r \t as such, other control characters as \u00XX,
+// U+2028/U+2029 as \u2028/\u2029.
 //
-//	e = json.loads(stored_value); e["hash"] = ""
+// An auditor does not read the binary form: `yishi audit export COMMUNITY`
+// (Export) writes the chain as one line per entry, in order, each line the
+// canonical form with the hash filled in. For text without the rare
+// characters above, each line checks with Python's
+//
+//	e = json.loads(line); h = e["hash"]; e["hash"] = ""
 //	keys = ["seq","community","at","actor","action","topic","detail","prev","hash"]
 //	body = json.dumps({k: e[k] for k in keys}, ensure_ascii=False, separators=(",", ":"))
-//	hashlib.sha256(body.encode()).hexdigest() == stored hash
+//	hashlib.sha256(body.encode()).hexdigest() == h
 //
-// A hash chain cannot by itself reveal that its last entries were removed
-// together with a rewritten head pointer: publish the head hash (Chain.Head)
-// somewhere outside the data directory, e.g. with each published result, to
-// anchor it.
+// and the lines link up: seq counts 1, 2, 3, … and each line's "prev"
+// equals the previous line's "hash" ("" on the first line).
+//
+// A hash chain cannot by itself reveal that its last entries were removed:
+// the shorter chain is just as consistent. Publish the head hash
+// (Chain.Head) somewhere outside the data directory, e.g. with each
+// published result, to anchor it.
 package audit
 
 import (
-	"bytes"
+	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,7 +85,8 @@ import (
 	"yishi/bot"
 )
 
-// Entry is one audited state change.
+// Entry is one audited state change. The JSON tags are the legacy stored
+// form (see the package doc).
 type Entry struct {
 	Seq       uint64    `json:"seq"`
 	Community string    `json:"community"`
@@ -72,16 +102,69 @@ type Entry struct {
 const (
 	entryPrefix = "audit/"
 	headPrefix  = "audithead/"
-	seqDigits   = 20
+	seqDigits   = 20 // enough for every uint64
 )
 
 // Key is where entry seq of community is stored.
 func Key(community string, seq uint64) []byte {
-	return fmt.Appendf(nil, "%s%s/%0*d", entryPrefix, community, seqDigits, seq)
+	return appendKey(make([]byte, 0, keyLen(community)), community, seq)
 }
 
-// HeadKey is where the head pointer of community's chain is stored.
+func keyLen(community string) int { return len(entryPrefix) + len(community) + 1 + seqDigits }
+
+// appendKey is Key without fmt: it runs once per vote.
+func appendKey(dst []byte, community string, seq uint64) []byte {
+	dst = append(dst, entryPrefix...)
+	dst = append(dst, community...)
+	dst = append(dst, '/')
+	var digits [seqDigits]byte
+	n := strconv.AppendUint(digits[:0], seq, 10)
+	for range seqDigits - len(n) {
+		dst = append(dst, '0')
+	}
+	return append(dst, n...)
+}
+
+// parseSeq returns the seq of an entry key under prefix (entryPrefix +
+// community + "/"); false for any other key under it.
+func parseSeq(k []byte, prefix string) (uint64, bool) {
+	if len(k) != len(prefix)+seqDigits || string(k[:len(prefix)]) != prefix {
+		return 0, false
+	}
+	var seq uint64
+	for _, b := range k[len(prefix):] {
+		d := uint64(b - '0')
+		if b < '0' || b > '9' || seq > (math.MaxUint64-d)/10 {
+			return 0, false
+		}
+		seq = seq*10 + d
+	}
+	return seq, seq > 0
+}
+
+// HeadKey is where versions before the binary form kept a head pointer to
+// community's last entry. Append no longer writes it; Verify still checks
+// one that is there (see the package doc).
 func HeadKey(community string) []byte { return []byte(headPrefix + community) }
+
+// head is the legacy head pointer's value.
+type head struct {
+	Seq  uint64 `json:"seq"`
+	Hash string `json:"hash"`
+}
+
+// readHead reads the legacy head pointer; ok is false when there is none.
+// A pointer that does not decode is a decodeErr, a failed read is err.
+func readHead(s bot.Store, community string) (h head, ok bool, decodeErr, err error) {
+	v, err := s.Get(HeadKey(community))
+	if err != nil {
+		return h, false, nil, fmt.Errorf("audit: read head pointer of %s: %w", community, err)
+	}
+	if v == nil {
+		return h, false, nil, nil
+	}
+	return h, true, json.Unmarshal(v, &h), nil
+}
 
 // Canonical returns the bytes that Hash is the sha256 of (see the package
 // doc).
@@ -92,23 +175,6 @@ func (e Entry) Sum() string {
 	return hex.EncodeToString(s[:])
 }
 
-// marshal is compact JSON without HTML escaping, so an auditor's JSON
-// library gives the same bytes.
-func marshal(v any) []byte {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		panic(fmt.Sprintf("audit: marshal: %v", err)) // strings and numbers always marshal
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-}
-
-type head struct {
-	Seq  uint64 `json:"seq"`
-	Hash string `json:"hash"`
-}
-
 // Chain is the head of one community's chain. It is not safe for
 // concurrent use: the engine appends under its own lock.
 type Chain struct {
@@ -117,48 +183,88 @@ type Chain struct {
 	hash      string
 }
 
-// LoadChain reads the head of a community's chain: the head pointer and the
-// last entry it names (an empty chain when there is neither). It does not
-// rehash the chain (Verify does), but refuses a head pointer that does not
-// match the stored last entry, since appending to it would link new entries
-// to nothing.
+// lastEntry finds the last key under prefix and its value (nil when there
+// is none): with one reverse seek when the store can, else by scanning.
+func lastEntry(s bot.Store, prefix []byte) (key, value []byte, err error) {
+	if lf, ok := s.(bot.LastFinder); ok {
+		return lf.Last(prefix)
+	}
+	err = s.Scan(prefix, func(k, v []byte) (bool, error) {
+		// Copied into reused buffers: the store may reuse its own.
+		key, value = append(key[:0], k...), append(value[:0], v...)
+		return true, nil
+	})
+	return key, value, err
+}
+
+// LoadChain reads the head of a community's chain: its last entry (an
+// empty chain when there is none). It does not rehash the chain (Verify
+// does), but refuses a last entry that does not check out against its own
+// hash and the hash of the entry before it, since appending to it would
+// link new entries to a broken chain; and, for data written by earlier
+// versions, a head pointer that names an entry beyond the last one.
 func LoadChain(s bot.Store, community string) (*Chain, error) {
 	c := &Chain{community: community}
-	v, err := s.Get(HeadKey(community))
+	prefix := entryPrefix + community + "/"
+	k, v, err := lastEntry(s, []byte(prefix))
 	if err != nil {
-		return nil, fmt.Errorf("audit: read head of %s: %w", community, err)
+		return nil, fmt.Errorf("audit: find the last entry of %s: %w", community, err)
 	}
-	if v == nil {
-		// Entries without a head pointer mean the head was deleted.
-		found := false
-		if err := s.Scan([]byte(entryPrefix+community+"/"), func(_, _ []byte) (bool, error) {
-			found = true
-			return false, nil
-		}); err != nil {
-			return nil, fmt.Errorf("audit: look for entries of %s: %w", community, err)
+	var last Entry
+	if k != nil {
+		seq, ok := parseSeq(k, prefix)
+		if !ok {
+			return nil, fmt.Errorf("社区 %s 的审计日志里有无法识别的键 %q，请运行 yishi audit verify 检查 / "+
+				"audit log of %s has an unrecognised key %q; run yishi audit verify", community, k, community, k)
 		}
-		if found {
-			return nil, fmt.Errorf("社区 %s 的审计日志缺少链头指针，请运行 yishi audit verify 检查 / "+
-				"audit log of %s has entries but no head pointer; run yishi audit verify", community, community)
+		if last, err = loadLast(s, community, seq, v); err != nil {
+			return nil, err
 		}
-		return c, nil
 	}
-	var h head
-	if err := json.Unmarshal(v, &h); err != nil {
-		return nil, fmt.Errorf("audit: decode head of %s: %w", community, err)
-	}
-	last, err := s.Get(Key(community, h.Seq))
+	h, ok, decodeErr, err := readHead(s, community)
 	if err != nil {
-		return nil, fmt.Errorf("audit: read entry %d of %s: %w", h.Seq, community, err)
+		return nil, err
 	}
-	var e Entry
-	if last == nil || json.Unmarshal(last, &e) != nil || e.Seq != h.Seq || e.Hash != h.Hash || e.Sum() != e.Hash {
-		return nil, fmt.Errorf("社区 %s 的审计链头指针（第%d条）与存储的最后一条不符，请运行 yishi audit verify 检查 / "+
-			"audit head pointer of %s (entry %d) does not match the stored entry; run yishi audit verify",
-			community, h.Seq, community, h.Seq)
+	if ok && decodeErr != nil {
+		return nil, fmt.Errorf("社区 %s 的审计链头指针无法解析，请运行 yishi audit verify 检查 / "+
+			"audit head pointer of %s cannot be decoded (%v); run yishi audit verify", community, community, decodeErr)
 	}
-	c.seq, c.hash = h.Seq, h.Hash
+	// The head pointer of earlier versions can be behind the last entry
+	// (Append no longer updates it) but never beyond it.
+	if ok && (h.Seq > last.Seq || h.Seq == last.Seq && h.Hash != last.Hash) {
+		return nil, fmt.Errorf("社区 %s 的审计链头指针（第%d条）与存储的最后一条（第%d条）不符，请运行 yishi audit verify 检查 / "+
+			"audit head pointer of %s (entry %d) does not match the last stored entry (%d); run yishi audit verify",
+			community, h.Seq, last.Seq, community, h.Seq, last.Seq)
+	}
+	c.seq, c.hash = last.Seq, last.Hash
 	return c, nil
+}
+
+// loadLast decodes entry seq (value v), the last of community's chain, and
+// checks its hash. A binary entry does not store Prev, so the entry before
+// it is read for its hash.
+func loadLast(s bot.Store, community string, seq uint64, v []byte) (Entry, error) {
+	var prev string
+	if !isLegacy(v) && seq > 1 {
+		pv, err := s.Get(Key(community, seq-1))
+		if err != nil {
+			return Entry{}, fmt.Errorf("audit: read entry %d of %s: %w", seq-1, community, err)
+		}
+		pe, err := decodeEntry(community, seq-1, "", pv)
+		if pv == nil || err != nil {
+			return Entry{}, fmt.Errorf("社区 %s 的审计日志第%d条缺失或无法解析，请运行 yishi audit verify 检查 / "+
+				"audit log of %s: entry %d is missing or cannot be decoded; run yishi audit verify",
+				community, seq-1, community, seq-1)
+		}
+		prev = pe.Hash
+	}
+	e, err := decodeEntry(community, seq, prev, v)
+	if err != nil || e.Seq != seq || e.Community != community || e.Sum() != e.Hash {
+		return Entry{}, fmt.Errorf("社区 %s 的审计日志最后一条（第%d条）与它的哈希不符，请运行 yishi audit verify 检查 / "+
+			"the last audit entry of %s (entry %d) does not match its hash; run yishi audit verify",
+			community, seq, community, seq)
+	}
+	return e, nil
 }
 
 // Community is the chain's community id.
@@ -169,37 +275,49 @@ func (c *Chain) Head() (seq uint64, hash string) { return c.seq, c.hash }
 
 // Append seals e as the next entry (setting Community, Seq, Prev and Hash,
 // and At to UTC), advances the head in memory and returns the sealed entry
-// and the writes (the entry and the head pointer) that the caller must
-// commit in one batch. If that commit fails the in-memory head is ahead of
+// and the one write (the entry) that the caller must commit with the state
+// change it records. If that commit fails the in-memory head is ahead of
 // the disk: reload the chain with LoadChain (the engine stops instead).
+//
+// It runs once per vote under the engine lock: no reflection, one buffer
+// for the key and the value.
 func (c *Chain) Append(e Entry) (sealed Entry, writes []bot.KV) {
 	e.Community = c.community
 	e.Seq = c.seq + 1
 	e.Prev = c.hash
 	e.At = e.At.UTC()
-	canon := appendCanonical(make([]byte, 0, 256), e, "")
-	sum := sha256.Sum256(canon)
-	e.Hash = hex.EncodeToString(sum[:])
+	var scratch [512]byte // the canonical form of a usual entry fits: no allocation
+	sum := sha256.Sum256(appendCanonical(scratch[:0], e, ""))
+	var hexSum [2 * sha256.Size]byte
+	hex.Encode(hexSum[:], sum[:])
+	e.Hash = string(hexSum[:])
 	c.seq, c.hash = e.Seq, e.Hash
-	// The stored entry is its canonical form with the hash filled in.
-	value := append(canon[:len(canon)-len(`"hash":""}`)], `"hash":"`+e.Hash+`"}`...)
-	return e, []bot.KV{
-		{Key: Key(c.community, e.Seq), Value: value},
-		{Key: HeadKey(c.community), Value: marshal(head{Seq: e.Seq, Hash: e.Hash})},
+
+	kn := keyLen(c.community)
+	var buf []byte
+	if binaryTimeOK(e.At) {
+		buf = appendBinary(appendKey(make([]byte, 0, kn+binarySize(e)), c.community, e.Seq), e, &sum)
+	} else {
+		buf = appendCanonical(appendKey(make([]byte, 0, kn+len(scratch)), c.community, e.Seq), e, e.Hash)
 	}
+	// The key is capped so that appending to it cannot overwrite the value.
+	return e, []bot.KV{{Key: buf[:kn:kn], Value: buf[kn:]}}
 }
 
 // Report is what Verify found.
 type Report struct {
 	Entries     int    // entries stored for the community
-	OK          bool   // every hash, link and the head pointer check out
+	OK          bool   // every hash, link and the legacy head pointer check out
 	FirstBroken uint64 // seq of the first problem (0 when OK)
 	Problem     string // Chinese and English: which seq, what is wrong
 }
 
 // Verify recomputes every hash and link of a community's chain in order and
-// checks the head pointer. A broken chain is a Report with OK false, not an
-// error; the error is for failing to read the store.
+// checks a legacy head pointer if there is one. A broken chain is a Report
+// with OK false, not an error; the error is for failing to read the store.
+//
+// Removing the last entries of a chain is not a break (see the package
+// doc): compare the head that LoadChain finds with a copy kept outside.
 func Verify(s bot.Store, community string) (Report, error) {
 	r := Report{OK: true}
 	fail := func(seq uint64, zh, en string) {
@@ -207,17 +325,22 @@ func Verify(s bot.Store, community string) (Report, error) {
 			r.OK, r.FirstBroken, r.Problem = false, seq, zh+" / "+en
 		}
 	}
+	// Read first, so the scan can note the hash of the entry it names.
+	h, hasHead, headErr, err := readHead(s, community)
+	if err != nil {
+		return r, err
+	}
+	var headEntryHash string
 	var prev string
 	var want uint64 = 1 // next expected seq
 	prefix := entryPrefix + community + "/"
-	err := s.Scan([]byte(prefix), func(k, v []byte) (bool, error) {
+	err = s.Scan([]byte(prefix), func(k, v []byte) (bool, error) {
 		r.Entries++
 		if !r.OK {
 			return true, nil // only count the rest
 		}
-		rest := strings.TrimPrefix(string(k), prefix)
-		seq, perr := strconv.ParseUint(rest, 10, 64)
-		if perr != nil || len(rest) != seqDigits {
+		seq, ok := parseSeq(k, prefix)
+		if !ok {
 			fail(want, fmt.Sprintf("第%d条的位置上是无法识别的键 %q", want, k),
 				fmt.Sprintf("entry %d: unrecognised key %q", want, k))
 			return true, nil
@@ -227,12 +350,14 @@ func Verify(s bot.Store, community string) (Report, error) {
 				fmt.Sprintf("entry %d is missing (next stored is %d)", want, seq))
 			return true, nil
 		}
-		var e Entry
-		if err := json.Unmarshal(v, &e); err != nil {
+		e, err := decodeEntry(community, seq, prev, v)
+		if err != nil {
 			fail(seq, fmt.Sprintf("第%d条无法解析", seq), fmt.Sprintf("entry %d cannot be decoded: %v", seq, err))
 			return true, nil
 		}
-		switch {
+		// A binary entry takes Seq, Community and Prev from its place, so
+		// only the hash can show that it was moved.
+		switch legacy := isLegacy(v); {
 		case e.Seq != seq:
 			fail(seq, fmt.Sprintf("第%d条位置上存的是序号为%d的记录，记录被移动或调换过", seq, e.Seq),
 				fmt.Sprintf("entry %d: stored entry says seq %d (moved or reordered)", seq, e.Seq))
@@ -242,9 +367,15 @@ func Verify(s bot.Store, community string) (Report, error) {
 		case e.Prev != prev:
 			fail(seq, fmt.Sprintf("第%d条记下的上一条哈希与第%d条的哈希不符", seq, seq-1),
 				fmt.Sprintf("entry %d: prev mismatch with the hash of entry %d", seq, seq-1))
-		case e.Sum() != e.Hash:
+		case e.Sum() != e.Hash && legacy:
 			fail(seq, fmt.Sprintf("第%d条的内容与它的哈希不符，记录被改动过", seq),
 				fmt.Sprintf("entry %d: hash mismatch, the entry was altered", seq))
+		case e.Sum() != e.Hash:
+			fail(seq, fmt.Sprintf("第%d条的内容与它的哈希不符，记录被改动、移动或调换过，或者上一条被替换过", seq),
+				fmt.Sprintf("entry %d: hash mismatch, the entry was altered, moved or reordered, or the entry before it replaced", seq))
+		}
+		if hasHead && seq == h.Seq {
+			headEntryHash = e.Hash
 		}
 		prev, want = e.Hash, seq+1
 		return true, nil
@@ -252,50 +383,72 @@ func Verify(s bot.Store, community string) (Report, error) {
 	if err != nil {
 		return r, fmt.Errorf("audit: scan log of %s: %w", community, err)
 	}
-	if r.OK {
-		if err := checkHead(s, community, want-1, prev, fail); err != nil {
-			return r, err
-		}
+	if r.OK && hasHead {
+		checkHead(h, headErr, want-1, headEntryHash, fail)
 	}
 	return r, nil
 }
 
-// checkHead compares the head pointer with the last entry (seq last, hash
-// lastHash; 0 and "" for none).
-func checkHead(s bot.Store, community string, last uint64, lastHash string, fail func(seq uint64, zh, en string)) error {
-	v, err := s.Get(HeadKey(community))
-	if err != nil {
-		return fmt.Errorf("audit: read head of %s: %w", community, err)
-	}
-	if v == nil {
-		if last > 0 {
-			fail(last, fmt.Sprintf("缺少链头指针（最后一条是第%d条）", last),
-				fmt.Sprintf("head pointer missing (last entry is %d)", last))
-		}
-		return nil
-	}
-	var h head
-	if err := json.Unmarshal(v, &h); err != nil {
-		fail(last+1, "链头指针无法解析", fmt.Sprintf("head pointer cannot be decoded: %v", err))
-		return nil
-	}
+// checkHead checks a legacy head pointer h against a chain whose last entry
+// is last; headEntryHash is the hash of the entry h names. A pointer behind
+// the last entry is normal: Append stopped updating it.
+func checkHead(h head, decodeErr error, last uint64, headEntryHash string, fail func(seq uint64, zh, en string)) {
 	switch {
+	case decodeErr != nil:
+		fail(last+1, fmt.Sprintf("链头指针无法解析，无法确认第%d条起的记录是否缺失", last+1),
+			fmt.Sprintf("head pointer cannot be decoded, entries from %d on may be missing: %v", last+1, decodeErr))
 	case h.Seq > last:
 		fail(last+1, fmt.Sprintf("链头指针指向第%d条，但第%d条起的记录缺失", h.Seq, last+1),
 			fmt.Sprintf("head pointer mismatch: it names entry %d but entries from %d on are missing", h.Seq, last+1))
-	case h.Seq < last:
-		fail(h.Seq+1, fmt.Sprintf("链头指针指向第%d条，但其后还有第%d至%d条", h.Seq, h.Seq+1, last),
-			fmt.Sprintf("head pointer mismatch: it names entry %d but entries %d to %d follow it", h.Seq, h.Seq+1, last))
-	case h.Hash != lastHash:
-		fail(last, fmt.Sprintf("链头指针记下的哈希与第%d条不符", last),
-			fmt.Sprintf("head pointer mismatch: its hash differs from entry %d", last))
+	case h.Seq > 0 && h.Hash != headEntryHash:
+		fail(h.Seq, fmt.Sprintf("链头指针记下的哈希与第%d条不符", h.Seq),
+			fmt.Sprintf("head pointer mismatch: its hash differs from entry %d", h.Seq))
+	}
+}
+
+// Export writes community's chain to w for an outside auditor: one line
+// per entry, in order, each the canonical form with the hash filled in
+// (what earlier versions stored; the package doc has the recipe to check
+// it). It does not verify the chain, so that an auditor sees what is
+// stored, but stops at a value it cannot turn into a line (an unrecognised
+// key, an entry that does not decode), after writing the lines before it.
+func Export(s bot.Store, community string, w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	prefix := entryPrefix + community + "/"
+	var prev string
+	var line []byte
+	err := s.Scan([]byte(prefix), func(k, v []byte) (bool, error) {
+		seq, ok := parseSeq(k, prefix)
+		if !ok {
+			return false, fmt.Errorf("审计日志里有无法识别的键 %q，请运行 yishi audit verify 检查 / "+
+				"unrecognised key %q in the audit log; run yishi audit verify", k, k)
+		}
+		e, err := decodeEntry(community, seq, prev, v)
+		if err != nil {
+			return false, fmt.Errorf("第%d条无法解析，请运行 yishi audit verify 检查 / entry %d cannot be decoded: %w; run yishi audit verify",
+				seq, seq, err)
+		}
+		line = append(appendCanonical(line[:0], e, e.Hash), '\n')
+		if _, err := bw.Write(line); err != nil {
+			return false, err
+		}
+		prev = e.Hash
+		return true, nil
+	})
+	// Flush what was written either way: the lines before a bad entry
+	// still help the auditor.
+	if ferr := bw.Flush(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return fmt.Errorf("audit: export %s: %w", community, err)
 	}
 	return nil
 }
 
 // Communities lists, sorted, the communities that have an audit chain:
-// entries or a head pointer (so deleting either one does not hide a chain
-// from verification).
+// entries or a legacy head pointer (so deleting every entry does not hide a
+// chain from verification).
 func Communities(s bot.Store) ([]string, error) {
 	seen := map[string]bool{}
 	err := s.Scan([]byte(headPrefix), func(k, _ []byte) (bool, error) {

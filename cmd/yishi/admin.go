@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"yishi/bot"
@@ -65,20 +66,37 @@ func runRecord(ctx context.Context, args []string, io Stdio) error {
 	return nil
 }
 
+const auditUsage = "用法: yishi audit verify [--data DIR]\n      yishi audit export [--data DIR] 社区ID"
+
 func runAudit(ctx context.Context, args []string, io Stdio) error {
-	if len(args) == 0 || args[0] != "verify" {
-		fmt.Fprintln(io.Err, "用法: yishi audit verify [--data DIR]")
-		return errUsage
+	if len(args) > 0 {
+		switch args[0] {
+		case "verify":
+			return runAuditVerify(args[1:], io)
+		case "export":
+			return runAuditExport(args[1:], io)
+		}
 	}
+	fmt.Fprintln(io.Err, auditUsage)
+	return errUsage
+}
+
+// openAuditData opens the data directory for the audit subcommands: the
+// store alone, without the engine, so a broken chain can still be read.
+func openAuditData(data string, io Stdio) (*storage.DB, error) {
+	if err := mustExist(data); err != nil {
+		return nil, err
+	}
+	return storage.Open(data, storage.Options{Logger: newLogger(io.Err)})
+}
+
+func runAuditVerify(args []string, io Stdio) error {
 	fs := newFlagSet("audit verify", io)
 	data := fs.String("data", envOr("YISHI_DATA", "yishi-data"), "数据目录")
-	if err := parseFlags(fs, args[1:]); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := mustExist(*data); err != nil {
-		return err
-	}
-	db, err := storage.Open(*data, storage.Options{Logger: newLogger(io.Err)})
+	db, err := openAuditData(*data, io)
 	if err != nil {
 		return err
 	}
@@ -108,6 +126,45 @@ func runAudit(ctx context.Context, args []string, io Stdio) error {
 		return fmt.Errorf("%d 个社区的审计链不完整", broken)
 	}
 	return nil
+}
+
+// runAuditExport writes one community's chain for an outside auditor, one
+// canonical JSON line per entry (the package doc of bot/audit has the
+// recipe to check it).
+func runAuditExport(args []string, io Stdio) error {
+	fs := newFlagSet("audit export", io)
+	data := fs.String("data", envOr("YISHI_DATA", "yishi-data"), "数据目录")
+	// Accept the community before or after the flags.
+	var comm string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		comm, args = args[0], args[1:]
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if comm == "" && fs.NArg() > 0 {
+		comm = fs.Arg(0)
+	}
+	if comm == "" {
+		fmt.Fprintln(io.Err, "用法: yishi audit export [--data DIR] 社区ID")
+		return errUsage
+	}
+	db, err := openAuditData(*data, io)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	comms, err := audit.Communities(db)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(comms, comm) {
+		if len(comms) == 0 {
+			return errors.New("数据目录里还没有审计日志")
+		}
+		return fmt.Errorf("数据目录里没有社区 %s 的审计日志(现有：%s)", comm, strings.Join(comms, "、"))
+	}
+	return audit.Export(db, comm, io.Out)
 }
 
 // exitCode is an error whose message was already printed.

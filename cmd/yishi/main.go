@@ -4,6 +4,7 @@
 //	yishi demo [--data DIR]                   play a whole scripted deliberation
 //	yishi record TOPIC [--html]               print a topic's record sheet (附件2)
 //	yishi audit verify                        check every community's audit chain
+//	yishi audit export COMMUNITY              write a chain for an outside auditor, one JSON line per entry
 //	yishi screen [--prior FILE]               screen proposals read from stdin (五不议/六必议)
 //	yishi decisions import FILE               import earlier assembly resolutions
 package main
@@ -54,7 +55,7 @@ func init() {
 		{"run", "运行议事机器人(默认：控制台 + 内置示例村)", runBot},
 		{"demo", "演示一次完整的议事协商(脚本)", runDemo},
 		{"record", "打印议题的议事协商记录表：yishi record 议题编号 [--html]", runRecord},
-		{"audit", "审计日志：yishi audit verify", runAudit},
+		{"audit", "审计日志：yishi audit verify 校验；yishi audit export 社区ID 导出供外部审计", runAudit},
 		{"screen", "五不议/六必议预审：从标准输入逐行读提议，输出 JSON", runScreen},
 		{"decisions", "决议档案：yishi decisions import FILE", runDecisions},
 		{"reminders", "预览某一时刻会发出的落实提醒：yishi reminders [--at TIME]", runReminders},
