@@ -63,10 +63,12 @@
 // and the lines link up: seq counts 1, 2, 3, … and each line's "prev"
 // equals the previous line's "hash" ("" on the first line).
 //
-// A hash chain cannot by itself reveal that its last entries were removed:
-// the shorter chain is just as consistent. Publish the head hash
-// (Chain.Head) somewhere outside the data directory, e.g. with each
-// published result, to anchor it.
+// A hash chain cannot by itself reveal that its last entries were removed,
+// or that everything from some entry on was rewritten with fresh hashes:
+// the result is just as consistent. Copies of hashes kept outside the data
+// directory (Anchor) can: the engine prints one, "审计存证：第N条·<16 hex>",
+// in every published result (公示), so each group's chat history holds
+// them, and `yishi audit verify --anchor` (Verify's anchors) checks them.
 package audit
 
 import (
@@ -307,18 +309,21 @@ func (c *Chain) Append(e Entry) (sealed Entry, writes []bot.KV) {
 // Report is what Verify found.
 type Report struct {
 	Entries     int    // entries stored for the community
-	OK          bool   // every hash, link and the legacy head pointer check out
+	OK          bool   // every hash, link, anchor and the legacy head pointer check out
 	FirstBroken uint64 // seq of the first problem (0 when OK)
 	Problem     string // Chinese and English: which seq, what is wrong
+	Head        Anchor // the last entry (zero for an empty chain), to compare with copies kept outside
 }
 
 // Verify recomputes every hash and link of a community's chain in order and
 // checks a legacy head pointer if there is one. A broken chain is a Report
 // with OK false, not an error; the error is for failing to read the store.
 //
-// Removing the last entries of a chain is not a break (see the package
-// doc): compare the head that LoadChain finds with a copy kept outside.
-func Verify(s bot.Store, community string) (Report, error) {
+// Removing the last entries of a chain is not a break by itself (see the
+// package doc): anchors, copies of entries' hashes kept outside (Anchor),
+// are checked too, and one naming an entry that is gone or a different
+// hash is a break.
+func Verify(s bot.Store, community string, anchors ...Anchor) (Report, error) {
 	r := Report{OK: true}
 	fail := func(seq uint64, zh, en string) {
 		if r.OK {
@@ -377,6 +382,12 @@ func Verify(s bot.Store, community string) (Report, error) {
 		if hasHead && seq == h.Seq {
 			headEntryHash = e.Hash
 		}
+		for _, a := range anchors {
+			if a.Seq == seq && r.OK && !strings.HasPrefix(e.Hash, a.HashPrefix) {
+				fail(seq, fmt.Sprintf("第%d条的哈希与存证 %s 不符，这一条或它之前的记录被改动过", seq, a),
+					fmt.Sprintf("entry %d: hash differs from the anchor %s kept outside; it or an entry before it was altered", seq, a.HashPrefix))
+			}
+		}
 		prev, want = e.Hash, seq+1
 		return true, nil
 	})
@@ -385,6 +396,15 @@ func Verify(s bot.Store, community string) (Report, error) {
 	}
 	if r.OK && hasHead {
 		checkHead(h, headErr, want-1, headEntryHash, fail)
+	}
+	for _, a := range anchors {
+		if r.OK && a.Seq >= want {
+			fail(want, fmt.Sprintf("存证 %s 指向的第%d条不在日志里：第%d条起的记录被删除过", a, a.Seq, want),
+				fmt.Sprintf("anchor %d:%s names an entry past the last one: entries from %d on were removed", a.Seq, a.HashPrefix, want))
+		}
+	}
+	if r.OK && want > 1 {
+		r.Head = Anchor{Seq: want - 1, HashPrefix: prev}
 	}
 	return r, nil
 }

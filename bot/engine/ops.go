@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"yishi/bot"
+	"yishi/bot/audit"
 )
 
 // Limits on what a proposal may contain, in characters.
@@ -794,7 +795,11 @@ func (tx *Tx) Publish(comm, id string, actor *bot.Member) (*bot.Topic, error) {
 	if err := tx.move(c, t, bot.StagePublished, actor.ID, "公示并报党组织备案"); err != nil {
 		return nil, err
 	}
-	text := ResultText(t, tx.Name)
+	// The published result carries an anchor of the audit chain, so the
+	// chats keep a copy outside the data directory that shows a later
+	// removal or rewrite of the log (yishi audit verify --anchor).
+	seq, hash := c.chain.Head()
+	text := ResultText(t, tx.Name) + "\n审计存证：" + audit.FormatAnchor(seq, hash) + "(可凭此核对记录未被改动)"
 	tx.ToGroup(comm, t, "【村(居)务公开】"+strings.TrimPrefix(text, "【表决结果】"))
 	told := map[string]bool{}
 	tell := func(m, prefix string) {

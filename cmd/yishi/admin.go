@@ -93,6 +93,15 @@ func openAuditData(data string, io Stdio) (*storage.DB, error) {
 func runAuditVerify(args []string, io Stdio) error {
 	fs := newFlagSet("audit verify", io)
 	data := fs.String("data", envOr("YISHI_DATA", "yishi-data"), "数据目录")
+	only := fs.String("community", "", "只校验这个社区(给了 --anchor 且有多个社区时必填)")
+	var anchors []audit.Anchor
+	fs.Func("anchor", "公示消息里的审计存证，如「第44条·fe08a908b760b7d9」，可写多次", func(v string) error {
+		a, err := audit.ParseAnchor(v)
+		if err == nil {
+			anchors = append(anchors, a)
+		}
+		return err
+	})
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -105,22 +114,39 @@ func runAuditVerify(args []string, io Stdio) error {
 	if err != nil {
 		return err
 	}
+	if *only != "" {
+		if !slices.Contains(comms, *only) {
+			return fmt.Errorf("数据目录里没有社区 %q 的审计日志(有：%s)", *only, strings.Join(comms, "、"))
+		}
+		comms = []string{*only}
+	}
 	if len(comms) == 0 {
 		fmt.Fprintln(io.Out, "数据目录里还没有审计日志。")
 		return nil
 	}
+	if len(anchors) > 0 && len(comms) > 1 {
+		return fmt.Errorf("存证属于某一个社区，请用 --community 指明(有：%s)", strings.Join(comms, "、"))
+	}
 	broken := 0
 	for _, c := range comms {
-		r, err := audit.Verify(db, c)
+		r, err := audit.Verify(db, c, anchors...)
 		if err != nil {
 			return fmt.Errorf("verify %s: %w", c, err)
 		}
-		if r.OK {
-			fmt.Fprintf(io.Out, "%s：审计链完整，共%d条记录。\n", c, r.Entries)
-		} else {
+		if !r.OK {
 			broken++
 			fmt.Fprintf(io.Out, "%s：审计链在第%d条断开：%s\n", c, r.FirstBroken, r.Problem)
+			continue
 		}
+		line := fmt.Sprintf("%s：审计链完整，共%d条记录", c, r.Entries)
+		if len(anchors) > 0 {
+			line += fmt.Sprintf("，与%d个存证一致", len(anchors))
+		}
+		if r.Head.Seq > 0 {
+			// The head to compare with copies kept outside.
+			line += "。最后一条：" + r.Head.String()
+		}
+		fmt.Fprintln(io.Out, line+"。")
 	}
 	if broken > 0 {
 		return fmt.Errorf("%d 个社区的审计链不完整", broken)

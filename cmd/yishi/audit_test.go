@@ -1,13 +1,19 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"yishi/bot"
+	"yishi/bot/audit"
+	"yishi/storage"
 )
 
 // TestAuditExport: audit export writes the chain that audit verify checked,
@@ -73,5 +79,60 @@ func TestAuditExport(t *testing.T) {
 				t.Errorf("code %d, stdout %q, stderr %q; want code %d and %q", code, out, e, tt.code, tt.want)
 			}
 		})
+	}
+}
+
+// TestAuditVerifyAnchor: the anchor printed in a published result checks
+// the log; one from a log whose last entries were removed does not.
+func TestAuditVerifyAnchor(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "d")
+	demo, e, code := run(t, "", "demo", "--data", dir)
+	if code != 0 {
+		t.Fatalf("demo: %s", e)
+	}
+	m := regexp.MustCompile(`审计存证：(第\d+条·[0-9a-f]+)`).FindStringSubmatch(demo)
+	if m == nil {
+		t.Fatal("the published result carries no anchor")
+	}
+	anchor := m[1]
+	out, e, code := run(t, "", "audit", "verify", "--data", dir, "--anchor", anchor)
+	if code != 0 || !strings.Contains(out, "与1个存证一致") {
+		t.Fatalf("verify with the published anchor: code %d\n%s%s", code, out, e)
+	}
+	// An anchor that does not match.
+	wrong := regexp.MustCompile(`·[0-9a-f]`).ReplaceAllString(anchor, "·0")
+	if wrong == anchor {
+		wrong = regexp.MustCompile(`·[0-9a-f]`).ReplaceAllString(anchor, "·1")
+	}
+	if out, _, code := run(t, "", "audit", "verify", "--data", dir, "--anchor", wrong); code != 1 || !strings.Contains(out, "存证") {
+		t.Errorf("wrong anchor: code %d\n%s", code, out)
+	}
+	if _, e, code := run(t, "", "audit", "verify", "--data", dir, "--anchor", "某条"); code != 2 || !strings.Contains(e, "无法识别的存证") {
+		t.Errorf("unreadable anchor: code %d\n%s", code, e)
+	}
+	// Remove every entry from the anchored one on: the chain alone still
+	// verifies, the anchor does not.
+	seq, _ := strconv.ParseUint(regexp.MustCompile(`\d+`).FindString(anchor), 10, 64)
+	db, err := storage.Open(dir, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cut []bot.KV
+	for s := seq; ; s++ {
+		if v, _ := db.Get(audit.Key("houchen", s)); v == nil {
+			break
+		}
+		cut = append(cut, bot.KV{Key: audit.Key("houchen", s)})
+	}
+	if err := db.Commit(context.Background(), cut); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if out, e, code := run(t, "", "audit", "verify", "--data", dir); code != 0 {
+		t.Fatalf("truncated chain without anchor: code %d\n%s%s", code, out, e)
+	}
+	out, _, code = run(t, "", "audit", "verify", "--data", dir, "--anchor", anchor)
+	if code != 1 || !strings.Contains(out, "被删除过") {
+		t.Errorf("truncation with anchor: code %d\n%s", code, out)
 	}
 }
