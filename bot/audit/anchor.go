@@ -47,4 +47,6 @@ func ParseAnchor(s string) (Anchor, error) {
 	return Anchor{Seq: seq, HashPrefix: strings.ToLower(m[2])}, nil
 }
 
-func (a Anchor) String() string { return FormatAnchor(a.Seq, a.HashPrefix) }
+// String prints the anchor with all of its hash prefix (FormatAnchor
+// shortens a whole hash).
+func (a Anchor) String() string { return fmt.Sprintf("第%d条·%s", a.Seq, a.HashPrefix) }

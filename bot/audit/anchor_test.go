@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"strings"
 	"testing"
 )
 
@@ -92,4 +93,22 @@ func TestParseAnchor(t *testing.T) {
 			t.Errorf("ParseAnchor(%q) = %+v, %v", tc.in, got, err)
 		}
 	}
+}
+
+// FuzzParseAnchor: any text gives an anchor or an error, never a panic, and
+// an anchor it accepts prints back to text it accepts again unchanged.
+func FuzzParseAnchor(f *testing.F) {
+	for _, s := range []string{"第12条·1a2b3c4d5e6f7a8b", "12:1a2b3c4d", "第 3 条 ： ABCDEF0123", "", "第条·", "1:" + strings.Repeat("f", 65)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := ParseAnchor(s)
+		if err != nil {
+			return
+		}
+		b, err := ParseAnchor(a.String())
+		if err != nil || b != a {
+			t.Fatalf("%q → %+v → %q → %+v, %v", s, a, a.String(), b, err)
+		}
+	})
 }

@@ -144,7 +144,7 @@ func runAuditVerify(args []string, io Stdio) error {
 		}
 		if r.Head.Seq > 0 {
 			// The head to compare with copies kept outside.
-			line += "。最后一条：" + r.Head.String()
+			line += "。最后一条：" + audit.FormatAnchor(r.Head.Seq, r.Head.HashPrefix)
 		}
 		fmt.Fprintln(io.Out, line+"。")
 	}
