@@ -26,7 +26,7 @@ const (
 
 // FormatAnchor is the anchor text printed in chats: "第12条·1a2b3c4d5e6f7a8b".
 func FormatAnchor(seq uint64, hash string) string {
-	return fmt.Sprintf("第%d条·%s", seq, hash[:min(len(hash), anchorHex)])
+	return Anchor{Seq: seq, HashPrefix: hash[:min(len(hash), anchorHex)]}.String()
 }
 
 var anchorRE = regexp.MustCompile(`^(?:第)?\s*(\d+)\s*(?:条)?\s*[·:：.\s]\s*([0-9a-fA-F]+)$`)

@@ -21,16 +21,9 @@ func runRecord(ctx context.Context, args []string, io Stdio) error {
 	d.register(fs)
 	html := fs.Bool("html", false, "输出可打印的 HTML 页面")
 	comm := fs.String("community", "", "社区 id(只有一个社区时可省略)")
-	// Accept the topic before or after the flags.
-	var topic string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		topic, args = args[0], args[1:]
-	}
-	if err := parseFlags(fs, args); err != nil {
+	topic, err := parseFlagsAndArg(fs, args)
+	if err != nil {
 		return err
-	}
-	if topic == "" && fs.NArg() > 0 {
-		topic = fs.Arg(0)
 	}
 	if topic == "" {
 		fmt.Fprintln(io.Err, "用法: yishi record 议题编号 [--html] [--community ID] [--data DIR] [--config DIR]")
@@ -66,7 +59,7 @@ func runRecord(ctx context.Context, args []string, io Stdio) error {
 	return nil
 }
 
-const auditUsage = "用法: yishi audit verify [--data DIR]\n      yishi audit export [--data DIR] 社区ID"
+const auditUsage = "用法: yishi audit verify [--data DIR] [--community ID] [--anchor 第N条·哈希]…\n      yishi audit export [--data DIR] 社区ID"
 
 func runAudit(ctx context.Context, args []string, io Stdio) error {
 	if len(args) > 0 {
@@ -115,8 +108,8 @@ func runAuditVerify(args []string, io Stdio) error {
 		return err
 	}
 	if *only != "" {
-		if !slices.Contains(comms, *only) {
-			return fmt.Errorf("数据目录里没有社区 %q 的审计日志(有：%s)", *only, strings.Join(comms, "、"))
+		if err := hasChain(comms, *only); err != nil {
+			return err
 		}
 		comms = []string{*only}
 	}
@@ -160,16 +153,9 @@ func runAuditVerify(args []string, io Stdio) error {
 func runAuditExport(args []string, io Stdio) error {
 	fs := newFlagSet("audit export", io)
 	data := fs.String("data", envOr("YISHI_DATA", "yishi-data"), "数据目录")
-	// Accept the community before or after the flags.
-	var comm string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		comm, args = args[0], args[1:]
-	}
-	if err := parseFlags(fs, args); err != nil {
+	comm, err := parseFlagsAndArg(fs, args)
+	if err != nil {
 		return err
-	}
-	if comm == "" && fs.NArg() > 0 {
-		comm = fs.Arg(0)
 	}
 	if comm == "" {
 		fmt.Fprintln(io.Err, "用法: yishi audit export [--data DIR] 社区ID")
@@ -184,13 +170,22 @@ func runAuditExport(args []string, io Stdio) error {
 	if err != nil {
 		return err
 	}
-	if !slices.Contains(comms, comm) {
-		if len(comms) == 0 {
-			return errors.New("数据目录里还没有审计日志")
-		}
-		return fmt.Errorf("数据目录里没有社区 %s 的审计日志(现有：%s)", comm, strings.Join(comms, "、"))
+	if err := hasChain(comms, comm); err != nil {
+		return err
 	}
 	return audit.Export(db, comm, io.Out)
+}
+
+// hasChain says, in Chinese, that the data directory has no chain for
+// comm, naming those it has.
+func hasChain(comms []string, comm string) error {
+	switch {
+	case slices.Contains(comms, comm):
+		return nil
+	case len(comms) == 0:
+		return errors.New("数据目录里还没有审计日志")
+	}
+	return fmt.Errorf("数据目录里没有社区 %s 的审计日志(现有：%s)", comm, strings.Join(comms, "、"))
 }
 
 // exitCode is an error whose message was already printed.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"yishi/adapters/console"
 	"yishi/adapters/telegram"
@@ -206,6 +207,22 @@ func serveConsole(ctx context.Context, dataDir string, comms []*config.Community
 }
 
 // parseFlags parses a command's flags; -h is not an error.
+// parseFlagsAndArg parses flags with one positional argument that may come
+// before or after them ("" when there is none).
+func parseFlagsAndArg(fs *flag.FlagSet, args []string) (string, error) {
+	var arg string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		arg, args = args[0], args[1:]
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return "", err
+	}
+	if arg == "" && fs.NArg() > 0 {
+		arg = fs.Arg(0)
+	}
+	return arg, nil
+}
+
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
