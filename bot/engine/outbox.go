@@ -165,28 +165,22 @@ type outboxEntry struct {
 func (tx *Tx) Send(out bot.Outgoing) {
 	o := tx.e.outbox
 	ck := coalesceKey(out)
-	var old *OutboxEntry
+	var notBefore time.Time
+	var sup uint64
 	o.mu.Lock()
 	seq := o.next
 	o.next++
 	if p := o.byKey[ck]; ck != "" && p != nil && !p.inFlight && !p.removed && !p.claimed {
+		notBefore = p.notBefore // read under the lock: OutboxRetry sets it
 		if out.Key != "" {
 			// Claim the pending message with the same key that is not
 			// being sent right now: this one replaces it. A claimed
 			// message is never handed to the dispatcher.
 			p.claimed = true
+			sup = p.Seq
 		}
-		old = p
 	}
 	o.mu.Unlock()
-	var notBefore time.Time
-	var sup uint64
-	if old != nil {
-		notBefore = old.notBefore
-		if out.Key != "" {
-			sup = old.Seq
-		}
-	}
 	if out.Key != "" {
 		for i, s := range tx.sent { // earlier in this unit of work
 			if s.entry != nil && s.entry.Out.Key == out.Key {
