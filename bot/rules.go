@@ -35,7 +35,13 @@ type Tally struct {
 	// Eligible is the statutory base of an assembly preset (adults or
 	// household representatives); 0 means Expected.
 	Eligible int
+	// Unknown counts ballots whose choice is not known: an open secret vote
+	// rebuilt from the log alone (the log never holds a secret choice).
+	Unknown int
 }
+
+// Valid reports whether c is one of the three choices.
+func (c Choice) Valid() bool { return c == ChoiceFor || c == ChoiceAgainst || c == ChoiceAbstain }
 
 // Voted is how many have voted.
 func (t Tally) Voted() int { return t.For + t.Against + t.Abstain }

@@ -36,3 +36,11 @@ type Queuer interface {
 type LastFinder interface {
 	Last(prefix []byte) (key, value []byte, err error) // nil, nil, nil when none
 }
+
+// PrefixDropper is implemented by stores that can delete every key with a
+// prefix and rewrite the files that held them, so that no old version stays
+// on disk (storage/ uses badger's DropPrefix). The engine erases a closed
+// secret ballot's choices with it.
+type PrefixDropper interface {
+	DropPrefix(prefix []byte) error
+}

@@ -1,7 +1,11 @@
 package bot
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -223,8 +227,55 @@ type Result struct {
 	QuorumMet  bool      `json:"quorum_met"`
 	Agreed     bool      `json:"agreed"`
 	Arithmetic string    `json:"arithmetic"` // the rule and the sums, in Chinese
-	ClosedBy   string    `json:"closed_by"`  // member ID, "deadline" or "all_voted"
-	ClosedAt   time.Time `json:"closed_at"`
+	// Closed says what closed the vote; ClosedBy is the chair's member ID
+	// when the chair closed it ("" otherwise). Versions before the event log
+	// stored "deadline" or "all_voted" in ClosedBy; the migration moves them.
+	Closed   CloseReason `json:"closed,omitempty"`
+	ClosedBy string      `json:"closed_by"`
+	ClosedAt time.Time   `json:"closed_at"`
+}
+
+// CloseReason is why a vote closed: a typed value, so that no member id can
+// be mistaken for one.
+type CloseReason string
+
+const (
+	ClosedByChair    CloseReason = "chair"     // 主持人宣布结束表决
+	ClosedByDeadline CloseReason = "deadline"  // 表决时间已到
+	ClosedAllVoted   CloseReason = "all_voted" // 实到人员已全部表决
+)
+
+// Digest is the lowercase hex sha256 of the result's canonical form, which
+// is fixed here and depends on no encoder: the fields as key=value lines in
+// this order, integers in decimal, booleans true/false, the time in UTC
+// RFC 3339 with nanoseconds (Go's time.RFC3339Nano):
+//
+//	preset=yishi
+//	expected=12
+//	present=12
+//	voters=12
+//	for=11
+//	against=1
+//	abstain=0
+//	quorum_met=true
+//	agreed=true
+//	closed=all_voted
+//	closed_by=
+//	closed_at=2026-12-05T12:10:00Z
+//
+// each line ending in "\n". The published event carries it, so a 公示 that
+// quotes its 审计存证 proves these figures.
+func (r Result) Digest() string {
+	var b strings.Builder
+	for _, kv := range [][2]string{{"preset", r.Preset}, {"expected", strconv.Itoa(r.Expected)},
+		{"present", strconv.Itoa(r.Present)}, {"voters", strconv.Itoa(r.Voters)}, {"for", strconv.Itoa(r.For)},
+		{"against", strconv.Itoa(r.Against)}, {"abstain", strconv.Itoa(r.Abstain)},
+		{"quorum_met", strconv.FormatBool(r.QuorumMet)}, {"agreed", strconv.FormatBool(r.Agreed)},
+		{"closed", string(r.Closed)}, {"closed_by", r.ClosedBy}, {"closed_at", r.ClosedAt.UTC().Format(time.RFC3339Nano)}} {
+		b.WriteString(kv[0] + "=" + kv[1] + "\n")
+	}
+	sum := sha256.Sum256([]byte(b.String()))
+	return hex.EncodeToString(sum[:])
 }
 
 // Screening is what the pre-screening (五不议/六必议) said about a proposal
@@ -256,6 +307,9 @@ type Topic struct {
 	DeclineRule  int       `json:"decline_rule,omitempty"` // 五不议 1-5
 	Participants []string  `json:"participants,omitempty"` // member IDs (voters and observers)
 	Stakeholders []string  `json:"stakeholders,omitempty"` // member IDs or named outside parties
+	// Observers are the participants who attend without voting (列席/旁听),
+	// as the roster said when the topic was approved.
+	Observers []string `json:"observers,omitempty"`
 	Chair        string    `json:"chair,omitempty"`
 	Recorder     string    `json:"recorder,omitempty"`
 	Supervisor   string    `json:"supervisor,omitempty"`
@@ -276,7 +330,82 @@ type Topic struct {
 	AuditedAt      time.Time    `json:"audited_at,omitzero"`
 	History        []Transition `json:"history"`
 
+	// Round is the meeting round the fields above describe (1 for the first
+	// meeting; 0 before a plan). A topic held again (再议) keeps every earlier
+	// round in Rounds, oldest first.
+	Round     int          `json:"round,omitempty"`
+	Opened    time.Time    `json:"opened,omitzero"` // when the meeting really opened (Plan.Time is the plan)
+	Published *Publication `json:"published,omitempty"`
+	Rounds    []Round      `json:"rounds,omitempty"`
+	// Seq is the log position this snapshot covers: the last event applied
+	// to the topic. A snapshot is a cache of the log, never trusted over it.
+	Seq uint64 `json:"seq,omitempty"`
+
 	parts participantIndex // not stored: an index over Participants
+}
+
+// Publication is a round's 公示 and 备案: who, when, and the audit entry
+// that recorded it (the 审计存证 printed with it).
+type Publication struct {
+	By     string    `json:"by"`
+	At     time.Time `json:"at"`
+	Seq    uint64    `json:"seq"`
+	Hash   string    `json:"hash"`
+	Digest string    `json:"digest"` // Result.Digest at publication
+}
+
+// Round is one earlier meeting of a topic held again: everything the record
+// sheet shows of that meeting.
+type Round struct {
+	No             int                  `json:"no"`
+	Plan           Plan                 `json:"plan"`
+	Opened         time.Time            `json:"opened,omitzero"`
+	Attendance     map[string]time.Time `json:"attendance,omitempty"`
+	Statements     []Statement          `json:"statements,omitempty"`
+	Opinion        string               `json:"opinion,omitempty"`
+	VoteOpened     time.Time            `json:"vote_opened,omitzero"`
+	Result         *Result              `json:"result,omitempty"`
+	Ballots        map[string]Choice    `json:"ballots,omitempty"` // open ballots only
+	Redeliberation string               `json:"redeliberation,omitempty"`
+	MinutesBy      string               `json:"minutes_by,omitempty"`
+	MinutesAt      time.Time            `json:"minutes_at,omitzero"`
+	AuditedBy      string               `json:"audited_by,omitempty"`
+	AuditedAt      time.Time            `json:"audited_at,omitzero"`
+	Published      *Publication         `json:"published,omitempty"`
+}
+
+// RoundCount is how many rounds the topic has had (at least 1 once planned).
+func (t *Topic) RoundCount() int {
+	if t.Round == 0 {
+		return len(t.Rounds)
+	}
+	return t.Round
+}
+
+// RoundView returns the topic as it stood in round k: the current topic for
+// its current round, or a copy with an archived round's meeting fields. The
+// second result is false for a round that does not exist.
+func (t *Topic) RoundView(k int) (*Topic, bool) {
+	if k == t.Round || (k == 0 && t.Round == 0) {
+		return t, true
+	}
+	for _, r := range t.Rounds {
+		if r.No != k {
+			continue
+		}
+		v := *t
+		v.Rounds = nil
+		v.Round, v.Plan, v.Opened, v.Attendance, v.Statements = r.No, r.Plan, r.Opened, r.Attendance, r.Statements
+		v.Opinion, v.VoteOpened, v.Result, v.Redeliberation = r.Opinion, r.VoteOpened, r.Result, r.Redeliberation
+		v.MinutesBy, v.MinutesAt, v.AuditedBy, v.AuditedAt, v.Published = r.MinutesBy, r.MinutesAt, r.AuditedBy, r.AuditedAt, r.Published
+		v.FollowUps, v.Step = nil, 4
+		v.Stage = StageVoted
+		if r.Published != nil {
+			v.Stage = StagePublished
+		}
+		return &v, true
+	}
+	return nil, false
 }
 
 // Move changes the topic's stage if the graph allows it and records who,

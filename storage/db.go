@@ -62,6 +62,9 @@ type DB struct {
 	closeOnce sync.Once
 	closeErr  error
 
+	// dropMu keeps group commits and DropPrefix apart (drop.go).
+	dropMu sync.Mutex
+
 	// commitFault, when set (tests only), runs before every badger commit
 	// and fails it if it returns an error.
 	commitFault func() error
@@ -248,7 +251,10 @@ func (db *DB) committer() {
 		db.mu.Unlock()
 
 		if err == nil {
-			if werr := db.writeGroup(group); werr != nil {
+			db.dropMu.Lock() // badger refuses writes while DropPrefix runs
+			werr := db.writeGroup(group)
+			db.dropMu.Unlock()
+			if werr != nil {
 				err = fmt.Errorf("storage: commit of a group of %d batches failed: %w: %w", len(group), ErrFailed, werr)
 				db.log.Error("commit failed; the store refuses further writes, restart yishi", "err", werr)
 				db.mu.Lock()

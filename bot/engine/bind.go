@@ -2,6 +2,8 @@ package engine
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math/big"
 	"strings"
@@ -39,9 +41,12 @@ func (tx *Tx) IssueBindCode(comm string, actor *bot.Member, who string) (code st
 		}
 	}
 	bc := &bindCode{Code: code, Member: m.ID, Expires: tx.now.Add(BindCodeTTL)}
+	sum := sha256.Sum256([]byte(comm + "/" + code))
+	if err := tx.emit(c, "", actor.ID, BindCodeIssued{Member: m.ID, CodeHash: hex.EncodeToString(sum[:]), Expires: bc.Expires}); err != nil {
+		return "", nil, err
+	}
 	c.codes[code] = bc
 	tx.putJSON(codeKey(comm, code), bc)
-	tx.record(c, actor.ID, "issue_bind_code", "", m.ID)
 	return code, m, nil
 }
 
@@ -97,15 +102,14 @@ func (tx *Tx) Bind(platform, identity, code string) (comm string, m *bot.Member,
 	c := tx.e.comms[comm]
 	// One identity per member and platform: drop an earlier binding.
 	for k, v := range c.bindings {
-		if v == m.ID && strings.HasPrefix(k, platform+"\x00") {
-			delete(c.bindings, k)
+		if v == m.ID && strings.HasPrefix(k, platform+"\x00") && k != platform+"\x00"+identity {
 			tx.put(bindKey(comm, platform, strings.TrimPrefix(k, platform+"\x00")), nil)
 		}
 	}
-	c.bindings[platform+"\x00"+identity] = m.ID
-	tx.put(bindKey(comm, platform, identity), []byte(m.ID))
+	if err := tx.emit(c, "", m.ID, Bound{Platform: platform, Identity: identity, Member: m.ID}); err != nil {
+		return "", nil, err
+	}
 	delete(c.codes, strings.TrimSpace(code))
 	tx.put(codeKey(comm, strings.TrimSpace(code)), nil)
-	tx.record(c, m.ID, "bind", "", platform)
 	return comm, m, nil
 }

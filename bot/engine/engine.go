@@ -29,6 +29,16 @@ type Options struct {
 	Communities []*config.Community
 	Clock       bot.Clock
 	Logger      *slog.Logger
+	// FromLog rebuilds every community from its event log alone, ignoring
+	// the stored snapshots (yishi record and audit verify): what the log
+	// says, never a document that could have been edited.
+	FromLog bool
+	// ReadOnly: nothing is written, not even the migration of an old data
+	// directory, which is then done in memory only (the read-only tools).
+	ReadOnly bool
+	// BeforeMigration runs before a data directory written by a version
+	// before the event log is migrated (the app makes a backup copy).
+	BeforeMigration func(community string) error
 	// Debounce is how long a live view (an Outgoing with a Key, such as the
 	// tally) waits before it is sent, so that a burst of votes gives one
 	// update; nil or zero: sent at once (the console).
@@ -49,6 +59,15 @@ type Engine struct {
 
 	outbox   *outbox
 	debounce func(bot.Outgoing) time.Duration
+
+	fromLog         bool
+	readOnly        bool
+	beforeMigration func(string) error
+	// failApply, when set (tests), fails the application of an event after
+	// apply itself succeeded: an action failing part-way.
+	failApply func(Recorded) error
+	dropMu    sync.Mutex // serialises erasures of secret rounds
+	drops     sync.WaitGroup
 }
 
 type community struct {
@@ -61,6 +80,11 @@ type community struct {
 	chain    *audit.Chain
 	bindings map[string]string // platform + "\x00" + identity → member id (from bind codes)
 	codes    map[string]*bindCode
+	secrets  map[string]*secretRound // topic → key of its open secret round
+	// snapSeq is the log position the loaded snapshots covered; replayed is
+	// how many entries after it were replayed at the start.
+	snapSeq  uint64
+	replayed int
 
 	// Indexes over the (immutable) config and the topics, so that a vote
 	// costs the same with 10 members or 10,000.
@@ -72,8 +96,9 @@ type community struct {
 // voterSet caches who takes part in a topic; Approve replaces the
 // participants and drops it.
 type voterSet struct {
-	parts    map[string]bool
-	recused  map[string]bool // stakeholders who do not vote (recusal rule)
+	parts     map[string]bool
+	recused   map[string]bool // stakeholders who do not vote (recusal rule)
+	observers map[string]bool // 列席/旁听
 	expected int             // participants who vote (observers and recused excluded)
 	// tally is kept up to date by CheckIn and CastVote once counted, so a
 	// vote does not recount every ballot under the engine lock.
@@ -87,18 +112,57 @@ func (c *community) voterSet(t *bot.Topic) *voterSet {
 	if v := c.voters[t.ID]; v != nil {
 		return v
 	}
-	v := &voterSet{parts: make(map[string]bool, len(t.Participants)), recused: map[string]bool{}}
+	v := &voterSet{parts: make(map[string]bool, len(t.Participants)), recused: map[string]bool{}, observers: map[string]bool{}}
+	for _, o := range t.Observers {
+		v.observers[o] = true
+	}
 	for _, p := range t.Participants {
 		v.parts[p] = true
 		if t.Recused(p) {
 			v.recused[p] = true
 		}
-		if m := c.byID[p]; m != nil && !m.IsObserver() && !t.Recused(p) {
+		// Topics approved before the event log carry no observer list: the
+		// roster decides for them.
+		if t.Observers == nil {
+			if m := c.byID[p]; m == nil || m.IsObserver() {
+				v.observers[p] = true
+			}
+		}
+		if !v.observers[p] && !t.Recused(p) {
 			v.expected++
 		}
 	}
 	c.voters[t.ID] = v
 	return v
+}
+
+// votes reports whether member m is a voting participant.
+func (v *voterSet) votes(m string) bool { return v.parts[m] && !v.observers[m] && !v.recused[m] }
+
+// tally counts the ballots of present voters, once, then keeps the count
+// up to date as check-ins and votes are applied.
+func (c *community) tally(t *bot.Topic) bot.Tally {
+	vs := c.voterSet(t)
+	if !vs.counted {
+		vs.tally = bot.Tally{Expected: vs.expected}
+		for m := range t.Attendance {
+			if vs.votes(m) {
+				vs.tally.Present++
+			}
+		}
+		for m, b := range c.ballots[t.ID] {
+			if t.Present(m) {
+				vs.tally = addChoice(vs.tally, b.Choice, 1)
+				if b.Choice == "" {
+					vs.tally.Unknown++
+				}
+			}
+		}
+		vs.counted = true
+	}
+	tl := vs.tally
+	tl.Eligible = t.Plan.Eligible
+	return tl
 }
 
 type ballot struct {
@@ -124,7 +188,8 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 	e := &Engine{
 		store: opts.Store, clock: opts.Clock, log: opts.Logger,
 		comms: map[string]*community{}, seen: map[string]time.Time{},
-		convs: map[string]*Conversation{}, outbox: newOutbox(), debounce: opts.Debounce,
+		convs: map[string]*Conversation{}, outbox: newOutbox(), debounce: opts.Debounce, fromLog: opts.FromLog,
+		readOnly: opts.ReadOnly, beforeMigration: opts.BeforeMigration,
 	}
 	for _, cfg := range opts.Communities {
 		if _, dup := e.comms[cfg.ID]; dup {
@@ -136,6 +201,9 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		}
 		e.comms[cfg.ID] = c
 		e.order = append(e.order, cfg.ID)
+	}
+	if e.readOnly {
+		e.failed = errReadOnly
 	}
 	if err := e.loadGlobal(); err != nil {
 		return nil, err
@@ -159,10 +227,11 @@ func codeKey(comm, code string) []byte { return []byte("bindcode/" + comm + "/" 
 func seenKey(id string) []byte         { return []byte("seen/" + id) }
 func convKey(key string) []byte        { return []byte("conv/" + key) }
 
-func (e *Engine) loadCommunity(cfg *config.Community) (*community, error) {
+func newCommunity(cfg *config.Community) *community {
 	c := &community{cfg: cfg, topics: map[string]*bot.Topic{}, next: 1, nextItem: 1,
 		ballots: map[string]map[string]*ballot{}, bindings: map[string]string{}, codes: map[string]*bindCode{},
-		byID: map[string]*bot.Member{}, byIdentity: map[string]*bot.Member{}, voters: map[string]*voterSet{}}
+		secrets: map[string]*secretRound{}, byID: map[string]*bot.Member{}, byIdentity: map[string]*bot.Member{},
+		voters: map[string]*voterSet{}}
 	for i := range cfg.Roster {
 		m := &cfg.Roster[i]
 		c.byID[m.ID] = m
@@ -170,10 +239,120 @@ func (e *Engine) loadCommunity(cfg *config.Community) (*community, error) {
 			c.byIdentity[p+"\x00"+id] = m
 		}
 	}
+	return c
+}
+
+// loadCommunity is a community's cold start: its snapshots (topic documents
+// and the per-member keys beside them), then the tail of its log that they
+// do not cover, replayed through apply. With FromLog the snapshots are
+// ignored and the whole log is replayed. A log that is behind its snapshots
+// lost acknowledged entries: the start is refused.
+func (e *Engine) loadCommunity(cfg *config.Community) (*community, error) {
+	c := newCommunity(cfg)
+	var err error
+	c.chain, err = audit.LoadChain(e.store, cfg.ID)
+	if err != nil {
+		return nil, fmt.Errorf("audit chain: %w", err)
+	}
+	head, _ := c.chain.Head()
+	snap, hasSnap, err := e.snapSeq(cfg.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !hasSnap {
+		legacy, err := e.hasLegacyState(cfg.ID)
+		if err != nil {
+			return nil, err
+		}
+		if legacy {
+			return e.migrateCommunity(c)
+		}
+	}
+	if e.fromLog {
+		snap = 0
+	} else {
+		if err := e.loadSnapshots(c); err != nil {
+			return nil, err
+		}
+		if snap > head {
+			return nil, fmt.Errorf("社区 %s 的审计日志只到第%d条，而快照已包含到第%d条：日志丢失了已确认的记录(可能是磁盘或预写日志损坏)。请不要继续使用此数据目录，用 yishi restore 从备份恢复，并运行 yishi audit verify 检查 / "+
+				"the audit log of %s ends at entry %d but the snapshots cover entry %d: acknowledged entries were lost (disk or write-ahead log damage); restore from a backup with yishi restore and run yishi audit verify",
+				cfg.ID, head, snap, cfg.ID, head, snap)
+		}
+	}
+	c.snapSeq = snap
+	if head > snap {
+		if err := e.replay(c, snap+1); err != nil {
+			return nil, err
+		}
+	}
+	if !e.fromLog {
+		stale, err := e.loadSecrets(c)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range stale {
+			e.dropLater(p)
+		}
+	}
+	return c, nil
+}
+
+// snapSeq reads the log position a community's snapshots cover.
+func (e *Engine) snapSeq(comm string) (uint64, bool, error) {
+	v, err := e.store.Get(snapKey(comm))
+	if err != nil {
+		return 0, false, fmt.Errorf("read snapshot position of %s: %w", comm, err)
+	}
+	if v == nil {
+		return 0, false, nil
+	}
+	n, err := strconv.ParseUint(string(v), 10, 64)
+	if err != nil {
+		return 0, false, fmt.Errorf("社区 %s 的快照位置 %q 无法解析 / snapshot position of %s cannot be decoded: %w", comm, v, comm, err)
+	}
+	return n, true, nil
+}
+
+// replay applies the community's log from entry from on. Entries written
+// before the event log (their actions are not event kinds) come first in a
+// migrated chain and are skipped; an entry that is not an event after the
+// first event, or an event that does not apply, stops the replay with an
+// error naming it.
+func (e *Engine) replay(c *community, from uint64) error {
+	events := false
+	return audit.Walk(e.store, c.cfg.ID, from, func(en audit.Entry) error {
+		ev, known := newEvent(Kind(en.Action))
+		if !known {
+			if events || from > 1 {
+				return fmt.Errorf("社区 %s 审计日志第%d条的动作「%s」不是已知的事件 / audit entry %d of %s is not a known event (%q)",
+					c.cfg.ID, en.Seq, en.Action, en.Seq, c.cfg.ID, en.Action)
+			}
+			return nil
+		}
+		events = true
+		_ = ev
+		dec, err := decodeEvent(Kind(en.Action), en.Detail)
+		if err != nil {
+			return fmt.Errorf("社区 %s 审计日志第%d条无法解析：%w", c.cfg.ID, en.Seq, err)
+		}
+		r := record{Recorded: Recorded{Seq: en.Seq, At: en.At, Actor: en.Actor, Topic: en.Topic, Event: dec}, Hash: en.Hash}
+		if err := c.apply(&r, nil); err != nil {
+			return fmt.Errorf("社区 %s 审计日志第%d条(%s，议题 #%s)与之前的记录矛盾：%w / audit entry %d of %s does not apply",
+				c.cfg.ID, en.Seq, en.Action, en.Topic, err, en.Seq, c.cfg.ID)
+		}
+		c.replayed++
+		return nil
+	})
+}
+
+// loadSnapshots reads the stored documents of a community.
+func (e *Engine) loadSnapshots(c *community) error {
+	cfg := c.cfg
 	err := e.store.Scan([]byte("topic/"+cfg.ID+"/"), func(k, v []byte) (bool, error) {
 		var t bot.Topic
 		if err := json.Unmarshal(v, &t); err != nil {
-			return false, fmt.Errorf("decode %s: %w", k, err)
+			return false, fmt.Errorf("社区 %s 的议题快照 %s 无法解析 / topic snapshot %s cannot be decoded: %w", cfg.ID, k, k, err)
 		}
 		c.topics[t.ID] = &t
 		c.ids = append(c.ids, t.ID)
@@ -188,7 +367,7 @@ func (e *Engine) loadCommunity(cfg *config.Community) (*community, error) {
 		return true, nil
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	slices.SortFunc(c.ids, func(a, b string) int { return cmp.Compare(atoi(a), atoi(b)) })
 	prefix := "ballot/" + cfg.ID + "/"
@@ -208,7 +387,7 @@ func (e *Engine) loadCommunity(cfg *config.Community) (*community, error) {
 		return true, nil
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	prefix = "attend/" + cfg.ID + "/"
 	err = e.store.Scan([]byte(prefix), func(k, v []byte) (bool, error) {
@@ -228,7 +407,7 @@ func (e *Engine) loadCommunity(cfg *config.Community) (*community, error) {
 		return true, nil
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	prefix = "bind/" + cfg.ID + "/"
 	err = e.store.Scan([]byte(prefix), func(k, v []byte) (bool, error) {
@@ -236,9 +415,13 @@ func (e *Engine) loadCommunity(cfg *config.Community) (*community, error) {
 		return true, nil
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	err = e.store.Scan([]byte("bindcode/"+cfg.ID+"/"), func(k, v []byte) (bool, error) {
+	return e.loadCodes(c)
+}
+
+func (e *Engine) loadCodes(c *community) error {
+	return e.store.Scan([]byte("bindcode/"+c.cfg.ID+"/"), func(k, v []byte) (bool, error) {
 		var bc bindCode
 		if err := json.Unmarshal(v, &bc); err != nil {
 			return false, fmt.Errorf("decode %s: %w", k, err)
@@ -246,14 +429,6 @@ func (e *Engine) loadCommunity(cfg *config.Community) (*community, error) {
 		c.codes[bc.Code] = &bc
 		return true, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	c.chain, err = audit.LoadChain(e.store, cfg.ID)
-	if err != nil {
-		return nil, fmt.Errorf("audit chain: %w", err)
-	}
-	return c, nil
 }
 
 func (e *Engine) loadGlobal() error {
@@ -273,7 +448,7 @@ func (e *Engine) loadGlobal() error {
 	if err != nil {
 		return fmt.Errorf("load processed update ids: %w", err)
 	}
-	if len(expired) > 0 {
+	if len(expired) > 0 && !e.readOnly {
 		if err := e.store.Commit(context.Background(), expired); err != nil {
 			return fmt.Errorf("drop expired update ids: %w", err)
 		}
@@ -292,6 +467,33 @@ func (e *Engine) loadGlobal() error {
 	return e.outbox.load(e.store)
 }
 
+// dropLater erases a closed secret round's prefix in the background (the
+// store blocks writes while it rewrites tables; the vote that closed is
+// already answered). Erasures run one at a time; a crash before one is done
+// is caught at the next start (loadSecrets).
+func (e *Engine) dropLater(prefix string) {
+	pd, ok := e.store.(bot.PrefixDropper)
+	if !ok || e.fromLog {
+		return
+	}
+	e.drops.Add(1)
+	go func() {
+		defer e.drops.Done()
+		e.dropMu.Lock()
+		defer e.dropMu.Unlock()
+		if err := pd.DropPrefix([]byte(prefix)); err != nil {
+			e.log.Error("could not erase a closed secret ballot; it is retried at the next start", "prefix", prefix, "err", err)
+		}
+	}()
+}
+
+// WaitErasures waits for the erasures of closed secret rounds started so far
+// (before closing the store, and in tests).
+func (e *Engine) WaitErasures() { e.drops.Wait() }
+
+// errReadOnly refuses actions on an engine opened read-only.
+var errReadOnly = bot.Errorf(bot.EFORBIDDEN, "数据目录以只读方式打开，不能记录新的操作。")
+
 // seenFor is how long a processed platform update id is remembered.
 const seenFor = 30 * 24 * time.Hour
 
@@ -308,6 +510,10 @@ func (e *Engine) Now() time.Time { return e.clock.Now() }
 // fn's own error is returned after the actions that succeeded are committed.
 func (e *Engine) Do(_ context.Context, updateID string, fn func(tx *Tx) error) (dup bool, err error) {
 	e.mu.Lock()
+	if e.failed == errReadOnly {
+		e.mu.Unlock()
+		return false, errReadOnly
+	}
 	if e.failed != nil {
 		e.mu.Unlock()
 		return false, fmt.Errorf("engine stopped after a storage failure: %w", e.failed)
@@ -318,17 +524,28 @@ func (e *Engine) Do(_ context.Context, updateID string, fn func(tx *Tx) error) (
 			return true, nil
 		}
 	}
+	if sc, ok := e.store.(interface{ CheckSpace() error }); ok {
+		// Refused before anything is applied: nothing to undo.
+		if err := sc.CheckSpace(); err != nil {
+			e.mu.Unlock()
+			return false, err
+		}
+	}
 	tx := &Tx{e: e, now: e.clock.Now()}
 	fnErr := fn(tx)
 	if updateID != "" {
 		e.seen[updateID] = tx.now
 		tx.put(seenKey(updateID), []byte(tx.now.UTC().Format(time.RFC3339)))
 	}
+	tx.flushSnapshots()
 	err = e.commit(tx.batch) // releases e.mu
 	if err != nil {
 		return false, err
 	}
 	e.outbox.publish(tx.sent)
+	for _, p := range tx.drops {
+		e.dropLater(p)
+	}
 	return false, fnErr
 }
 

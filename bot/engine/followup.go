@@ -134,16 +134,17 @@ func (tx *Tx) ReportProgress(comm string, no int, actor *bot.Member, text string
 		return ItemChange{}, err
 	}
 	ch := ItemChange{Topic: t, From: f.Status}
-	f.Progress = append(f.Progress, bot.Progress{By: actor.ID, At: tx.now, Text: text})
+	ev := ItemUpdated{No: f.No, Status: f.Status, Note: text}
 	switch {
 	case SaysDone(text):
-		f.Status, f.Evidence = bot.FollowUpDone, text
+		ev.Status, ev.Evidence = bot.FollowUpDone, text
 	case f.Status != bot.FollowUpDone:
-		f.Status = bot.FollowUpInProgress
+		ev.Status = bot.FollowUpInProgress
 	}
-	ch.Item = *f
-	tx.saveTopic(c, t)
-	tx.record(c, actor.ID, "follow_up_progress", t.ID, fmt.Sprintf("#%d %s→%s：%s", f.No, ch.From.Chinese(), f.Status.Chinese(), text))
+	if ch, err = tx.updateItem(c, t, actor, ev, ch); err != nil {
+		return ItemChange{}, err
+	}
+	t, f = ch.Topic, &ch.Item
 	tx.tellItemChange(c, t, ch, actor, text)
 	if ch.Changed() && f.Status == bot.FollowUpDone {
 		for _, s := range tx.itemSupervisors(c, t) {
@@ -170,25 +171,22 @@ func (tx *Tx) ConfirmFollowUp(comm string, no int, actor *bot.Member, evidence s
 			f.No, f.Status.Chinese(), tx.Name(comm, f.Responsible), f.No)
 	}
 	evidence = strings.TrimSpace(evidence)
+	ev := ItemUpdated{No: f.No, Status: bot.FollowUpConfirmed, Note: "确认落实" + prefixed("：", evidence)}
 	if evidence != "" {
 		if err := CheckLength("核实情况", evidence, 2, MaxText); err != nil {
 			return ItemChange{}, err
 		}
-		f.Evidence = strings.TrimSpace(f.Evidence + "\n监委会核实：" + evidence)
+		ev.Evidence = strings.TrimSpace(f.Evidence + "\n监委会核实：" + evidence)
 	}
 	ch := ItemChange{Topic: t, From: f.Status}
-	f.Status, f.ConfirmedBy, f.ConfirmedAt = bot.FollowUpConfirmed, actor.ID, tx.now
-	f.Progress = append(f.Progress, bot.Progress{By: actor.ID, At: tx.now, Text: "确认落实" + prefixed("：", evidence)})
-	ch.Item = *f
-	tx.record(c, actor.ID, "follow_up_confirm", t.ID, fmt.Sprintf("#%d%s", f.No, prefixed(" ", evidence)))
-	if t.Stage == bot.StageImplementing && allConfirmed(t) {
-		if err := tx.move(c, t, bot.StageCompleted, actor.ID, "落实事项全部确认落实"); err != nil {
-			return ItemChange{}, err
-		}
+	if ch, err = tx.updateItem(c, t, actor, ev, ch); err != nil {
+		return ItemChange{}, err
+	}
+	t, f = ch.Topic, &ch.Item
+	if t.Stage == bot.StageCompleted {
 		ch.Completed = true
 		tx.ToGroup(comm, t, fmt.Sprintf("【落实公开】议题 %s 的%d项落实事项已全部由监委会确认落实，议题办结。", t.Label(), len(t.FollowUps)))
 	}
-	tx.saveTopic(c, t)
 	tx.tellItemChange(c, t, ch, actor, evidence)
 	if m := c.member(f.Responsible); m != nil && m.ID != actor.ID {
 		tx.ToMember(comm, m.ID, fmt.Sprintf("您负责的落实事项 #%d「%s」已由%s确认落实，谢谢！", f.No, f.What, actor.Name))
@@ -211,11 +209,10 @@ func (tx *Tx) ReturnFollowUp(comm string, no int, actor *bot.Member, reason stri
 		return ItemChange{}, err
 	}
 	ch := ItemChange{Topic: t, From: f.Status}
-	f.Status = bot.FollowUpInProgress
-	f.Progress = append(f.Progress, bot.Progress{By: actor.ID, At: tx.now, Text: "退回：" + reason})
-	ch.Item = *f
-	tx.saveTopic(c, t)
-	tx.record(c, actor.ID, "follow_up_return", t.ID, fmt.Sprintf("#%d %s", f.No, reason))
+	if ch, err = tx.updateItem(c, t, actor, ItemUpdated{No: f.No, Status: bot.FollowUpInProgress, Note: "退回：" + reason}, ch); err != nil {
+		return ItemChange{}, err
+	}
+	t, f = ch.Topic, &ch.Item
 	tx.tellItemChange(c, t, ch, actor, "退回理由："+reason)
 	if m := c.member(f.Responsible); m != nil && m.ID != actor.ID {
 		tx.ToMember(comm, m.ID, fmt.Sprintf("您负责的落实事项 #%d「%s」被监委会%s退回，理由：%s\n整改后请再发「反馈 #%d 进展情况」。", f.No, f.What, actor.Name, reason, f.No))
@@ -235,11 +232,10 @@ func (tx *Tx) BlockFollowUp(comm string, no int, actor *bot.Member, reason strin
 		return ItemChange{}, err
 	}
 	ch := ItemChange{Topic: t, From: f.Status}
-	f.Status = bot.FollowUpBlocked
-	f.Progress = append(f.Progress, bot.Progress{By: actor.ID, At: tx.now, Text: "受阻：" + reason})
-	ch.Item = *f
-	tx.saveTopic(c, t)
-	tx.record(c, actor.ID, "follow_up_blocked", t.ID, fmt.Sprintf("#%d %s", f.No, reason))
+	if ch, err = tx.updateItem(c, t, actor, ItemUpdated{No: f.No, Status: bot.FollowUpBlocked, Note: "受阻：" + reason}, ch); err != nil {
+		return ItemChange{}, err
+	}
+	t, f = ch.Topic, &ch.Item
 	tx.tellItemChange(c, t, ch, actor, "受阻原因："+reason)
 	for _, s := range tx.itemSupervisors(c, t) {
 		if s != actor.ID {
@@ -251,6 +247,21 @@ func (tx *Tx) BlockFollowUp(comm string, no int, actor *bot.Member, reason strin
 
 // tellItemChange tells the proposer when an item of their topic changes
 // state (not when they made the change themselves).
+// updateItem applies a follow-up item's update and returns the change with
+// the item as it now is.
+func (tx *Tx) updateItem(c *community, t *bot.Topic, actor *bot.Member, ev ItemUpdated, ch ItemChange) (ItemChange, error) {
+	if err := tx.emit(c, t.ID, actor.ID, ev); err != nil {
+		return ItemChange{}, err
+	}
+	ch.Topic = c.topics[t.ID]
+	for _, f := range ch.Topic.FollowUps {
+		if f.No == ev.No {
+			ch.Item = f
+		}
+	}
+	return ch, nil
+}
+
 func (tx *Tx) tellItemChange(c *community, t *bot.Topic, ch ItemChange, actor *bot.Member, note string) {
 	if !ch.Changed() || c.member(t.Proposer) == nil || (actor != nil && actor.ID == t.Proposer) {
 		return
@@ -373,9 +384,10 @@ func (tx *Tx) AuditRecord(comm, id string, actor *bot.Member) (t *bot.Topic, mis
 	if missing = CheckRecord(t); len(missing) > 0 {
 		return t, missing, bot.Errorf(bot.ECONFLICT, "议题 %s 的记录表还不完整，暂不能审核通过。还缺%d项：\n%s", t.Label(), len(missing), MissingText(missing))
 	}
-	t.AuditedBy, t.AuditedAt = actor.ID, tx.now
-	tx.saveTopic(c, t)
-	tx.record(c, actor.ID, "audit_record", t.ID, "审核通过")
+	if err := tx.emit(c, t.ID, actor.ID, RecordAudited{Round: t.Round}); err != nil {
+		return nil, nil, err
+	}
+	t = c.topics[t.ID]
 	if m := c.member(t.Recorder); m != nil && m.ID != actor.ID {
 		tx.ToMember(comm, m.ID, fmt.Sprintf("议题 %s 的议事协商记录表已由监委会%s审核通过。", t.Label(), actor.Name))
 	}

@@ -89,14 +89,6 @@ func (tx *Tx) ToMember(comm, member, text string) {
 	tx.Send(bot.Outgoing{Community: comm, Member: member, Private: true, Text: text})
 }
 
-func (tx *Tx) move(c *community, t *bot.Topic, to bot.Stage, by, why string) error {
-	if err := t.Move(to, by, tx.now, why); err != nil {
-		return err
-	}
-	tx.record(c, by, "stage:"+string(to), t.ID, why)
-	return nil
-}
-
 // Propose files a new topic (草稿 → 待审定) with its screening result.
 func (tx *Tx) Propose(comm string, actor *bot.Member, d Draft, s bot.Screening) (*bot.Topic, error) {
 	c, err := tx.comm(comm)
@@ -112,18 +104,12 @@ func (tx *Tx) Propose(comm string, actor *bot.Member, d Draft, s bot.Screening) 
 	if d.Group == "" && len(c.cfg.Groups) > 0 {
 		d.Group = c.cfg.Groups[0].Name
 	}
-	t := &bot.Topic{ID: strconv.Itoa(c.next), Community: comm, Title: strings.TrimSpace(d.Title),
-		Content: strings.TrimSpace(d.Content), Affected: strings.TrimSpace(d.Affected), Channel: d.Channel,
-		Proposer: actor.ID, Group: d.Group, Stage: bot.StageDraft, Created: tx.now, Screening: s}
-	c.next++
-	tx.record(c, actor.ID, "propose", t.ID, t.Title)
-	if err := tx.move(c, t, bot.StagePendingReview, actor.ID, "提交审定"); err != nil {
+	id := strconv.Itoa(c.next)
+	if err := tx.emit(c, id, actor.ID, Proposed{Title: strings.TrimSpace(d.Title), Content: strings.TrimSpace(d.Content),
+		Affected: strings.TrimSpace(d.Affected), Channel: d.Channel, Group: d.Group, Screening: s}); err != nil {
 		return nil, err
 	}
-	c.topics[t.ID] = t
-	c.ids = append(c.ids, t.ID)
-	tx.saveTopic(c, t)
-	return t, nil
+	return c.topics[id], nil
 }
 
 // Resubmit updates a returned topic and sends it back for review.
@@ -132,7 +118,7 @@ func (tx *Tx) Resubmit(comm, id string, actor *bot.Member, d Draft, s bot.Screen
 	if err != nil {
 		return nil, err
 	}
-	if t.Proposer != actor.ID {
+	if actor == nil || t.Proposer != actor.ID {
 		return nil, bot.Errorf(bot.EFORBIDDEN, "议题 %s 只能由提议人修改后重新提交。", t.Label())
 	}
 	if t.Stage != bot.StageReturned {
@@ -141,12 +127,11 @@ func (tx *Tx) Resubmit(comm, id string, actor *bot.Member, d Draft, s bot.Screen
 	if err := d.Validate(); err != nil {
 		return nil, err
 	}
-	t.Title, t.Content, t.Affected, t.Channel, t.Screening = d.Title, d.Content, d.Affected, d.Channel, s
-	if err := tx.move(c, t, bot.StagePendingReview, actor.ID, "修改后重新提交"); err != nil {
+	if err := tx.emit(c, t.ID, actor.ID, Resubmitted{Title: strings.TrimSpace(d.Title), Content: strings.TrimSpace(d.Content),
+		Affected: strings.TrimSpace(d.Affected), Channel: d.Channel, Screening: s}); err != nil {
 		return nil, err
 	}
-	tx.saveTopic(c, t)
-	return t, nil
+	return c.topics[t.ID], nil
 }
 
 func (tx *Tx) topicFor(comm, id string) (*community, *bot.Topic, error) {
@@ -225,25 +210,23 @@ func (tx *Tx) Approve(comm, id string, actor *bot.Member, a Approval) (*bot.Topi
 		}
 	}
 	voters := 0
+	observers := []string{}
 	for _, p := range parts {
-		if !c.member(p).IsObserver() {
+		if c.member(p).IsObserver() {
+			observers = append(observers, p)
+		} else {
 			voters++
 		}
 	}
 	if voters == 0 {
 		return nil, bot.Errorf(bot.EINVALID, "参会人员中没有可以表决的人，请至少选择一类协商主体。")
 	}
-	t.Category, t.Participants, t.Stakeholders = a.Category, parts, a.Stakeholders
-	delete(c.voters, t.ID)
-	t.Chair, t.Recorder, t.Supervisor, t.ReviewNote = a.Chair, a.Recorder, a.Supervisor, a.Note
-	if a.Override != "" {
-		t.Screening.Override = a.Override
-		tx.record(c, actor.ID, "screening_override", t.ID, a.Override)
-	}
-	if err := tx.move(c, t, bot.StageApproved, actor.ID, "审定同意，六必议第"+strconv.Itoa(a.Category)+"类"); err != nil {
+	if err := tx.emit(c, t.ID, actor.ID, Approved{Category: a.Category, Participants: parts, Stakeholders: a.Stakeholders,
+		Chair: a.Chair, Recorder: a.Recorder, Supervisor: a.Supervisor, Note: a.Note, Override: strings.TrimSpace(a.Override),
+		Observers: observers}); err != nil {
 		return nil, err
 	}
-	tx.saveTopic(c, t)
+	t = c.topics[t.ID]
 	tx.ToMember(comm, t.Proposer, fmt.Sprintf("您提出的议题 %s 已经党组织审定同意，归入六必议第%d类(%s)。接下来会制定协商方案并通知参会人员。", t.Label(), a.Category, bot.Categories[a.Category]))
 	return t, nil
 }
@@ -263,11 +246,9 @@ func (tx *Tx) Return(comm, id string, actor *bot.Member, reason string) (*bot.To
 	if err := CheckLength("退回理由", reason, 2, MaxText); err != nil {
 		return nil, err
 	}
-	t.ReviewNote = reason
-	if err := tx.move(c, t, bot.StageReturned, actor.ID, reason); err != nil {
+	if err := tx.emit(c, t.ID, actor.ID, Returned{Reason: strings.TrimSpace(reason)}); err != nil {
 		return nil, err
 	}
-	tx.saveTopic(c, t)
 	tx.ToMember(comm, t.Proposer, fmt.Sprintf("您提出的议题 %s 被退回修改。理由：%s\n修改后请私聊我发送「修改 #%s」重新提交。", t.Label(), reason, t.ID))
 	return t, nil
 }
@@ -290,11 +271,9 @@ func (tx *Tx) Decline(comm, id string, actor *bot.Member, rule int, reason strin
 	if err := CheckLength("不予受理的理由", reason, 2, MaxText); err != nil {
 		return nil, err
 	}
-	t.DeclineRule, t.ReviewNote = rule, reason
-	if err := tx.move(c, t, bot.StageDeclined, actor.ID, fmt.Sprintf("五不议第%d条：%s", rule, reason)); err != nil {
+	if err := tx.emit(c, t.ID, actor.ID, Declined{Rule: rule, Reason: strings.TrimSpace(reason)}); err != nil {
 		return nil, err
 	}
-	tx.saveTopic(c, t)
 	msg := fmt.Sprintf("您提出的议题 %s 经党组织审定不予受理。\n依据：五不议第%d条「%s不议」。\n理由：%s", t.Label(), rule, bot.ExclusionRules[rule], reason)
 	if rule == 5 {
 		msg += "\n个体矛盾和双方纠纷不进入议事表决，建议通过人民调解解决：可以找村(居)人民调解委员会，工作人员会协助联系。"
@@ -342,23 +321,10 @@ func (tx *Tx) SetPlan(comm, id string, actor *bot.Member, p bot.Plan) (*bot.Topi
 	if err := tx.CoolingOff(comm, t); err != nil {
 		return nil, err
 	}
-	t.Plan = p
-	delete(c.voters, t.ID) // the recusal rule may have changed who votes
-	why := "发布协商方案并通知"
-	if t.Stage == bot.StageNotified {
-		why = "修改协商方案并重新通知"
-	}
-	if t.Stage == bot.StageRedeliberate {
-		t.Attendance, t.Statements, t.Result, t.Step, t.Opinion, t.VoteOpened = nil, nil, nil, 0, "", time.Time{}
-		delete(c.ballots, t.ID)
-		delete(c.voters, t.ID)
-		tx.dropPrefix("ballot/" + c.cfg.ID + "/" + t.ID + "/")
-		tx.dropPrefix("attend/" + c.cfg.ID + "/" + t.ID + "/")
-	}
-	if err := tx.move(c, t, bot.StageNotified, actor.ID, why); err != nil {
+	if err := tx.emit(c, t.ID, actor.ID, Planned{Plan: p, Round: nextRound(t)}); err != nil {
 		return nil, err
 	}
-	tx.saveTopic(c, t)
+	t = c.topics[t.ID]
 	loc := c.cfg.Location
 	notice := fmt.Sprintf("【议事协商通知】%s\n时间：%s\n地点：%s\n方式：%s\n议事规则：%s；表决方式：%s\n议题内容：%s\n涉及：%s\n请准时参加，会议开始后在群里发「签到」。",
 		t.Label(), p.Time.In(loc).Format("2006年1月2日 15:04"), p.Place, p.Form.Chinese(),
@@ -425,17 +391,13 @@ func (tx *Tx) OpenMeeting(comm, id string, actor *bot.Member) (*bot.Topic, error
 	if err := tx.needStage(t, "开始协商", bot.StageNotified); err != nil {
 		return nil, err
 	}
-	if err := tx.move(c, t, bot.StageDeliberating, actor.ID, "主持人宣布开始协商"); err != nil {
-		return nil, err
-	}
-	t.Step = 1
 	pr := bot.Presets[t.Plan.Preset]
 	intro := fmt.Sprintf("议题来源：%s由%s提出；审查情况：经党组织审定同意，属六必议第%d类；内容：%s；议事规则：%s，%s。",
-		t.Channel.Chinese(), tx.Name(comm, t.Proposer), t.Category, t.Content, pr.Name, pr.RuleDoc)
-	t.Statements = append(t.Statements, bot.Statement{Step: 1, Text: intro, At: tx.now, Name: "(主持人)"})
-	tx.saveTopic(c, t)
-	tx.record(c, actor.ID, "meeting_step", t.ID, "1")
-	return t, nil
+		t.Channel.Chinese(), tx.Name(comm, t.Proposer), t.Category, strings.TrimRight(t.Content, "。；;."), pr.Name, pr.RuleDoc)
+	if err := tx.emit(c, t.ID, actor.ID, MeetingOpened{Round: t.Round, Intro: intro}); err != nil {
+		return nil, err
+	}
+	return c.topics[t.ID], nil
 }
 
 // NextStep moves the meeting from step 1 to 2 to 3.
@@ -453,10 +415,10 @@ func (tx *Tx) NextStep(comm, id string, actor *bot.Member) (*bot.Topic, error) {
 	if t.Step >= 3 {
 		return nil, bot.Errorf(bot.ECONFLICT, "已经到了第三步(发表意见)。意见发表完后，请发「开始表决 意见内容」进入第四步。")
 	}
-	t.Step++
-	tx.saveTopic(c, t)
-	tx.record(c, actor.ID, "meeting_step", t.ID, strconv.Itoa(t.Step))
-	return t, nil
+	if err := tx.emit(c, t.ID, actor.ID, StepAdvanced{Round: t.Round, Step: t.Step + 1}); err != nil {
+		return nil, err
+	}
+	return c.topics[t.ID], nil
 }
 
 // CheckIn records that a participant is present (实到).
@@ -474,16 +436,10 @@ func (tx *Tx) CheckIn(comm, id string, actor *bot.Member) (t *bot.Topic, already
 	if t.Present(actor.ID) {
 		return t, true, nil
 	}
-	if t.Attendance == nil {
-		t.Attendance = map[string]time.Time{}
+	if err := tx.emit(c, t.ID, actor.ID, CheckedIn{Round: t.Round, Member: actor.ID}); err != nil {
+		return nil, false, err
 	}
-	t.Attendance[actor.ID] = tx.now
-	if vs := c.voterSet(t); vs.counted && c.votes(vs, actor.ID) {
-		vs.tally.Present++
-	}
-	tx.put(attendKey(comm, t.ID, actor.ID), []byte(tx.now.UTC().Format(time.RFC3339Nano)))
-	tx.record(c, actor.ID, "check_in", t.ID, "")
-	return t, false, nil
+	return c.topics[t.ID], false, nil
 }
 
 // Speak records a statement in the minutes.
@@ -501,10 +457,11 @@ func (tx *Tx) Speak(comm, id string, actor *bot.Member, text string) (*bot.Topic
 	if err := CheckLength("发言", text, 1, MaxText); err != nil {
 		return nil, err
 	}
-	t.Statements = append(t.Statements, bot.Statement{Member: actor.ID, Name: actor.Name, Step: t.Step, Text: strings.TrimSpace(text), At: tx.now})
-	tx.saveTopic(c, t)
-	tx.record(c, actor.ID, "statement", t.ID, text)
-	return t, nil
+	if err := tx.emit(c, t.ID, actor.ID, StatementRecorded{Round: t.Round, Member: actor.ID, Name: actor.Name, Step: t.Step,
+		Text: strings.TrimSpace(text)}); err != nil {
+		return nil, err
+	}
+	return c.topics[t.ID], nil
 }
 
 // OpenVote starts step 4 (协商中 → 表决中) on the opinion put to the vote.
@@ -526,45 +483,18 @@ func (tx *Tx) OpenVote(comm, id string, actor *bot.Member, opinion string) (*bot
 	if err := CheckLength("表决意见", opinion, 2, MaxText); err != nil {
 		return nil, err
 	}
-	if err := tx.move(c, t, bot.StageVoting, actor.ID, "进入表决："+opinion); err != nil {
+	var deadline time.Time
+	if t.Plan.VoteMinutes > 0 {
+		deadline = tx.now.Add(time.Duration(t.Plan.VoteMinutes) * time.Minute)
+	}
+	if err := tx.emit(c, t.ID, actor.ID, VoteOpened{Round: t.Round, Opinion: opinion, Deadline: deadline}); err != nil {
 		return nil, err
 	}
-	t.Step, t.Opinion, t.VoteOpened = 4, opinion, tx.now
-	if t.Plan.VoteMinutes > 0 {
-		t.Plan.Deadline = tx.now.Add(time.Duration(t.Plan.VoteMinutes) * time.Minute)
-	}
-	tx.saveTopic(c, t)
-	return t, nil
+	return c.topics[t.ID], nil
 }
 
 // Tally counts the ballots of present voters.
-func (tx *Tx) Tally(comm string, t *bot.Topic) bot.Tally {
-	c := tx.e.comms[comm]
-	vs := c.voterSet(t)
-	if !vs.counted {
-		vs.tally = bot.Tally{Expected: vs.expected}
-		for m := range t.Attendance {
-			if c.votes(vs, m) {
-				vs.tally.Present++
-			}
-		}
-		for m, b := range c.ballots[t.ID] {
-			if t.Present(m) {
-				vs.tally = addChoice(vs.tally, b.Choice, 1)
-			}
-		}
-		vs.counted = true
-	}
-	tl := vs.tally
-	tl.Eligible = t.Plan.Eligible
-	return tl
-}
-
-// votes reports whether member m is a voting participant.
-func (c *community) votes(vs *voterSet, m string) bool {
-	mm := c.member(m)
-	return mm != nil && !mm.IsObserver() && vs.parts[m] && !vs.recused[m]
-}
+func (tx *Tx) Tally(comm string, t *bot.Topic) bot.Tally { return tx.e.comms[comm].tally(t) }
 
 func addChoice(tl bot.Tally, ch bot.Choice, n int) bot.Tally {
 	switch ch {
@@ -629,8 +559,8 @@ func (tx *Tx) CastVote(comm, id string, actor *bot.Member, choice bot.Choice, pr
 	if t.Plan.Ballot == bot.BallotSecret && !private {
 		return VoteReceipt{}, bot.Errorf(bot.EINVALID, "议题 %s 是无记名投票，请私聊我发送您的表决，群里发的不计入。", t.Label())
 	}
-	if c.ballots[t.ID] == nil {
-		c.ballots[t.ID] = map[string]*ballot{}
+	if !choice.Valid() {
+		return VoteReceipt{}, bot.Errorf(bot.EINVALID, "请回复 赞成、反对 或 弃权。")
 	}
 	r := VoteReceipt{Topic: t}
 	old := c.ballots[t.ID][actor.ID]
@@ -639,34 +569,26 @@ func (tx *Tx) CastVote(comm, id string, actor *bot.Member, choice bot.Choice, pr
 		r.Tally = tx.Tally(comm, t)
 		return r, nil
 	}
-	b := &ballot{Choice: choice, At: tx.now}
-	if old != nil {
-		b.Changes = old.Changes + 1
-		r.Changed = true
-	}
-	c.ballots[t.ID][actor.ID] = b
-	if vs := c.voterSet(t); vs.counted {
-		if old != nil {
-			vs.tally = addChoice(vs.tally, old.Choice, -1)
-		}
-		vs.tally = addChoice(vs.tally, choice, 1)
-	}
-	tx.put(ballotKey(comm, t.ID, actor.ID), b.encode())
-	detail := string(choice)
+	r.Changed = old != nil
+	var ev Event = VoteCast{Round: t.Round, Member: actor.ID, Choice: choice, Change: r.Changed}
 	if t.Plan.Ballot == bot.BallotSecret {
-		detail = "secret"
+		ev = secretVote{VoteCast{Round: t.Round, Member: actor.ID, Change: r.Changed}, choice}
 	}
-	if r.Changed {
-		detail = "change:" + detail
+	evs := []Event{ev}
+	// The vote that completes the count closes it in the same action.
+	tl := c.tally(t)
+	if old == nil && t.Present(actor.ID) {
+		tl = addChoice(tl, choice, 1)
 	}
-	tx.record(c, actor.ID, "vote", t.ID, detail)
-	r.Tally = tx.Tally(comm, t)
-	if r.Tally.Present > 0 && r.Tally.Voted() == r.Tally.Present {
-		if _, err := tx.closeVote(c, t, "all_voted"); err != nil {
-			return r, err
-		}
-		r.Closed = true
+	if tl.Present > 0 && tl.Voted() == tl.Present && tl.Unknown == 0 {
+		evs = append(evs, VoteClosed{Round: t.Round, Result: tx.result(t, tl, bot.ClosedAllVoted, "")})
 	}
+	if err := tx.emit(c, t.ID, actor.ID, evs...); err != nil {
+		return VoteReceipt{}, err
+	}
+	r.Topic = c.topics[t.ID]
+	r.Closed = len(evs) > 1
+	r.Tally = tx.Tally(comm, r.Topic)
 	return r, nil
 }
 
@@ -682,7 +604,7 @@ func (tx *Tx) CloseVote(comm, id string, actor *bot.Member) (*bot.Topic, error) 
 	if err := tx.needStage(t, "结束表决", bot.StageVoting); err != nil {
 		return nil, err
 	}
-	return tx.closeVote(c, t, actor.ID)
+	return tx.closeVote(c, t, bot.ClosedByChair, actor.ID)
 }
 
 // CloseExpired closes every vote whose deadline has passed. It is called by
@@ -694,7 +616,7 @@ func (tx *Tx) CloseExpired() []*bot.Topic {
 		for _, tid := range c.ids {
 			t := c.topics[tid]
 			if t.Stage == bot.StageVoting && !t.Plan.Deadline.IsZero() && !tx.now.Before(t.Plan.Deadline) {
-				if _, err := tx.closeVote(c, t, "deadline"); err == nil {
+				if t, err := tx.closeVote(c, t, bot.ClosedByDeadline, ""); err == nil {
 					closed = append(closed, t)
 				}
 			}
@@ -716,31 +638,33 @@ func (tx *Tx) NextDeadline() time.Time {
 	return next
 }
 
-func (tx *Tx) closeVote(c *community, t *bot.Topic, by string) (*bot.Topic, error) {
-	tl := tx.Tally(c.cfg.ID, t)
+func (tx *Tx) closeVote(c *community, t *bot.Topic, why bot.CloseReason, chair string) (*bot.Topic, error) {
+	actor := chair
+	if actor == "" {
+		actor = "system"
+	}
+	if err := tx.emit(c, t.ID, actor, VoteClosed{Round: t.Round, Result: tx.result(t, c.tally(t), why, chair)}); err != nil {
+		return nil, err
+	}
+	return c.topics[t.ID], nil
+}
+
+// result is the frozen outcome of a vote with tally tl.
+func (tx *Tx) result(t *bot.Topic, tl bot.Tally, why bot.CloseReason, chair string) bot.Result {
 	pr := bot.Presets[t.Plan.Preset]
 	if pr == nil {
 		pr = bot.Presets[bot.DefaultPreset]
 	}
 	o := pr.Decide(tl)
-	t.Result = &bot.Result{Preset: pr.Key, Expected: tl.Expected, Present: tl.Present, Voters: tl.Voted(),
+	return bot.Result{Preset: pr.Key, Expected: tl.Expected, Present: tl.Present, Voters: tl.Voted(),
 		For: tl.For, Against: tl.Against, Abstain: tl.Abstain, QuorumMet: o.QuorumMet, Agreed: o.Agreed,
-		Arithmetic: o.Arithmetic, ClosedBy: by, ClosedAt: tx.now}
-	outcome := "未通过"
-	if o.Agreed {
-		outcome = "通过"
-	}
-	if err := tx.move(c, t, bot.StageVoted, by, fmt.Sprintf("表决%s：赞成%d 反对%d 弃权%d / 实到%d", outcome, tl.For, tl.Against, tl.Abstain, tl.Present)); err != nil {
-		return nil, err
-	}
-	tx.saveTopic(c, t)
-	return t, nil
+		Arithmetic: o.Arithmetic, Closed: why, ClosedBy: chair, ClosedAt: tx.now}
 }
 
 // ResultText is the announcement of a closed vote.
 func ResultText(t *bot.Topic, name func(comm, id string) string) string {
 	r := t.Result
-	why := map[string]string{"deadline": "表决时间已到", "all_voted": "实到人员已全部表决"}[r.ClosedBy]
+	why := map[bot.CloseReason]string{bot.ClosedByDeadline: "表决时间已到", bot.ClosedAllVoted: "实到人员已全部表决"}[r.Closed]
 	if why == "" {
 		why = "主持人" + name(t.Community, r.ClosedBy) + "宣布结束表决"
 	}
@@ -771,10 +695,10 @@ func (tx *Tx) ConfirmMinutes(comm, id string, actor *bot.Member) (*bot.Topic, er
 	if t.MinutesBy != "" {
 		return nil, bot.Errorf(bot.ECONFLICT, "议题 %s 的记录已由%s于%s确认过。", t.Label(), tx.Name(comm, t.MinutesBy), t.MinutesAt.In(c.cfg.Location).Format("1月2日 15:04"))
 	}
-	t.MinutesBy, t.MinutesAt = actor.ID, tx.now
-	tx.saveTopic(c, t)
-	tx.record(c, actor.ID, "confirm_minutes", t.ID, "")
-	return t, nil
+	if err := tx.emit(c, t.ID, actor.ID, MinutesConfirmed{Round: t.Round}); err != nil {
+		return nil, err
+	}
+	return c.topics[t.ID], nil
 }
 
 // Publish is 公示 and 备案 (已表决 → 已公示·已备案, then 落实中 for an
@@ -792,14 +716,15 @@ func (tx *Tx) Publish(comm, id string, actor *bot.Member) (*bot.Topic, error) {
 	if err := tx.needStage(t, "公示备案", bot.StageVoted); err != nil {
 		return nil, err
 	}
-	if err := tx.move(c, t, bot.StagePublished, actor.ID, "公示并报党组织备案"); err != nil {
+	if err := tx.emit(c, t.ID, actor.ID, Published{Round: t.Round, ResultDigest: t.Result.Digest()}); err != nil {
 		return nil, err
 	}
-	// The published result carries an anchor of the audit chain, so the
-	// chats keep a copy outside the data directory that shows a later
-	// removal or rewrite of the log (yishi audit verify --anchor).
-	seq, hash := c.chain.Head()
-	text := ResultText(t, tx.Name) + "\n审计存证：" + audit.FormatAnchor(seq, hash) + "(可凭此核对记录未被改动)"
+	t = c.topics[t.ID]
+	// The published result carries an anchor of the audit chain: the entry
+	// of this publication, whose event holds the result's digest. The chats
+	// keep a copy outside the data directory that shows a later removal or
+	// rewrite of the log and proves the figures (yishi audit verify --anchor).
+	text := ResultText(t, tx.Name) + "\n审计存证：" + audit.FormatAnchor(t.Published.Seq, t.Published.Hash) + "(可凭此核对记录未被改动)"
 	tx.ToGroup(comm, t, "【村(居)务公开】"+strings.TrimPrefix(text, "【表决结果】"))
 	told := map[string]bool{}
 	tell := func(m, prefix string) {
@@ -817,16 +742,6 @@ func (tx *Tx) Publish(comm, id string, actor *bot.Member) (*bot.Topic, error) {
 			tell(m.ID, "【备案】以下议题结果报党组织备案：\n")
 		}
 	}
-	switch {
-	case t.Result.Agreed:
-		err = tx.move(c, t, bot.StageImplementing, actor.ID, "进入落实")
-	case t.Redeliberation != "":
-		err = tx.move(c, t, bot.StageRedeliberate, actor.ID, t.Redeliberation)
-	}
-	if err != nil {
-		return nil, err
-	}
-	tx.saveTopic(c, t)
 	return t, nil
 }
 
@@ -836,10 +751,8 @@ func (tx *Tx) AddFollowUp(comm, id string, actor *bot.Member, f bot.FollowUp) (*
 	if err != nil {
 		return nil, f, err
 	}
-	if actor == nil || (t.Chair != actor.ID && t.Recorder != actor.ID) {
-		if err := tx.authorize(c, actor, bot.ActPublish, t); err != nil {
-			return nil, f, err
-		}
+	if err := tx.authorize(c, actor, bot.ActPublish, t); err != nil {
+		return nil, f, err
 	}
 	if t.Result == nil || !t.Result.Agreed {
 		return nil, f, bot.Errorf(bot.ECONFLICT, "只有表决通过的议题才能记录落实事项；议题 %s 没有通过。", t.Label())
@@ -857,12 +770,12 @@ func (tx *Tx) AddFollowUp(comm, id string, actor *bot.Member, f bot.FollowUp) (*
 		return nil, f, bot.Errorf(bot.EINVALID, "请写明完成期限。")
 	}
 	f.No = c.nextItem
-	c.nextItem++
 	f.Status = bot.FollowUpNotStarted
-	t.FollowUps = append(t.FollowUps, f)
-	tx.saveTopic(c, t)
-	tx.record(c, actor.ID, "follow_up", t.ID, fmt.Sprintf("#%d %s", f.No, f.What))
-	return t, f, nil
+	f.What, f.Responsible, f.Supervision = strings.TrimSpace(f.What), strings.TrimSpace(f.Responsible), strings.TrimSpace(f.Supervision)
+	if err := tx.emit(c, t.ID, actor.ID, ItemAdded{Item: f}); err != nil {
+		return nil, f, err
+	}
+	return c.topics[t.ID], f, nil
 }
 
 // SetRedeliberation records, for a failed topic, when and on what conditions
@@ -887,18 +800,12 @@ func (tx *Tx) SetRedeliberation(comm, id string, actor *bot.Member, when string,
 			return nil, err
 		}
 	}
-	t.Redeliberation = strings.TrimSpace(when)
-	if t.Stage == bot.StagePublished {
-		to := bot.StageRedeliberate
-		if end {
-			to = bot.StageTerminated
-		}
-		if err := tx.move(c, t, to, actor.ID, when); err != nil {
-			return nil, err
-		}
-	} else {
-		tx.record(c, actor.ID, "redeliberation", t.ID, when)
+	var ev Event = RedeliberationArranged{When: strings.TrimSpace(when)}
+	if end {
+		ev = Terminated{Why: strings.TrimSpace(when)}
 	}
-	tx.saveTopic(c, t)
-	return t, nil
+	if err := tx.emit(c, t.ID, actor.ID, ev); err != nil {
+		return nil, err
+	}
+	return c.topics[t.ID], nil
 }

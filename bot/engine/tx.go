@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"yishi/bot"
-	"yishi/bot/audit"
 	"yishi/bot/config"
 )
 
@@ -20,6 +19,10 @@ type Tx struct {
 	batch    []bot.KV
 	sent     []outboxEntry
 	readOnly bool
+	// dirty: topics whose snapshot is written at commit (emit.go).
+	dirty map[*community]map[string]bool
+	// drops: prefixes to erase once the batch is on disk (secret.go).
+	drops []string
 }
 
 // Now is the time of this unit of work.
@@ -40,21 +43,6 @@ func (tx *Tx) putJSON(key []byte, v any) {
 	tx.put(key, b)
 }
 
-// record appends an audit entry for a state change of community c.
-func (tx *Tx) record(c *community, actor, action, topic, detail string) {
-	_, writes := c.chain.Append(audit.Entry{Community: c.cfg.ID, At: tx.now, Actor: actor,
-		Action: action, Topic: topic, Detail: detail})
-	tx.batch = append(tx.batch, writes...)
-}
-
-// saveTopic stores the topic document. Attendance is stored apart, one key
-// per check-in (attendKey), so that a meeting of hundreds does not rewrite
-// the whole topic at every check-in.
-func (tx *Tx) saveTopic(c *community, t *bot.Topic) {
-	doc := *t
-	doc.Attendance = nil
-	tx.putJSON(topicKey(c.cfg.ID, t.ID), &doc)
-}
 
 // Community returns a community by id.
 func (tx *Tx) Community(id string) *config.Community {
@@ -182,7 +170,7 @@ func (tx *Tx) TopicsIn(comm string, stages ...bot.Stage) []*bot.Topic {
 func (tx *Tx) Conversation(key string) *Conversation {
 	if c, ok := tx.e.convs[key]; ok {
 		cp := *c
-		cp.Values = maps(c.Values)
+		cp.Values = copyValues(c.Values)
 		return &cp
 	}
 	return nil
@@ -199,7 +187,7 @@ func (tx *Tx) SaveConversation(key string, c *Conversation) {
 	}
 	c.Updated = tx.now
 	cp := *c
-	cp.Values = maps(c.Values)
+	cp.Values = copyValues(c.Values)
 	tx.e.convs[key] = &cp
 	tx.putJSON(convKey(key), &cp)
 }
@@ -209,13 +197,13 @@ func (tx *Tx) Conversations() map[string]*Conversation {
 	out := make(map[string]*Conversation, len(tx.e.convs))
 	for k, c := range tx.e.convs {
 		cp := *c
-		cp.Values = maps(c.Values)
+		cp.Values = copyValues(c.Values)
 		out[k] = &cp
 	}
 	return out
 }
 
-func maps(m map[string]string) map[string]string {
+func copyValues(m map[string]string) map[string]string {
 	out := make(map[string]string, len(m))
 	for k, v := range m {
 		out[k] = v

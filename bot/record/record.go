@@ -151,14 +151,16 @@ func (b builder) actor(id string) string {
 }
 
 // closer says how the vote was closed.
-func (b builder) closer(id string) string {
-	switch id {
-	case "":
+func (b builder) closer(r *bot.Result) string {
+	switch {
+	case r.Closed == bot.ClosedByDeadline:
+		return b.actor("deadline")
+	case r.Closed == bot.ClosedAllVoted:
+		return b.actor("all_voted")
+	case r.ClosedBy == "":
 		return "结束方式未记录"
-	case "deadline", "all_voted", "system":
-		return b.actor(id)
 	}
-	return b.name(id) + "宣布结束"
+	return b.name(r.ClosedBy) + "宣布结束"
 }
 
 func (b builder) when(t time.Time, zero string) string {
@@ -450,7 +452,7 @@ func (b builder) vote(v *view) {
 	if !t.VoteOpened.IsZero() || (r != nil && !r.ClosedAt.IsZero()) {
 		v.VoteWindow = fmt.Sprintf("表决时间：%s 开始", b.when(t.VoteOpened, "(时间未记录)"))
 		if r != nil {
-			v.VoteWindow += fmt.Sprintf("，%s 结束(%s)", b.when(r.ClosedAt, "(时间未记录)"), b.closer(r.ClosedBy))
+			v.VoteWindow += fmt.Sprintf("，%s 结束(%s)", b.when(r.ClosedAt, "(时间未记录)"), b.closer(r))
 		}
 	}
 	if r == nil {

@@ -42,9 +42,15 @@ func attendance(ids []string, t time.Time) map[string]time.Time {
 func result(preset string, expected, present, f, a, ab int, closedBy string, closedAt time.Time) *bot.Result {
 	p, _ := bot.PresetByName(preset)
 	o := p.Decide(bot.Tally{Expected: expected, Present: present, For: f, Against: a, Abstain: ab})
+	why := bot.CloseReason(closedBy)
+	if why != bot.ClosedByDeadline && why != bot.ClosedAllVoted {
+		why = bot.ClosedByChair
+	} else {
+		closedBy = ""
+	}
 	return &bot.Result{Preset: preset, Expected: expected, Present: present, Voters: f + a + ab,
 		For: f, Against: a, Abstain: ab, QuorumMet: o.QuorumMet, Agreed: o.Agreed,
-		Arithmetic: o.Arithmetic, ClosedBy: closedBy, ClosedAt: closedAt}
+		Arithmetic: o.Arithmetic, Closed: why, ClosedBy: closedBy, ClosedAt: closedAt}
 }
 
 func history(stages ...bot.Stage) []bot.Transition {
