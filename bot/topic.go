@@ -217,16 +217,16 @@ type FollowUp struct {
 
 // Result is the outcome of the vote, frozen when the vote closes.
 type Result struct {
-	Preset     string    `json:"preset"`
-	Expected   int       `json:"expected"` // 应到
-	Present    int       `json:"present"`  // 实到
-	Voters     int       `json:"voters"`   // 表决人数
-	For        int       `json:"for"`
-	Against    int       `json:"against"`
-	Abstain    int       `json:"abstain"`
-	QuorumMet  bool      `json:"quorum_met"`
-	Agreed     bool      `json:"agreed"`
-	Arithmetic string    `json:"arithmetic"` // the rule and the sums, in Chinese
+	Preset     string `json:"preset"`
+	Expected   int    `json:"expected"` // 应到
+	Present    int    `json:"present"`  // 实到
+	Voters     int    `json:"voters"`   // 表决人数
+	For        int    `json:"for"`
+	Against    int    `json:"against"`
+	Abstain    int    `json:"abstain"`
+	QuorumMet  bool   `json:"quorum_met"`
+	Agreed     bool   `json:"agreed"`
+	Arithmetic string `json:"arithmetic"` // the rule and the sums, in Chinese
 	// Closed says what closed the vote; ClosedBy is the chair's member ID
 	// when the chair closed it ("" otherwise). Versions before the event log
 	// stored "deadline" or "all_voted" in ClosedBy; the migration moves them.
@@ -309,10 +309,10 @@ type Topic struct {
 	Stakeholders []string  `json:"stakeholders,omitempty"` // member IDs or named outside parties
 	// Observers are the participants who attend without voting (列席/旁听),
 	// as the roster said when the topic was approved.
-	Observers []string `json:"observers,omitempty"`
-	Chair        string    `json:"chair,omitempty"`
-	Recorder     string    `json:"recorder,omitempty"`
-	Supervisor   string    `json:"supervisor,omitempty"`
+	Observers  []string `json:"observers,omitempty"`
+	Chair      string   `json:"chair,omitempty"`
+	Recorder   string   `json:"recorder,omitempty"`
+	Supervisor string   `json:"supervisor,omitempty"`
 
 	Plan       Plan                 `json:"plan"`
 	Step       int                  `json:"step,omitempty"` // meeting step 1-4

@@ -99,7 +99,7 @@ type voterSet struct {
 	parts     map[string]bool
 	recused   map[string]bool // stakeholders who do not vote (recusal rule)
 	observers map[string]bool // 列席/旁听
-	expected int             // participants who vote (observers and recused excluded)
+	expected  int             // participants who vote (observers and recused excluded)
 	// tally is kept up to date by CheckIn and CastVote once counted, so a
 	// vote does not recount every ballot under the engine lock.
 	tally   bot.Tally

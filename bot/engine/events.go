@@ -228,7 +228,7 @@ type Bound struct {
 // migration, migrate.go). Ballots are the open round's ballots; a closed
 // secret round's choices are not carried over.
 type Imported struct {
-	Topic   bot.Topic                `json:"topic"`
+	Topic   bot.Topic                 `json:"topic"`
 	Ballots map[string]importedBallot `json:"ballots,omitempty"`
 }
 

@@ -43,7 +43,6 @@ func (tx *Tx) putJSON(key []byte, v any) {
 	tx.put(key, b)
 }
 
-
 // Community returns a community by id.
 func (tx *Tx) Community(id string) *config.Community {
 	if c := tx.e.comms[id]; c != nil {
