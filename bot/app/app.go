@@ -4,6 +4,7 @@
 package app
 
 import (
+	"path/filepath"
 	"context"
 	"errors"
 	"fmt"
@@ -36,6 +37,10 @@ type Options struct {
 	// TallyDebounce is how long the live tally waits for more votes before
 	// it is sent on a chat platform (default 2s; the console never waits).
 	TallyDebounce time.Duration
+	// FromLog rebuilds the state from the event log alone (the read-only
+	// tools: what they print is what the log says, never an edited
+	// snapshot); ReadOnly writes nothing (engine.Options).
+	FromLog, ReadOnly bool
 }
 
 // App is a running bot.
@@ -96,7 +101,8 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 		}
 		return opts.TallyDebounce
 	}
-	eng, err := engine.Open(ctx, engine.Options{Store: a.Store, Communities: opts.Communities, Clock: opts.Clock, Logger: opts.Logger, Debounce: debounce})
+	eng, err := engine.Open(ctx, engine.Options{Store: a.Store, Communities: opts.Communities, Clock: opts.Clock, Logger: opts.Logger,
+		Debounce: debounce, FromLog: opts.FromLog, ReadOnly: opts.ReadOnly, BeforeMigration: a.backupBeforeMigration})
 	if err != nil {
 		a.Store.Close()
 		return nil, fmt.Errorf("load state from %s: %w", opts.DataDir, err)
@@ -238,4 +244,20 @@ func (a *App) isDown(platform string) bool {
 	a.downMu.Lock()
 	defer a.downMu.Unlock()
 	return a.down[platform]
+}
+
+// backupBeforeMigration keeps a copy of a data directory written before the
+// event log, in that directory, before the first start migrates it.
+func (a *App) backupBeforeMigration(comm string) error {
+	b, ok := a.Store.(interface{ BackupTo(path string) (int64, error) })
+	if !ok {
+		return nil // a store without backups (tests)
+	}
+	path := filepath.Join(a.opts.DataDir, "before-event-log-"+a.opts.Clock.Now().UTC().Format("20060102T150405Z")+".backup")
+	n, err := b.BackupTo(path)
+	if err != nil {
+		return err
+	}
+	a.log.Warn("data written by an earlier version: backed up before the migration to the event log", "community", comm, "file", path, "bytes", n)
+	return nil
 }

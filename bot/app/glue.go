@@ -68,6 +68,9 @@ func Sheet(tx *engine.Tx, t *bot.Topic) record.Sheet {
 	c := tx.Community(t.Community)
 	s := record.Sheet{Topic: t, Community: c.Name, Location: c.Location,
 		Names: func(id string) string { return tx.Name(t.Community, id) }}
+	if full, err := tx.Topic(t.Community, t.ID); err == nil && full != t {
+		s.Full = full
+	}
 	ballots := tx.Ballots(t.Community, t)
 	ids := make([]string, 0, len(ballots))
 	for id := range ballots {

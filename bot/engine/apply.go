@@ -145,6 +145,9 @@ func (c *community) applyTopic(t *bot.Topic, r *record, u *undoLog) error {
 			return fmt.Errorf("审定事件缺少类别或参会人员")
 		}
 		t.Category, t.Participants, t.Stakeholders, t.Observers = e.Category, e.Participants, e.Stakeholders, e.Observers
+		if t.Observers == nil {
+			t.Observers = []string{} // known: none (nil means "ask the roster", for topics older than the log)
+		}
 		t.Chair, t.Recorder, t.Supervisor, t.ReviewNote = e.Chair, e.Recorder, e.Supervisor, e.Note
 		if e.Override != "" {
 			t.Screening.Override = e.Override

@@ -32,7 +32,8 @@ func (tx *Tx) emit(c *community, topic, actor string, evs ...Event) error {
 	u := &undoLog{}
 	recs := make([]record, 0, len(evs))
 	for _, ev := range evs {
-		r := record{Recorded: Recorded{At: tx.now, Actor: actor, Topic: topic, Event: ev}}
+		// UTC, as the log stores it: live and replayed state are the same.
+		r := record{Recorded: Recorded{At: tx.now.UTC(), Actor: actor, Topic: topic, Event: ev}}
 		if s, ok := ev.(secretVote); ok {
 			r.Event, r.secret = s.VoteCast, s.choice
 		}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -485,7 +486,7 @@ func (tx *Tx) OpenVote(comm, id string, actor *bot.Member, opinion string) (*bot
 	}
 	var deadline time.Time
 	if t.Plan.VoteMinutes > 0 {
-		deadline = tx.now.Add(time.Duration(t.Plan.VoteMinutes) * time.Minute)
+		deadline = tx.now.UTC().Add(time.Duration(t.Plan.VoteMinutes) * time.Minute)
 	}
 	if err := tx.emit(c, t.ID, actor.ID, VoteOpened{Round: t.Round, Opinion: opinion, Deadline: deadline}); err != nil {
 		return nil, err
@@ -511,6 +512,16 @@ func addChoice(tl bot.Tally, ch bot.Choice, n int) bot.Tally {
 // Ballots returns who voted what, for open ballots only (nil for secret).
 func (tx *Tx) Ballots(comm string, t *bot.Topic) map[string]bot.Choice {
 	if t.Plan.Ballot == bot.BallotSecret {
+		return nil
+	}
+	if cur := tx.e.comms[comm].topics[t.ID]; cur != nil && cur.Round != t.Round {
+		// The view of an earlier round (bot.Topic.RoundView): its ballots
+		// are archived with it.
+		for _, r := range cur.Rounds {
+			if r.No == t.Round {
+				return maps.Clone(r.Ballots)
+			}
+		}
 		return nil
 	}
 	out := map[string]bot.Choice{}
@@ -658,7 +669,7 @@ func (tx *Tx) result(t *bot.Topic, tl bot.Tally, why bot.CloseReason, chair stri
 	o := pr.Decide(tl)
 	return bot.Result{Preset: pr.Key, Expected: tl.Expected, Present: tl.Present, Voters: tl.Voted(),
 		For: tl.For, Against: tl.Against, Abstain: tl.Abstain, QuorumMet: o.QuorumMet, Agreed: o.Agreed,
-		Arithmetic: o.Arithmetic, Closed: why, ClosedBy: chair, ClosedAt: tx.now}
+		Arithmetic: o.Arithmetic, Closed: why, ClosedBy: chair, ClosedAt: tx.now.UTC()}
 }
 
 // ResultText is the announcement of a closed vote.

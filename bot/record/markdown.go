@@ -60,6 +60,10 @@ func render(v view, st style) string {
 	w.line(st.heading(1, "城乡社区议事协商记录表"))
 	w.line("")
 	w.line(fmt.Sprintf("社区：%s　议题编号：#%s　当前阶段：%s", st.inline(v.Community), st.inline(v.ID), st.inline(v.Stage)))
+	if v.Rounds != "" {
+		w.line("")
+		w.line(st.inline(v.Rounds))
+	}
 	w.line("")
 	if !st.plain {
 		w.line("| 项目 | 内容 |")

@@ -24,6 +24,9 @@ type Sheet struct {
 	Community string // display name of the community
 	// Location is the community's time zone; nil means China Standard Time.
 	Location *time.Location
+	// Full is the topic with every round when Topic is the view of one of
+	// them (bot.Topic.RoundView); nil means Topic itself.
+	Full *bot.Topic
 	// OpenVotes is who voted what, for an open (举手) ballot only. It is
 	// ignored unless the topic's ballot is explicitly open: a secret ballot
 	// never shows names, whatever is passed here.
@@ -51,6 +54,7 @@ const (
 // it, so the Markdown and the HTML cannot say different things.
 type view struct {
 	Community, ID, Title, Stage string
+	Rounds                      string // which round this sheet is, and the others
 	Content, Affected           string
 	Source, Category, Review    string
 	Screening                   string
@@ -207,6 +211,7 @@ func build(s Sheet) view {
 		Content:   or(t.Content, notFilled),
 		Affected:  or(t.Affected, notFilled),
 	}
+	v.Rounds = b.rounds()
 	v.Source = b.source()
 	v.Category = b.category()
 	v.Screening = b.screening()
@@ -232,6 +237,36 @@ func build(s Sheet) view {
 		v.Audit = "(村(居)务监督委员会尚未审核)"
 	}
 	return v
+}
+
+// rounds says which round of a topic held again this sheet is, and how to
+// print the others (every round is kept: the guideline's 归档).
+func (b builder) rounds() string {
+	full := b.s.Full
+	if full == nil {
+		full = b.t
+	}
+	n := full.RoundCount()
+	if n < 2 {
+		return ""
+	}
+	var others []string
+	for k := 1; k <= n; k++ {
+		if k == b.t.Round {
+			continue
+		}
+		rv, ok := full.RoundView(k)
+		if !ok {
+			continue
+		}
+		what := "尚未表决"
+		if r := rv.Result; r != nil {
+			what = fmt.Sprintf("%s，赞成%d 反对%d 弃权%d / 实到%d", map[bool]string{true: "通过", false: "未通过"}[r.Agreed], r.For, r.Against, r.Abstain, r.Present)
+		}
+		others = append(others, fmt.Sprintf("第%d轮(%s)", k, what))
+	}
+	return fmt.Sprintf("本表为第%d轮协商的记录(本议题共协商%d轮)。其他轮次：%s。查看某一轮：记录 #%s 第N轮，或 yishi record %s --round N。",
+		b.t.Round, n, strings.Join(others, "；"), b.t.ID, b.t.ID)
 }
 
 func (b builder) source() string {

@@ -10,6 +10,7 @@ import (
 	"yishi/bot"
 	"yishi/bot/app"
 	"yishi/bot/audit"
+	"yishi/bot/config"
 	"yishi/bot/engine"
 	"yishi/bot/record"
 	"yishi/storage"
@@ -21,12 +22,13 @@ func runRecord(ctx context.Context, args []string, io Stdio) error {
 	d.register(fs)
 	html := fs.Bool("html", false, "输出可打印的 HTML 页面")
 	comm := fs.String("community", "", "社区 id(只有一个社区时可省略)")
+	round := fs.Int("round", 0, "打印第几轮协商的记录(默认最近一轮；再议的议题每一轮都保留)")
 	topic, err := parseFlagsAndArg(fs, args)
 	if err != nil {
 		return err
 	}
 	if topic == "" {
-		fmt.Fprintln(io.Err, "用法: yishi record 议题编号 [--html] [--community ID] [--data DIR] [--config DIR]")
+		fmt.Fprintln(io.Err, "用法: yishi record 议题编号 [--round N] [--html] [--community ID] [--data DIR] [--config DIR]")
 		return errUsage
 	}
 	a, comms, err := d.openExisting(ctx, io)
@@ -45,6 +47,14 @@ func runRecord(ctx context.Context, args []string, io Stdio) error {
 		var t *bot.Topic
 		if t, err = tx.Topic(*comm, topic); err != nil {
 			return
+		}
+		if *round != 0 {
+			v, ok := t.RoundView(*round)
+			if !ok {
+				err = bot.Errorf(bot.ENOTFOUND, "议题 %s 没有第%d轮(共%d轮)。", t.Label(), *round, t.RoundCount())
+				return
+			}
+			t = v
 		}
 		if *html {
 			out = record.HTML(app.Sheet(tx, t))
@@ -140,11 +150,40 @@ func runAuditVerify(args []string, io Stdio) error {
 			line += "。最后一条：" + audit.FormatAnchor(r.Head.Seq, r.Head.HashPrefix)
 		}
 		fmt.Fprintln(io.Out, line+"。")
+		if !replayCheck(db, c, io) {
+			broken++
+		}
 	}
 	if broken > 0 {
-		return fmt.Errorf("%d 个社区的审计链不完整", broken)
+		return fmt.Errorf("%d 个社区的审计记录未通过校验", broken)
 	}
 	return nil
+}
+
+// replayCheck rebuilds community c from its log, from the first entry, and
+// compares every topic and round with the stored snapshots: the record the
+// bot prints must be what the log says.
+func replayCheck(db bot.Store, c string, io Stdio) bool {
+	rs, err := engine.VerifyReplay(db, []*config.Community{{ID: c, Name: c}}, c)
+	if err != nil {
+		fmt.Fprintf(io.Out, "%s：无法读取存储的快照：%v\n", c, err)
+		return false
+	}
+	for _, r := range rs {
+		switch {
+		case r.Failed != nil:
+			fmt.Fprintf(io.Out, "%s：按审计日志重放失败：%v\n", c, r.Failed)
+			return false
+		case r.Diverged != nil:
+			fmt.Fprintf(io.Out, "%s：快照与审计日志不一致，第一处：%s\n", c, r.Diverged)
+			return false
+		case r.Events == 0 && r.Topics > 0:
+			fmt.Fprintf(io.Out, "%s：数据由旧版本写入，尚未迁移为事件日志(启动一次机器人即自动迁移)；只校验了审计链。\n", c)
+		default:
+			fmt.Fprintf(io.Out, "%s：按审计日志从第1条重放了%d个事件，重建%d个议题、%d轮协商，与存储的快照完全一致。\n", c, r.Events, r.Topics, r.Rounds)
+		}
+	}
+	return true
 }
 
 // runAuditExport writes one community's chain for an outside auditor, one

@@ -128,7 +128,9 @@ func TestAuditVerifyAnchor(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	if out, e, code := run(t, "", "audit", "verify", "--data", dir); code != 0 {
+	// The chain alone cannot show that its last entries were removed, but
+	// the snapshots record the log position they cover.
+	if out, e, code := run(t, "", "audit", "verify", "--data", dir); code != 1 || !strings.Contains(out, "snapshot position") {
 		t.Fatalf("truncated chain without anchor: code %d\n%s%s", code, out, e)
 	}
 	out, _, code = run(t, "", "audit", "verify", "--data", dir, "--anchor", anchor)

@@ -61,7 +61,9 @@ func (d *dataFlags) openExisting(ctx context.Context, io Stdio) (*app.App, []*co
 	if err != nil {
 		return nil, nil, err
 	}
-	a, err := app.Open(ctx, app.Options{DataDir: d.data, Communities: comms, Logger: newLogger(io.Err)})
+	// What the read-only tools print is rebuilt from the event log, never
+	// read from a snapshot that could have been edited.
+	a, err := app.Open(ctx, app.Options{DataDir: d.data, Communities: comms, Logger: newLogger(io.Err), FromLog: true, ReadOnly: true})
 	if err != nil {
 		return nil, nil, err
 	}
