@@ -183,7 +183,12 @@ func (a *App) Run(ctx context.Context) error {
 // Close flushes and closes the store.
 func (a *App) Close() error {
 	var err error
-	a.closeOnce.Do(func() { err = a.Store.Close() })
+	a.closeOnce.Do(func() {
+		if a.Engine != nil {
+			a.Engine.WaitErasures() // a closed secret round is erased before the store closes
+		}
+		err = a.Store.Close()
+	})
 	return err
 }
 

@@ -88,9 +88,6 @@ func (e *Engine) migrateCommunity(c *community) (*community, error) {
 			}
 		}
 	}
-	for _, p := range erase {
-		tx.dropPrefix(p)
-	}
 	tx.touch(c, "")
 	tx.flushSnapshots()
 	if e.readOnly {
@@ -105,8 +102,14 @@ func (e *Engine) migrateCommunity(c *community) (*community, error) {
 	if err := e.store.Commit(context.Background(), tx.batch); err != nil {
 		return nil, fmt.Errorf("migrate %s to the event log: %w", c.cfg.ID, err)
 	}
-	for _, p := range erase {
-		e.dropLater(p)
+	// Dropped, not deleted: a deleted key's old versions stay in badger's
+	// files, and DropPrefix does nothing for a prefix without live keys.
+	if pd, ok := e.store.(bot.PrefixDropper); ok {
+		for _, p := range erase {
+			if err := pd.DropPrefix([]byte(p)); err != nil {
+				return nil, fmt.Errorf("erase the closed secret ballots of %s: %w", c.cfg.ID, err)
+			}
+		}
 	}
 	head, _ := c.chain.Head()
 	c.snapSeq = head
