@@ -138,6 +138,17 @@ func TestColdStartChild(t *testing.T) {
 		})
 		fmt.Printf("COLD ms=%d votes=%d\n", time.Since(start).Milliseconds(), votes)
 		a.Close()
+	case "verify":
+		db, err := storage.Open(dir, storage.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, err := engine.VerifyReplay(db, []*config.Community{voteCommunity(t, coldVoters)}, "")
+		if err != nil || len(rs) != 1 || rs[0].Failed != nil || rs[0].Diverged != nil {
+			t.Fatalf("verify: %v %+v", err, rs)
+		}
+		fmt.Printf("COLD ms=%d events=%d\n", time.Since(start).Milliseconds(), rs[0].Events)
+		db.Close()
 	case "scan":
 		db, err := storage.Open(dir, storage.Options{})
 		if err != nil {
@@ -194,11 +205,14 @@ func BenchmarkColdStart(b *testing.B) {
 	populate(b, dir)
 	b.Logf("populated %d topics, %d votes in %s", coldTopics, coldTopics*coldVoters, time.Since(t0).Round(time.Millisecond))
 	b.ResetTimer()
-	var ems, emb, sms, smb float64
+	var ems, emb, sms, smb, vms, vmb float64
 	for range b.N {
 		ems, emb = coldChild(b, dir, "engine")
 		sms, smb = coldChild(b, dir, "scan")
+		vms, vmb = coldChild(b, dir, "verify")
 	}
+	b.ReportMetric(vms, "verify-replay-ms")
+	b.ReportMetric(vmb, "verify-peakRSS-MB")
 	b.ReportMetric(ems, "coldstart-ms")
 	b.ReportMetric(emb, "coldstart-peakRSS-MB")
 	b.ReportMetric(sms, "scan-baseline-ms")
