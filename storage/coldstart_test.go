@@ -115,7 +115,7 @@ func TestColdStartChild(t *testing.T) {
 		t.Skip("child process of BenchmarkColdStart")
 	}
 	debug.SetMemoryLimit(64 << 20) // as cmd/yishi does
-	if prof := os.Getenv("YISHI_COLD_PROF"); prof != "" && mode == "engine" {
+	if prof := os.Getenv("YISHI_COLD_PROF"); prof != "" && mode == os.Getenv("YISHI_COLD_PROF_MODE") {
 		f, err := os.Create(prof)
 		if err != nil {
 			t.Fatal(err)
@@ -139,6 +139,7 @@ func TestColdStartChild(t *testing.T) {
 		fmt.Printf("COLD ms=%d votes=%d\n", time.Since(start).Milliseconds(), votes)
 		a.Close()
 	case "verify":
+		debug.SetMemoryLimit(1 << 30) // as yishi audit verify does
 		db, err := storage.Open(dir, storage.Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -201,8 +202,13 @@ func coldChild(b *testing.B, dir, mode string) (ms, hwmMB float64) {
 // BenchmarkColdStart: go test ./storage -run XXX -bench ColdStart -benchtime 1x
 func BenchmarkColdStart(b *testing.B) {
 	dir := filepath.Join(b.TempDir(), "data")
+	if keep := os.Getenv("YISHI_COLD_DATA"); keep != "" {
+		dir = keep // kept between runs: populated once, when missing
+	}
 	t0 := time.Now()
-	populate(b, dir)
+	if _, err := os.Stat(dir); err != nil {
+		populate(b, dir)
+	}
 	b.Logf("populated %d topics, %d votes in %s", coldTopics, coldTopics*coldVoters, time.Since(t0).Round(time.Millisecond))
 	b.ResetTimer()
 	var ems, emb, sms, smb, vms, vmb float64

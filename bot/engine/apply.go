@@ -21,6 +21,9 @@ func (u *undoLog) push(f func()) {
 	}
 }
 
+// pushFn is push for the rare events (a closure allocated on replay too).
+func (u *undoLog) pushFn(f func()) { u.push(f) }
+
 func (u *undoLog) rollback() {
 	for i := len(u.fns) - 1; i >= 0; i-- {
 		u.fns[i]()
@@ -54,8 +57,10 @@ func (c *community) apply(r *record, u *undoLog) error {
 		return nil // the code lives apart from the log (bind.go); the log keeps who and until when
 	case Bound:
 		key := e.Platform + "\x00" + e.Identity
-		old := maps.Clone(c.bindings)
-		u.push(func() { c.bindings = old })
+		if u != nil {
+			old := maps.Clone(c.bindings)
+			u.push(func() { c.bindings = old })
+		}
 		c.bindings = maps.Clone(c.bindings)
 		for k, v := range c.bindings {
 			if v == e.Member && len(k) > len(e.Platform) && k[:len(e.Platform)+1] == e.Platform+"\x00" {
@@ -69,8 +74,10 @@ func (c *community) apply(r *record, u *undoLog) error {
 	if t == nil {
 		return fmt.Errorf("事件 %s 指向不存在的议题 #%s", r.Event.Kind(), r.Topic)
 	}
-	old := *t
-	u.push(func() { *t = old })
+	if u != nil { // a copy of the topic's fields to undo with; not on replay
+		old := *t
+		u.push(func() { *t = old })
+	}
 	if err := c.applyTopic(t, r, u); err != nil {
 		return err
 	}
@@ -90,7 +97,9 @@ func (c *community) applyProposed(r *record, e Proposed, u *undoLog) error {
 	}
 	t.Seq = r.Seq
 	next, n := c.next, len(c.ids)
-	u.push(func() { c.next, c.ids = next, c.ids[:n]; delete(c.topics, id) })
+	if u != nil {
+		u.push(func() { c.next, c.ids = next, c.ids[:n]; delete(c.topics, id) })
+	}
 	c.next++
 	c.topics[id] = t
 	c.ids = append(c.ids, id)
@@ -104,7 +113,7 @@ func (c *community) applyImported(r *record, e Imported, u *undoLog) error {
 	}
 	t.Seq = r.Seq
 	next, nextItem, n := c.next, c.nextItem, len(c.ids)
-	u.push(func() {
+	u.pushFn(func() {
 		c.next, c.nextItem, c.ids = next, nextItem, c.ids[:n]
 		delete(c.topics, t.ID)
 		delete(c.ballots, t.ID)
@@ -170,7 +179,7 @@ func (c *community) applyTopic(t *bot.Topic, r *record, u *undoLog) error {
 			return err
 		}
 		t.Step, t.Opened = 1, at
-		t.Statements = append(slices.Clip(t.Statements), bot.Statement{Step: 1, Text: e.Intro, At: at, Name: "(主持人)"})
+		t.Statements = append(t.Statements, bot.Statement{Step: 1, Text: e.Intro, At: at, Name: "(主持人)"})
 		return nil
 	case StepAdvanced:
 		if err := c.sameRound(t, e.Round); err != nil {
@@ -190,7 +199,7 @@ func (c *community) applyTopic(t *bot.Topic, r *record, u *undoLog) error {
 		if t.Stage != bot.StageDeliberating {
 			return fmt.Errorf("议题不在协商中，不能记录发言")
 		}
-		t.Statements = append(slices.Clip(t.Statements), bot.Statement{Member: e.Member, Name: e.Name, Step: e.Step, Text: e.Text, At: at})
+		t.Statements = append(t.Statements, bot.Statement{Member: e.Member, Name: e.Name, Step: e.Step, Text: e.Text, At: at})
 		return nil
 	case VoteOpened:
 		if err := c.sameRound(t, e.Round); err != nil {
@@ -240,9 +249,11 @@ func (c *community) applyTopic(t *bot.Topic, r *record, u *undoLog) error {
 			return fmt.Errorf("落实事项编号应为 #%d，日志里是 #%d", c.nextItem, e.Item.No)
 		}
 		next := c.nextItem
-		u.push(func() { c.nextItem = next })
+		if u != nil {
+			u.push(func() { c.nextItem = next })
+		}
 		c.nextItem++
-		t.FollowUps = append(slices.Clip(t.FollowUps), e.Item)
+		t.FollowUps = append(t.FollowUps, e.Item)
 		return nil
 	case ItemUpdated:
 		return c.applyItem(t, r, e)
@@ -312,11 +323,13 @@ func (c *community) applyPlanned(t *bot.Topic, r *record, e Planned, u *undoLog)
 				done.Ballots[m] = b.Choice
 			}
 		}
-		t.Rounds = append(slices.Clip(t.Rounds), done)
+		t.Rounds = append(t.Rounds, done)
 		t.Attendance, t.Statements, t.Result, t.Step, t.Opinion, t.VoteOpened, t.Opened = nil, nil, nil, 0, "", time.Time{}, time.Time{}
 		t.MinutesBy, t.MinutesAt, t.AuditedBy, t.AuditedAt, t.Published, t.Redeliberation = "", time.Time{}, "", time.Time{}, nil, ""
 		ballots := c.ballots[t.ID]
-		u.push(func() { c.ballots[t.ID] = ballots })
+		if u != nil {
+			u.push(func() { c.ballots[t.ID] = ballots })
+		}
 		delete(c.ballots, t.ID)
 	}
 	t.Plan, t.Round = e.Plan, e.Round
@@ -328,7 +341,9 @@ func (c *community) applyPlanned(t *bot.Topic, r *record, e Planned, u *undoLog)
 // rules changed (and again on undo: the cache is rebuilt on demand).
 func (c *community) dropVoters(id string, u *undoLog) {
 	delete(c.voters, id)
-	u.push(func() { delete(c.voters, id) })
+	if u != nil {
+		u.push(func() { delete(c.voters, id) })
+	}
 }
 
 func (c *community) applyCheckIn(t *bot.Topic, e CheckedIn, at time.Time, u *undoLog) error {
@@ -350,11 +365,15 @@ func (c *community) applyCheckIn(t *bot.Topic, e CheckedIn, at time.Time, u *und
 		t.Attendance = map[string]time.Time{}
 	}
 	m := t.Attendance
-	u.push(func() { delete(m, e.Member) })
+	if u != nil {
+		u.push(func() { delete(m, e.Member) })
+	}
 	m[e.Member] = at
 	if vs := c.voterSet(t); vs.counted && vs.votes(e.Member) {
 		tally := vs.tally
-		u.push(func() { vs.tally = tally })
+		if u != nil {
+			u.push(func() { vs.tally = tally })
+		}
 		vs.tally.Present++
 	}
 	return nil
@@ -389,13 +408,15 @@ func (c *community) applyVote(t *bot.Topic, r *record, e VoteCast, u *undoLog) e
 	if e.Change != (old != nil) {
 		return fmt.Errorf("改票标记与已有的票不符")
 	}
-	u.push(func() {
-		if old == nil {
-			delete(bs, e.Member)
-		} else {
-			bs[e.Member] = old
-		}
-	})
+	if u != nil {
+		u.push(func() {
+			if old == nil {
+				delete(bs, e.Member)
+			} else {
+				bs[e.Member] = old
+			}
+		})
+	}
 	b := &ballot{Choice: choice, At: r.At}
 	if old != nil {
 		b.Changes = old.Changes + 1
@@ -403,7 +424,9 @@ func (c *community) applyVote(t *bot.Topic, r *record, e VoteCast, u *undoLog) e
 	bs[e.Member] = b
 	if vs.counted {
 		tally := vs.tally
-		u.push(func() { vs.tally = tally })
+		if u != nil {
+			u.push(func() { vs.tally = tally })
+		}
 		if old != nil {
 			vs.tally = addChoice(vs.tally, old.Choice, -1)
 			if old.Choice == "" {
@@ -455,7 +478,9 @@ func (c *community) applyClose(t *bot.Topic, r *record, e VoteClosed, u *undoLog
 	if secret {
 		// The choices are gone with the close: only the tally remains.
 		bs := c.ballots[t.ID]
-		u.push(func() { c.ballots[t.ID] = bs })
+		if u != nil {
+			u.push(func() { c.ballots[t.ID] = bs })
+		}
 		delete(c.ballots, t.ID)
 	}
 	outcome := "未通过"
@@ -480,7 +505,7 @@ func (c *community) applyItem(t *bot.Topic, r *record, e ItemUpdated) error {
 	if f.Status == bot.FollowUpConfirmed {
 		return fmt.Errorf("落实事项 #%d 已确认落实", e.No)
 	}
-	f.Progress = append(slices.Clip(f.Progress), bot.Progress{By: r.Actor, At: r.At, Text: e.Note})
+	f.Progress = append(f.Progress, bot.Progress{By: r.Actor, At: r.At, Text: e.Note})
 	f.Status = e.Status
 	if e.Evidence != "" {
 		f.Evidence = e.Evidence

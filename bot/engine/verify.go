@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"yishi/bot"
 	"yishi/bot/config"
@@ -134,9 +135,7 @@ func compareCommunity(lc, sc *community) *Divergence {
 			}
 			return d
 		}
-		secret := lt.Plan.Ballot == bot.BallotSecret
-		if path, a, b, ok := firstDiff(ballotTree(lc.ballots[id], secret), ballotTree(sc.ballots[id], secret), "ballots"); ok {
-			d.Field, d.FromLog, d.Stored = path, a, b
+		if d := compareBallots(d, lc.ballots[id], sc.ballots[id], lt.Plan.Ballot == bot.BallotSecret); d != nil {
 			return d
 		}
 	}
@@ -156,18 +155,36 @@ func toTree(t *bot.Topic) any {
 	return v
 }
 
-// ballotTree is who voted what; for a secret round only who voted (the log
-// never says what).
-func ballotTree(bs map[string]*ballot, secret bool) any {
-	out := map[string]any{}
-	for m, b := range bs {
-		if secret {
-			out[m] = "(voted)"
-		} else {
-			out[m] = string(b.Choice) + " " + b.At.UTC().Format("2006-01-02T15:04:05.999999999Z") + " changes " + strconv.Itoa(b.Changes)
+// compareBallots finds the first member (in id order) whose ballot differs;
+// for a secret round only whether they voted (the log never says what).
+func compareBallots(d *Divergence, fromLog, stored map[string]*ballot, secret bool) *Divergence {
+	members := make([]string, 0, len(fromLog)+len(stored))
+	for m := range fromLog {
+		members = append(members, m)
+	}
+	for m := range stored {
+		if fromLog[m] == nil {
+			members = append(members, m)
 		}
 	}
-	return out
+	slices.Sort(members)
+	say := func(b *ballot) string {
+		switch {
+		case b == nil:
+			return "(未投票 / no ballot)"
+		case secret:
+			return "(已投票 / voted)"
+		}
+		return fmt.Sprintf("%s %s (改票%d次)", b.Choice, b.At.UTC().Format(time.RFC3339Nano), b.Changes)
+	}
+	for _, m := range members {
+		a, b := fromLog[m], stored[m]
+		if (a == nil) != (b == nil) || (!secret && (a.Choice != b.Choice || !a.At.Equal(b.At) || a.Changes != b.Changes)) {
+			d.Field, d.FromLog, d.Stored = "ballots."+m, say(a), say(b)
+			return d
+		}
+	}
+	return nil
 }
 
 // firstDiff walks two JSON trees in key order and returns the first path

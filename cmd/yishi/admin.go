@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -164,6 +166,12 @@ func runAuditVerify(args []string, io Stdio) error {
 // compares every topic and round with the stored snapshots: the record the
 // bot prints must be what the log says.
 func replayCheck(db bot.Store, c string, io Stdio) bool {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// The replay holds the community twice (from the log and as
+		// stored); the bot's small heap target would make it mostly GC.
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+		debug.SetMemoryLimit(1 << 30)
+	}
 	rs, err := engine.VerifyReplay(db, []*config.Community{{ID: c, Name: c}}, c)
 	if err != nil {
 		fmt.Fprintf(io.Out, "%s：无法读取存储的快照：%v\n", c, err)

@@ -59,6 +59,10 @@ func TestRoundsKept(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "重建3个议题、4轮协商") {
 		t.Errorf("verify: code %d\n%s", code, out)
 	}
+	stats, e, code := run(t, "", "stats", "--period", "all", "--data", dir)
+	if code != 0 || !strings.Contains(stats, "议题3个，协商表决4轮(再议的议题1个)") || !strings.Contains(stats, "第1轮") {
+		t.Errorf("stats: code %d %s\n%s", code, e, stats)
+	}
 }
 
 // TestSecretBallotErasedAtRest: once the secret round of topic #2 (12

@@ -23,6 +23,8 @@ type Stats struct {
 	Name      string         `json:"name"`
 	Period    string         `json:"period"`
 	Topics    int            `json:"topics"`
+	Rounds    int            `json:"rounds"`     // meeting rounds held (a topic held again counts each)
+	HeldAgain int            `json:"held_again"` // topics with more than one round
 	Category  map[string]int `json:"by_category"`
 	Outcome   map[string]int `json:"by_outcome"`
 	Overrides []string       `json:"screening_overrides"` // topic ids approved against the pre-screening
@@ -45,6 +47,7 @@ type Stats struct {
 // Meeting is the participation of one vote.
 type Meeting struct {
 	Topic    string `json:"topic"`
+	Round    int    `json:"round"`
 	Title    string `json:"title"`
 	Date     string `json:"date"`
 	Present  int    `json:"present"`
@@ -166,7 +169,18 @@ func communityStats(tx *engine.Tx, c *config.Community, period string, now time.
 		}
 		if r := t.Result; r != nil {
 			result[p] = append(result[p], days(t.Created, r.ClosedAt))
-			s.Meetings = append(s.Meetings, Meeting{Topic: t.ID, Title: t.Title, Date: r.ClosedAt.In(loc).Format("2006-01-02"), Present: r.Present, Expected: r.Expected})
+		}
+		if t.RoundCount() > 1 {
+			s.HeldAgain++
+		}
+		for k := 1; k <= t.RoundCount(); k++ {
+			rv, ok := t.RoundView(k)
+			if !ok || rv.Result == nil {
+				continue
+			}
+			r := rv.Result
+			s.Rounds++
+			s.Meetings = append(s.Meetings, Meeting{Topic: t.ID, Round: k, Title: t.Title, Date: r.ClosedAt.In(loc).Format("2006-01-02"), Present: r.Present, Expected: r.Expected})
 			s.Present += r.Present
 			s.Expected += r.Expected
 		}
@@ -222,7 +236,7 @@ func writeStats(w io.Writer, all []*Stats) {
 		return fmt.Sprintf("%.1f天(%d个议题)", *x, n)
 	}
 	for _, s := range all {
-		fmt.Fprintf(w, "== %s(%s) %s：议题%d个\n", s.Name, s.Community, s.Period, s.Topics)
+		fmt.Fprintf(w, "== %s(%s) %s：议题%d个，协商表决%d轮(再议的议题%d个)\n", s.Name, s.Community, s.Period, s.Topics, s.Rounds, s.HeldAgain)
 		fmt.Fprintf(w, "按类别：%s\n", counts(s.Category))
 		fmt.Fprintf(w, "按结果：%s\n", counts(s.Outcome))
 		if len(s.Overrides) > 0 {
@@ -235,7 +249,7 @@ func writeStats(w io.Writer, all []*Stats) {
 		if len(s.Meetings) > 0 {
 			fmt.Fprintf(w, "参会(实到/应到)：合计%d/%d(%s%%)\n", s.Present, s.Expected, bot.Percent(s.Present, s.Expected))
 			for _, m := range s.Meetings {
-				fmt.Fprintf(w, "  议题 #%s「%s」%s：%d/%d\n", m.Topic, m.Title, m.Date, m.Present, m.Expected)
+				fmt.Fprintf(w, "  议题 #%s「%s」第%d轮 %s：%d/%d\n", m.Topic, m.Title, m.Round, m.Date, m.Present, m.Expected)
 			}
 		}
 		fmt.Fprintf(w, "落实事项：%d项，已落实%d项，逾期%d项\n", s.Items, s.ItemsConfirmed, len(s.Overdue))
