@@ -337,8 +337,9 @@ type Topic struct {
 	Opened    time.Time    `json:"opened,omitzero"` // when the meeting really opened (Plan.Time is the plan)
 	Published *Publication `json:"published,omitempty"`
 	Rounds    []Round      `json:"rounds,omitempty"`
-	// Seq is the log position this snapshot covers: the last event applied
-	// to the topic. A snapshot is a cache of the log, never trusted over it.
+	// Seq is the log position of the last event that changed this document
+	// (check-ins and votes are kept in per-member keys beside it). A snapshot
+	// is a cache of the log, never trusted over it.
 	Seq uint64 `json:"seq,omitempty"`
 
 	parts participantIndex // not stored: an index over Participants

@@ -81,7 +81,14 @@ func (c *community) apply(r *record, u *undoLog) error {
 	if err := c.applyTopic(t, r, u); err != nil {
 		return err
 	}
-	t.Seq = r.Seq
+	switch r.Event.(type) {
+	case CheckedIn, VoteCast:
+		// Kept in per-member keys beside the document (a meeting of
+		// hundreds must not rewrite the topic at every check-in and vote):
+		// the document, and its Seq, stay as they are.
+	default:
+		t.Seq = r.Seq
+	}
 	return nil
 }
 

@@ -67,7 +67,12 @@ func (tx *Tx) emit(c *community, topic, actor string, evs ...Event) error {
 // vote.
 func (tx *Tx) persist(c *community, r *record) {
 	comm := c.cfg.ID
-	tx.touch(c, r.Topic)
+	switch r.Event.(type) {
+	case CheckedIn, VoteCast:
+		tx.touch(c, "") // the community's log position only (apply.go)
+	default:
+		tx.touch(c, r.Topic)
+	}
 	switch e := r.Event.(type) {
 	case CheckedIn:
 		tx.put(attendKey(comm, r.Topic, e.Member), []byte(r.At.UTC().Format(time.RFC3339Nano)))
