@@ -393,6 +393,16 @@ func (b builder) attendance(v *view) {
 func (b builder) plan(v *view) {
 	p := b.t.Plan
 	v.Time = b.when(p.Time, notSet)
+	if o := b.t.Opened; !o.IsZero() && !p.Time.IsZero() {
+		// The plan is not what happened: the record shows when the meeting
+		// really opened beside it.
+		v.Time = "计划" + v.Time + "；实际" + b.when(o, "") + "开始"
+		if d := p.Time.Sub(o); d > 2*time.Hour {
+			v.Time += fmt.Sprintf("(比计划提前%s)", durationText(d))
+		} else if d < -2*time.Hour {
+			v.Time += fmt.Sprintf("(比计划推迟%s)", durationText(-d))
+		}
+	}
 	v.Place = or(p.Place, notSet)
 	v.Form = notSet
 	if p.Form != "" {
@@ -573,4 +583,16 @@ func (b builder) result(v *view) {
 	default:
 		v.Verdict = "未达成一致意见(表决未通过)"
 	}
+}
+
+// durationText is a duration in days and hours, in Chinese.
+func durationText(d time.Duration) string {
+	h := int(d.Round(time.Hour).Hours())
+	switch {
+	case h >= 24 && h%24 == 0:
+		return fmt.Sprintf("%d天", h/24)
+	case h >= 24:
+		return fmt.Sprintf("%d天%d小时", h/24, h%24)
+	}
+	return fmt.Sprintf("%d小时", h)
 }

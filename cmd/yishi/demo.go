@@ -63,8 +63,9 @@ func runDemo(ctx context.Context, args []string, io Stdio) error {
 	return a.Run(ctx)
 }
 
-// demoClock starts the demo on 2026-12-01 at 10:00 in China so that the
-// scripted meeting date (12月5日) is always ahead, and moves with real time.
+// demoClock starts the demo on 2026-12-01 at 10:00 in China, half an hour
+// before its scripted meeting (12月1日 10:30, so opening it needs no early-
+// opening confirmation), and moves with real time.
 type demoClock struct{ start time.Time }
 
 func (c demoClock) Now() time.Time {
