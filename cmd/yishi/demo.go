@@ -27,6 +27,7 @@ func runDemo(ctx context.Context, args []string, io Stdio) error {
 	fs := newFlagSet("demo", io)
 	data := fs.String("data", "", "保留演示数据的目录(默认用临时目录，结束后删除)")
 	at := fs.String("at", "", "把时钟固定在这个时间(RFC3339)，用于可重复的输出")
+	scriptFile := fs.String("script", "", "改为播放这个文件里的脚本(格式同内置脚本：[群名] 姓名: 内容，// 开头为说明)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -51,7 +52,15 @@ func runDemo(ctx context.Context, args []string, io Stdio) error {
 	}
 	log := newLogger(io.Err)
 	var a *app.App
-	con := console.New(console.Options{In: strings.NewReader(demoScript), Out: io.Out, Echo: true, Logger: log, Clock: clock,
+	script := demoScript
+	if *scriptFile != "" {
+		b, err := os.ReadFile(*scriptFile)
+		if err != nil {
+			return fmt.Errorf("--script: %w", err)
+		}
+		script = string(b)
+	}
+	con := console.New(console.Options{In: strings.NewReader(script), Out: io.Out, Echo: true, Logger: log, Clock: clock,
 		AfterLine: func(ctx context.Context) { a.Flush(ctx) }})
 	a, err := app.Open(ctx, app.Options{DataDir: dir, Communities: []*config.Community{config.Sample()},
 		Adapters: []bot.Adapter{con}, Logger: log, Clock: clock})
