@@ -1,5 +1,7 @@
 package bot
 
+import "slices"
+
 // Action is something a member asks the bot to do. Every action is
 // authorised here and only here: adapters and flows never decide.
 type Action string
@@ -15,6 +17,11 @@ const (
 	ActSpeak           Action = "speak"            // 发言(记入记录)
 	ActVote            Action = "vote"             // 表决
 	ActPublish         Action = "publish"          // 公示、备案、记录落实事项
+	ActClerk           Action = "clerk"            // 代录：代签到、代签退、临时参会、代记发言、代投、现场计票、已通报
+	ActNameClerk       Action = "name_clerk"       // 指定代录员
+	ActConfirmCount    Action = "confirm_count"    // 确认现场计票(第二人)
+	ActObject          Action = "object"           // 公示期内提出异议
+	ActAnswerObjection Action = "answer_objection" // 答复异议
 	ActConfirmMinutes  Action = "confirm_minutes"  // 记录员签字
 	ActConfirmFollowUp Action = "confirm_followup" // 确认落实
 	ActReportProgress  Action = "report_progress"  // 反馈进展
@@ -26,7 +33,7 @@ const (
 // AllActions lists every action, for the permission matrix test.
 var AllActions = []Action{ActPropose, ActReview, ActPrepare, ActOpenMeeting, ActOpenVote,
 	ActCloseVote, ActCheckIn, ActSpeak, ActVote, ActPublish, ActConfirmMinutes,
-	ActConfirmFollowUp, ActReportProgress, ActAuditRecord, ActReadRecords, ActIssueBindCode}
+	ActConfirmFollowUp, ActReportProgress, ActAuditRecord, ActReadRecords, ActIssueBindCode, ActClerk, ActNameClerk, ActConfirmCount, ActObject, ActAnswerObjection}
 
 var actionNames = map[Action]string{
 	ActPropose: "提出议题", ActReview: "审定议题", ActPrepare: "制定协商方案并通知",
@@ -34,7 +41,8 @@ var actionNames = map[Action]string{
 	ActCheckIn: "签到", ActSpeak: "发言", ActVote: "表决", ActPublish: "公示备案并记录落实事项",
 	ActConfirmMinutes: "确认会议记录(记录员签字)", ActConfirmFollowUp: "确认落实",
 	ActReportProgress: "反馈落实进展", ActAuditRecord: "审核记录", ActReadRecords: "查看记录",
-	ActIssueBindCode: "发放绑定码",
+	ActIssueBindCode: "发放绑定码", ActClerk: "代为记录现场情况", ActNameClerk: "指定代录员",
+	ActConfirmCount: "确认现场计票", ActObject: "对公示提出异议", ActAnswerObjection: "答复异议",
 }
 
 // Chinese returns the action's Chinese name.
@@ -88,6 +96,14 @@ func Authorize(actor Actor, action Action, topic *Topic) error {
 		}
 	case ActPublish:
 		ok, why = isChair || isRecorder || m.Has(RoleSecretary), "只有主持人、记录员或党组织书记可以"+action.Chinese()
+	case ActClerk:
+		ok, why = isRecorder || (topic != nil && slices.Contains(topic.Clerks, m.ID)), "只有本议题的记录员或主持人指定的代录员可以代为记录现场的签到、发言和表决"
+	case ActNameClerk, ActAnswerObjection:
+		ok, why = isChair, "只有本议题的主持人可以"+action.Chinese()
+	case ActConfirmCount:
+		ok, why = m.Has(RoleSupervisor) || isChair, "现场计票须由在场的监委会成员(没有时由主持人)确认"
+	case ActObject:
+		ok, why = !m.IsObserver() || (topic != nil && slices.Contains(topic.Stakeholders, m.ID)), "公示期内名册上的村(居)民和利益相关方可以提出异议"
 	case ActConfirmMinutes:
 		ok, why = isRecorder, "记录表由本议题的记录员签字确认"
 	case ActConfirmFollowUp, ActAuditRecord:

@@ -18,6 +18,7 @@ var matrixColumns = []Action{
 	ActPropose, ActReview, ActPrepare, ActOpenMeeting, ActOpenVote, ActCloseVote,
 	ActCheckIn, ActSpeak, ActVote, ActPublish, ActConfirmMinutes, ActConfirmFollowUp,
 	ActReportProgress, ActAuditRecord, ActReadRecords, ActIssueBindCode,
+	ActClerk, ActNameClerk, ActConfirmCount, ActObject, ActAnswerObjection,
 }
 
 // matrixRow is one kind of actor, on the matrix topic (chaired by "chair",
@@ -49,23 +50,28 @@ type matrixRow struct {
 //	|||||||||||||audit_record
 //	||||||||||||||read_records
 //	|||||||||||||||issue_bind_code
+//	||||||||||||||||clerk
+//	|||||||||||||||||name_clerk
+//	||||||||||||||||||confirm_count
+//	|||||||||||||||||||object
+//	||||||||||||||||||||answer_objection
 func matrixRows() []matrixRow {
 	return []matrixRow{
-		{"secretary", "党组织书记", member("s", RoleSecretary), nil, "YYYNNNNNNYNNYNYY"},
-		{"secretary_no_chair", "党组织书记(议题未指定主持人)", member("s", RoleSecretary), func(t *Topic) { t.Chair = "" }, "YYYYYYNNNYNNYNYY"},
-		{"party_member", "党组织成员", member("p", RolePartyMember), nil, "YYYNNNNNNNNNYNYY"},
-		{"director", "村(居)委会主任", member("d", RoleDirector), nil, "YNYNNNNNNNNNYNYY"},
-		{"committee", "两委成员", member("c", RoleCommittee), nil, "YNYNNNNNNNNNYNYY"},
-		{"supervisor", "监督委员会成员", member("v", RoleSupervisor), nil, "YNNNNNNNNNNYYYYN"},
-		{"representative", "村(居)民代表", member("r", RoleRepresentative), nil, "YNNNNNNNNNNNNNYN"},
-		{"resident", "居民", member("x", RoleResident), nil, "YNNNNNNNNNNNNNYN"},
-		{"observer", "列席/旁听", member("o", RoleObserver), nil, "NNNNNNNNNNNNNNYN"},
-		{"not_on_roster", "不在名册上", nil, nil, "NNNNNNNNNNNNNNNN"},
-		{"chair", "本议题主持人(居民)", member("chair", RoleResident), nil, "YNNYYYNNNYNNYNYN"},
-		{"recorder", "本议题记录员(居民)", member("recorder", RoleResident), nil, "YNNNNNNNNYYNYNYN"},
-		{"participant_present", "协商主体·已签到(居民)", member("here", RoleResident), nil, "YNNNNNYYYNNNNNYN"},
-		{"participant_absent", "协商主体·未签到(居民)", member("away", RoleResident), nil, "YNNNNNYYNNNNNNYN"},
-		{"observer_participant", "列席人员·已签到", member("guest", RoleObserver), nil, "NNNNNNYYNNNNNNYN"},
+		{"secretary", "党组织书记", member("s", RoleSecretary), nil, "YYYNNNNNNYNNYNYYNNNYN"},
+		{"secretary_no_chair", "党组织书记(议题未指定主持人)", member("s", RoleSecretary), func(t *Topic) { t.Chair = "" }, "YYYYYYNNNYNNYNYYNNNYN"},
+		{"party_member", "党组织成员", member("p", RolePartyMember), nil, "YYYNNNNNNNNNYNYYNNNYN"},
+		{"director", "村(居)委会主任", member("d", RoleDirector), nil, "YNYNNNNNNNNNYNYYNNNYN"},
+		{"committee", "两委成员", member("c", RoleCommittee), nil, "YNYNNNNNNNNNYNYYNNNYN"},
+		{"supervisor", "监督委员会成员", member("v", RoleSupervisor), nil, "YNNNNNNNNNNYYYYNNNYYN"},
+		{"representative", "村(居)民代表", member("r", RoleRepresentative), nil, "YNNNNNNNNNNNNNYNNNNYN"},
+		{"resident", "居民", member("x", RoleResident), nil, "YNNNNNNNNNNNNNYNNNNYN"},
+		{"observer", "列席/旁听", member("o", RoleObserver), nil, "NNNNNNNNNNNNNNYNNNNNN"},
+		{"not_on_roster", "不在名册上", nil, nil, "NNNNNNNNNNNNNNNNNNNNN"},
+		{"chair", "本议题主持人(居民)", member("chair", RoleResident), nil, "YNNYYYNNNYNNYNYNNYYYY"},
+		{"recorder", "本议题记录员(居民)", member("recorder", RoleResident), nil, "YNNNNNNNNYYNYNYNYNNYN"},
+		{"participant_present", "协商主体·已签到(居民)", member("here", RoleResident), nil, "YNNNNNYYYNNNNNYNNNNYN"},
+		{"participant_absent", "协商主体·未签到(居民)", member("away", RoleResident), nil, "YNNNNNYYNNNNNNYNNNNYN"},
+		{"observer_participant", "列席人员·已签到", member("guest", RoleObserver), nil, "NNNNNNYYNNNNNNYNNNNNN"},
 	}
 }
 

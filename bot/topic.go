@@ -155,6 +155,9 @@ type Statement struct {
 	Step   int       `json:"step"` // meeting step 1-4
 	Text   string    `json:"text"`
 	At     time.Time `json:"at"`
+	// RecordedBy is the clerk who minuted a statement made aloud in the
+	// room (代记发言); "" when the member typed it.
+	RecordedBy string `json:"recorded_by,omitempty"`
 }
 
 // Transition records one stage change: who, when and why.
@@ -337,12 +340,91 @@ type Topic struct {
 	Opened    time.Time    `json:"opened,omitzero"` // when the meeting really opened (Plan.Time is the plan)
 	Published *Publication `json:"published,omitempty"`
 	Rounds    []Round      `json:"rounds,omitempty"`
+
+	// The room (PROCESS.md 现场情况): what the recorder or a 代录员 named by
+	// the chair recorded for people present in person. Proxied maps
+	// "checkin:<member>" and "vote:<member>" to who recorded it (代录).
+	Clerks     []string          `json:"clerks,omitempty"`
+	Proxied    map[string]string `json:"proxied,omitempty"`
+	WalkIns    []WalkIn          `json:"walk_ins,omitempty"`
+	RoomCounts []RoomCount       `json:"room_counts,omitempty"`
+	// QuorumWaived is the chair's reason for opening the vote without the
+	// attendance quorum (the vote then produces no decision, LEGAL.md).
+	QuorumWaived string `json:"quorum_waived,omitempty"`
+	// The 公示 objection window and who outside the chat was told.
+	ObjectionsUntil time.Time   `json:"objections_until,omitzero"`
+	Objections      []Objection `json:"objections,omitempty"`
+	Notices         []Notice    `json:"notices,omitempty"`
 	// Seq is the log position of the last event that changed this document
 	// (check-ins and votes are kept in per-member keys beside it). A snapshot
 	// is a cache of the log, never trusted over it.
 	Seq uint64 `json:"seq,omitempty"`
 
 	parts participantIndex // not stored: an index over Participants
+}
+
+// WalkIn is a stakeholder who came to the meeting without being invited: 列席
+// (attends, speaks, does not vote).
+type WalkIn struct {
+	Name string    `json:"name"`
+	Role string    `json:"role"`
+	By   string    `json:"by"`
+	At   time.Time `json:"at"`
+}
+
+// RoomCount is a show of hands or a paper ballot counted in the room. It
+// counts only once a second person confirmed it (ConfirmedBy).
+type RoomCount struct {
+	For         int       `json:"for"`
+	Against     int       `json:"against"`
+	Abstain     int       `json:"abstain"`
+	By          string    `json:"by"`
+	At          time.Time `json:"at"`
+	ConfirmedBy string    `json:"confirmed_by,omitempty"`
+	ConfirmedAt time.Time `json:"confirmed_at,omitzero"`
+}
+
+// Total is how many the count covers.
+func (r RoomCount) Total() int { return r.For + r.Against + r.Abstain }
+
+// Objection is an 异议 to a 公示 and the chair's answer.
+type Objection struct {
+	No         int       `json:"no"`
+	By         string    `json:"by"` // member id
+	Text       string    `json:"text"`
+	At         time.Time `json:"at"`
+	Answer     string    `json:"answer,omitempty"`
+	AnsweredBy string    `json:"answered_by,omitempty"`
+	AnsweredAt time.Time `json:"answered_at,omitzero"`
+}
+
+// Notice records that someone without the chat was told of the result, and how.
+type Notice struct {
+	Name   string    `json:"name"`
+	Method string    `json:"method"` // 电话、上门、书面
+	By     string    `json:"by"`
+	At     time.Time `json:"at"`
+}
+
+// OpenObjections are the objections not answered yet.
+func (t *Topic) OpenObjections() []Objection {
+	var out []Objection
+	for _, o := range t.Objections {
+		if o.AnsweredBy == "" {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// ConfirmedRoomCount sums the confirmed counts of the room.
+func (t *Topic) ConfirmedRoomCount() (f, a, ab int) {
+	for _, r := range t.RoomCounts {
+		if r.ConfirmedBy != "" {
+			f, a, ab = f+r.For, a+r.Against, ab+r.Abstain
+		}
+	}
+	return f, a, ab
 }
 
 // Publication is a round's 公示 and 备案: who, when, and the audit entry
@@ -358,21 +440,28 @@ type Publication struct {
 // Round is one earlier meeting of a topic held again: everything the record
 // sheet shows of that meeting.
 type Round struct {
-	No             int                  `json:"no"`
-	Plan           Plan                 `json:"plan"`
-	Opened         time.Time            `json:"opened,omitzero"`
-	Attendance     map[string]time.Time `json:"attendance,omitempty"`
-	Statements     []Statement          `json:"statements,omitempty"`
-	Opinion        string               `json:"opinion,omitempty"`
-	VoteOpened     time.Time            `json:"vote_opened,omitzero"`
-	Result         *Result              `json:"result,omitempty"`
-	Ballots        map[string]Choice    `json:"ballots,omitempty"` // open ballots only
-	Redeliberation string               `json:"redeliberation,omitempty"`
-	MinutesBy      string               `json:"minutes_by,omitempty"`
-	MinutesAt      time.Time            `json:"minutes_at,omitzero"`
-	AuditedBy      string               `json:"audited_by,omitempty"`
-	AuditedAt      time.Time            `json:"audited_at,omitzero"`
-	Published      *Publication         `json:"published,omitempty"`
+	No              int                  `json:"no"`
+	Plan            Plan                 `json:"plan"`
+	Opened          time.Time            `json:"opened,omitzero"`
+	Attendance      map[string]time.Time `json:"attendance,omitempty"`
+	Statements      []Statement          `json:"statements,omitempty"`
+	Opinion         string               `json:"opinion,omitempty"`
+	VoteOpened      time.Time            `json:"vote_opened,omitzero"`
+	Result          *Result              `json:"result,omitempty"`
+	Ballots         map[string]Choice    `json:"ballots,omitempty"` // open ballots only
+	Redeliberation  string               `json:"redeliberation,omitempty"`
+	MinutesBy       string               `json:"minutes_by,omitempty"`
+	MinutesAt       time.Time            `json:"minutes_at,omitzero"`
+	AuditedBy       string               `json:"audited_by,omitempty"`
+	AuditedAt       time.Time            `json:"audited_at,omitzero"`
+	Published       *Publication         `json:"published,omitempty"`
+	Proxied         map[string]string    `json:"proxied,omitempty"`
+	WalkIns         []WalkIn             `json:"walk_ins,omitempty"`
+	RoomCounts      []RoomCount          `json:"room_counts,omitempty"`
+	QuorumWaived    string               `json:"quorum_waived,omitempty"`
+	Objections      []Objection          `json:"objections,omitempty"`
+	Notices         []Notice             `json:"notices,omitempty"`
+	ObjectionsUntil time.Time            `json:"objections_until,omitzero"`
 }
 
 // RoundCount is how many rounds the topic has had (at least 1 once planned).
@@ -399,6 +488,8 @@ func (t *Topic) RoundView(k int) (*Topic, bool) {
 		v.Round, v.Plan, v.Opened, v.Attendance, v.Statements = r.No, r.Plan, r.Opened, r.Attendance, r.Statements
 		v.Opinion, v.VoteOpened, v.Result, v.Redeliberation = r.Opinion, r.VoteOpened, r.Result, r.Redeliberation
 		v.MinutesBy, v.MinutesAt, v.AuditedBy, v.AuditedAt, v.Published = r.MinutesBy, r.MinutesAt, r.AuditedBy, r.AuditedAt, r.Published
+		v.Proxied, v.WalkIns, v.RoomCounts, v.QuorumWaived = r.Proxied, r.WalkIns, r.RoomCounts, r.QuorumWaived
+		v.Objections, v.Notices, v.ObjectionsUntil = r.Objections, r.Notices, r.ObjectionsUntil
 		v.FollowUps, v.Step = nil, 4
 		v.Stage = StageVoted
 		if r.Published != nil {

@@ -4,11 +4,11 @@
 package app
 
 import (
-	"path/filepath"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -254,7 +254,9 @@ func (a *App) isDown(platform string) bool {
 // backupBeforeMigration keeps a copy of a data directory written before the
 // event log, in that directory, before the first start migrates it.
 func (a *App) backupBeforeMigration(comm string) error {
-	b, ok := a.Store.(interface{ BackupTo(path string) (int64, error) })
+	b, ok := a.Store.(interface {
+		BackupTo(path string) (int64, error)
+	})
 	if !ok {
 		return nil // a store without backups (tests)
 	}

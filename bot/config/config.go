@@ -19,11 +19,13 @@ const (
 const (
 	DefaultTimezone        = "Asia/Shanghai"
 	DefaultProposalTimeout = 30 * time.Minute
-	DefaultReminderCron    = "0 9 * * *"
-	DefaultDueWithinDays   = 3
-	DefaultStaleDays       = 7
-	DefaultEscalateDays    = 7
-	DefaultQuietHours      = "21:00-08:00"
+	// DefaultObjectionDays is the 公示 objection window when a community sets none.
+	DefaultObjectionDays = 5
+	DefaultReminderCron  = "0 9 * * *"
+	DefaultDueWithinDays = 3
+	DefaultStaleDays     = 7
+	DefaultEscalateDays  = 7
+	DefaultQuietHours    = "21:00-08:00"
 )
 
 // Community is one community's configuration: its groups, roster and rules.
@@ -44,7 +46,9 @@ type Community struct {
 	// CoolingOffDays is how long a failed topic waits before it may be held
 	// again (0: no wait; off by default, LEGAL.md).
 	CoolingOffDays int
-	File           string // the file it was read from (SampleFile for the embedded sample)
+	// ObjectionDays is the 公示 objection window in days (0: none).
+	ObjectionDays int
+	File          string // the file it was read from (SampleFile for the embedded sample)
 
 	// Lines of the id and of each group's chat, for errors that name two
 	// files (LoadDir).

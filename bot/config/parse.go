@@ -35,6 +35,7 @@ type rawCommunity struct {
 	Eligible        *int          `yaml:"eligible"`
 	Recusal         bool          `yaml:"recusal"`
 	CoolingOffDays  *int          `yaml:"cooling_off_days"`
+	ObjectionDays   *int          `yaml:"objection_days"`
 }
 
 type rawGroup struct {
@@ -169,6 +170,10 @@ func (v *validator) community(raw *rawCommunity) *Community {
 	c.Eligible = v.integer("eligible", raw.Eligible, 0, maxEligible)
 	c.Recusal = raw.Recusal
 	c.CoolingOffDays = v.integer("cooling_off_days", raw.CoolingOffDays, 0, 3650)
+	c.ObjectionDays = DefaultObjectionDays
+	if raw.ObjectionDays != nil {
+		c.ObjectionDays = v.integer("objection_days", raw.ObjectionDays, 0, 90)
+	}
 	if v.err == nil {
 		if len(c.WithRole(bot.RoleSecretary)) == 0 {
 			v.fail("roster", "名册里至少要有一位党组织书记（secretary）：议题须经党组织审定")

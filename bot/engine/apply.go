@@ -81,15 +81,24 @@ func (c *community) apply(r *record, u *undoLog) error {
 	if err := c.applyTopic(t, r, u); err != nil {
 		return err
 	}
-	switch r.Event.(type) {
-	case CheckedIn, VoteCast:
-		// Kept in per-member keys beside the document (a meeting of
-		// hundreds must not rewrite the topic at every check-in and vote):
-		// the document, and its Seq, stay as they are.
-	default:
+	if !keptBeside(r.Event) {
 		t.Seq = r.Seq
 	}
 	return nil
+}
+
+// keptBeside reports whether an event changes only what is kept in
+// per-member keys beside the topic document (a meeting of hundreds must not
+// rewrite the topic at every check-in and vote): the document, and its Seq,
+// stay as they are. What a clerk recorded (代录) is marked in the document.
+func keptBeside(e Event) bool {
+	switch e := e.(type) {
+	case CheckedIn:
+		return e.By == ""
+	case VoteCast:
+		return e.By == ""
+	}
+	return false
 }
 
 func (c *community) applyProposed(r *record, e Proposed, u *undoLog) error {
@@ -206,7 +215,65 @@ func (c *community) applyTopic(t *bot.Topic, r *record, u *undoLog) error {
 		if t.Stage != bot.StageDeliberating {
 			return fmt.Errorf("议题不在协商中，不能记录发言")
 		}
-		t.Statements = append(t.Statements, bot.Statement{Member: e.Member, Name: e.Name, Step: e.Step, Text: e.Text, At: at})
+		t.Statements = append(t.Statements, bot.Statement{Member: e.Member, Name: e.Name, Step: e.Step, Text: e.Text, At: at, RecordedBy: e.By})
+		return nil
+	case ClerkNamed:
+		if !slices.Contains(t.Clerks, e.Member) {
+			t.Clerks = append(t.Clerks, e.Member)
+		}
+		return nil
+	case CheckedOut:
+		return c.applyCheckOut(t, e, u)
+	case WalkInRecorded:
+		if err := c.sameRound(t, e.Round); err != nil {
+			return err
+		}
+		t.WalkIns = append(t.WalkIns, bot.WalkIn{Name: e.Name, Role: e.Role, By: by, At: at})
+		return nil
+	case RoomCounted:
+		return c.applyRoomCount(t, r, e)
+	case RoomCountConfirmed:
+		if err := c.sameRound(t, e.Round); err != nil {
+			return err
+		}
+		n := len(t.RoomCounts)
+		if n == 0 || t.RoomCounts[n-1].ConfirmedBy != "" {
+			return fmt.Errorf("没有待确认的现场计票")
+		}
+		if t.RoomCounts[n-1].By == by {
+			return fmt.Errorf("现场计票须由另一人确认")
+		}
+		t.RoomCounts = slices.Clone(t.RoomCounts)
+		t.RoomCounts[n-1].ConfirmedBy, t.RoomCounts[n-1].ConfirmedAt = by, at
+		return nil
+	case ObjectionRaised:
+		if err := c.sameRound(t, e.Round); err != nil {
+			return err
+		}
+		if t.ObjectionsUntil.IsZero() || at.After(t.ObjectionsUntil) {
+			return fmt.Errorf("不在公示异议期内")
+		}
+		if e.No != len(t.Objections)+1 {
+			return fmt.Errorf("异议序号应为 %d", len(t.Objections)+1)
+		}
+		t.Objections = append(t.Objections, bot.Objection{No: e.No, By: by, Text: e.Text, At: at})
+		return nil
+	case ObjectionAnswered:
+		if err := c.sameRound(t, e.Round); err != nil {
+			return err
+		}
+		if e.No < 1 || e.No > len(t.Objections) || t.Objections[e.No-1].AnsweredBy != "" {
+			return fmt.Errorf("没有待答复的第%d条异议", e.No)
+		}
+		t.Objections = slices.Clone(t.Objections)
+		o := &t.Objections[e.No-1]
+		o.Answer, o.AnsweredBy, o.AnsweredAt = e.Text, by, at
+		return c.maybeComplete(t, by, at)
+	case StakeholderNotified:
+		if err := c.sameRound(t, e.Round); err != nil {
+			return err
+		}
+		t.Notices = append(t.Notices, bot.Notice{Name: e.Name, Method: e.Method, By: by, At: at})
 		return nil
 	case VoteOpened:
 		if err := c.sameRound(t, e.Round); err != nil {
@@ -215,7 +282,7 @@ func (c *community) applyTopic(t *bot.Topic, r *record, u *undoLog) error {
 		if err := t.Move(bot.StageVoting, by, at, "进入表决："+e.Opinion); err != nil {
 			return err
 		}
-		t.Step, t.Opinion, t.VoteOpened, t.Plan.Deadline = 4, e.Opinion, at, e.Deadline
+		t.Step, t.Opinion, t.VoteOpened, t.Plan.Deadline, t.QuorumWaived = 4, e.Opinion, at, e.Deadline, e.WithoutQuorum
 		return nil
 	case VoteCast:
 		return c.applyVote(t, r, e, u)
@@ -244,6 +311,7 @@ func (c *community) applyTopic(t *bot.Topic, r *record, u *undoLog) error {
 			return err
 		}
 		t.Published = &bot.Publication{By: by, At: at, Seq: r.Seq, Hash: r.Hash, Digest: e.ResultDigest}
+		t.ObjectionsUntil = e.ObjectionsUntil
 		switch {
 		case t.Result.Agreed:
 			return t.Move(bot.StageImplementing, by, at, "进入落实")
@@ -321,7 +389,9 @@ func (c *community) applyPlanned(t *bot.Topic, r *record, e Planned, u *undoLog)
 		// round of the record kept (归档).
 		done := bot.Round{No: t.Round, Plan: t.Plan, Opened: t.Opened, Attendance: t.Attendance, Statements: t.Statements,
 			Opinion: t.Opinion, VoteOpened: t.VoteOpened, Result: t.Result, Redeliberation: t.Redeliberation,
-			MinutesBy: t.MinutesBy, MinutesAt: t.MinutesAt, AuditedBy: t.AuditedBy, AuditedAt: t.AuditedAt, Published: t.Published}
+			MinutesBy: t.MinutesBy, MinutesAt: t.MinutesAt, AuditedBy: t.AuditedBy, AuditedAt: t.AuditedAt, Published: t.Published,
+			Proxied: t.Proxied, WalkIns: t.WalkIns, RoomCounts: t.RoomCounts, QuorumWaived: t.QuorumWaived,
+			Objections: t.Objections, Notices: t.Notices, ObjectionsUntil: t.ObjectionsUntil}
 		if t.Plan.Ballot != bot.BallotSecret {
 			for m, b := range c.ballots[t.ID] {
 				if done.Ballots == nil {
@@ -333,6 +403,7 @@ func (c *community) applyPlanned(t *bot.Topic, r *record, e Planned, u *undoLog)
 		t.Rounds = append(t.Rounds, done)
 		t.Attendance, t.Statements, t.Result, t.Step, t.Opinion, t.VoteOpened, t.Opened = nil, nil, nil, 0, "", time.Time{}, time.Time{}
 		t.MinutesBy, t.MinutesAt, t.AuditedBy, t.AuditedAt, t.Published, t.Redeliberation = "", time.Time{}, "", time.Time{}, nil, ""
+		t.Proxied, t.WalkIns, t.RoomCounts, t.QuorumWaived, t.Objections, t.Notices, t.ObjectionsUntil = nil, nil, nil, "", nil, nil, time.Time{}
 		ballots := c.ballots[t.ID]
 		if u != nil {
 			u.push(func() { c.ballots[t.ID] = ballots })
@@ -376,6 +447,13 @@ func (c *community) applyCheckIn(t *bot.Topic, e CheckedIn, at time.Time, u *und
 		u.push(func() { delete(m, e.Member) })
 	}
 	m[e.Member] = at
+	if e.By != "" {
+		t.Proxied = maps.Clone(t.Proxied)
+		if t.Proxied == nil {
+			t.Proxied = map[string]string{}
+		}
+		t.Proxied["checkin:"+e.Member] = e.By
+	}
 	if vs := c.voterSet(t); vs.counted && vs.votes(e.Member) {
 		tally := vs.tally
 		if u != nil {
@@ -429,6 +507,13 @@ func (c *community) applyVote(t *bot.Topic, r *record, e VoteCast, u *undoLog) e
 		b.Changes = old.Changes + 1
 	}
 	bs[e.Member] = b
+	if e.By != "" {
+		t.Proxied = maps.Clone(t.Proxied)
+		if t.Proxied == nil {
+			t.Proxied = map[string]string{}
+		}
+		t.Proxied["vote:"+e.Member] = e.By
+	}
 	if vs.counted {
 		tally := vs.tally
 		if u != nil {
@@ -519,9 +604,71 @@ func (c *community) applyItem(t *bot.Topic, r *record, e ItemUpdated) error {
 	}
 	if e.Status == bot.FollowUpConfirmed {
 		f.ConfirmedBy, f.ConfirmedAt = r.Actor, r.At
-		if t.Stage == bot.StageImplementing && allConfirmed(t) {
-			return t.Move(bot.StageCompleted, r.Actor, r.At, "落实事项全部确认落实")
+		return c.maybeComplete(t, r.Actor, r.At)
+	}
+	return nil
+}
+
+// maybeComplete closes an agreed topic (已办结) once every item is 已落实
+// and no objection to its 公示 is left unanswered.
+func (c *community) maybeComplete(t *bot.Topic, by string, at time.Time) error {
+	if t.Stage == bot.StageImplementing && allConfirmed(t) && len(t.OpenObjections()) == 0 {
+		why := "落实事项全部确认落实"
+		if len(t.Objections) > 0 {
+			why += "，公示异议均已答复"
+		}
+		return t.Move(bot.StageCompleted, by, at, why)
+	}
+	return nil
+}
+
+func (c *community) applyCheckOut(t *bot.Topic, e CheckedOut, u *undoLog) error {
+	if err := c.sameRound(t, e.Round); err != nil {
+		return err
+	}
+	if !t.Present(e.Member) {
+		return fmt.Errorf("%s 没有签到", e.Member)
+	}
+	m := t.Attendance
+	old := m[e.Member]
+	if u != nil {
+		u.push(func() { m[e.Member] = old })
+	}
+	delete(m, e.Member)
+	if t.Proxied != nil {
+		t.Proxied = maps.Clone(t.Proxied)
+		delete(t.Proxied, "checkin:"+e.Member)
+	}
+	if vs := c.voterSet(t); vs.counted && vs.votes(e.Member) {
+		tally := vs.tally
+		if u != nil {
+			u.push(func() { vs.tally = tally })
+		}
+		vs.tally.Present--
+		if b := c.ballots[t.ID][e.Member]; b != nil {
+			vs.tally = addChoice(vs.tally, b.Choice, -1)
 		}
 	}
+	return nil
+}
+
+func (c *community) applyRoomCount(t *bot.Topic, r *record, e RoomCounted) error {
+	if err := c.sameRound(t, e.Round); err != nil {
+		return err
+	}
+	if t.Stage != bot.StageVoting {
+		return fmt.Errorf("议题不在表决中")
+	}
+	if n := len(t.RoomCounts); n > 0 && t.RoomCounts[n-1].ConfirmedBy == "" {
+		return fmt.Errorf("上一次现场计票还没有确认")
+	}
+	if e.For < 0 || e.Against < 0 || e.Abstain < 0 {
+		return fmt.Errorf("票数不能为负")
+	}
+	tl := c.tally(t)
+	if free := tl.Present - tl.Voted() - tl.Unknown; e.For+e.Against+e.Abstain > free {
+		return fmt.Errorf("现场计票%d票，超过了实到且尚未表决的%d人", e.For+e.Against+e.Abstain, free)
+	}
+	t.RoomCounts = append(t.RoomCounts, bot.RoomCount{For: e.For, Against: e.Against, Abstain: e.Abstain, By: r.Actor, At: r.At})
 	return nil
 }

@@ -67,15 +67,16 @@ func (tx *Tx) emit(c *community, topic, actor string, evs ...Event) error {
 // vote.
 func (tx *Tx) persist(c *community, r *record) {
 	comm := c.cfg.ID
-	switch r.Event.(type) {
-	case CheckedIn, VoteCast:
+	if keptBeside(r.Event) {
 		tx.touch(c, "") // the community's log position only (apply.go)
-	default:
+	} else {
 		tx.touch(c, r.Topic)
 	}
 	switch e := r.Event.(type) {
 	case CheckedIn:
 		tx.put(attendKey(comm, r.Topic, e.Member), []byte(r.At.UTC().Format(time.RFC3339Nano)))
+	case CheckedOut:
+		tx.put(attendKey(comm, r.Topic, e.Member), nil)
 	case VoteCast:
 		b := c.ballots[r.Topic][e.Member]
 		if b == nil {

@@ -49,6 +49,14 @@ const (
 	KindRecordAudited    Kind = "record_audited"
 	KindBindCodeIssued   Kind = "bind_code_issued"
 	KindBound            Kind = "bound"
+	KindClerkNamed       Kind = "clerk_named"
+	KindCheckedOut       Kind = "checked_out"
+	KindWalkIn           Kind = "walk_in_recorded"
+	KindRoomCounted      Kind = "room_counted"
+	KindRoomConfirmed    Kind = "room_count_confirmed"
+	KindObjection        Kind = "objection_raised"
+	KindObjectionAnswer  Kind = "objection_answered"
+	KindNotified         Kind = "stakeholder_notified"
 	// KindImported carries a whole topic as the version before the event log
 	// stored it: the first event of a migrated topic (migrate.go).
 	KindImported Kind = "topic_imported"
@@ -124,15 +132,73 @@ type StepAdvanced struct {
 	Step  int `json:"step"`
 }
 
-// CheckedIn is one participant present (实到).
+// CheckedIn is one participant present (实到). By is the clerk who recorded
+// a member present in the room (代签到); "" when the member checked in.
 type CheckedIn struct {
 	Round  int    `json:"round"`
 	Member string `json:"member"`
+	By     string `json:"by,omitempty"`
+}
+
+// CheckedOut is a member who left the meeting (代签退): no longer 实到.
+type CheckedOut struct {
+	Round  int    `json:"round"`
+	Member string `json:"member"`
+}
+
+// ClerkNamed is the chair naming a 代录员 for the meeting.
+type ClerkNamed struct {
+	Member string `json:"member"`
+}
+
+// WalkInRecorded is a stakeholder present in the room who was not invited
+// (列席: attends and speaks, does not vote).
+type WalkInRecorded struct {
+	Round int    `json:"round"`
+	Name  string `json:"name"`
+	Role  string `json:"role"`
+}
+
+// RoomCounted is a count in the room (现场计票), pending a second person.
+type RoomCounted struct {
+	Round   int `json:"round"`
+	For     int `json:"for"`
+	Against int `json:"against"`
+	Abstain int `json:"abstain"`
+}
+
+// RoomCountConfirmed is the second person's confirmation of the pending
+// room count: from then on it is part of the tally.
+type RoomCountConfirmed struct {
+	Round int `json:"round"`
+}
+
+// ObjectionRaised is an 异议 during the 公示 window.
+type ObjectionRaised struct {
+	Round int    `json:"round"`
+	No    int    `json:"no"`
+	Text  string `json:"text"`
+}
+
+// ObjectionAnswered is the chair's answer to an objection.
+type ObjectionAnswered struct {
+	Round int    `json:"round"`
+	No    int    `json:"no"`
+	Text  string `json:"text"`
+}
+
+// StakeholderNotified records that someone outside the chat was told the
+// result, and how (电话、上门、书面).
+type StakeholderNotified struct {
+	Round  int    `json:"round"`
+	Name   string `json:"name"`
+	Method string `json:"method"`
 }
 
 // StatementRecorded is one entry of the minutes.
 type StatementRecorded struct {
 	Round  int    `json:"round"`
+	By     string `json:"by,omitempty"` // the clerk who recorded a statement made aloud (代记发言)
 	Member string `json:"member"`
 	Name   string `json:"name"`
 	Step   int    `json:"step"`
@@ -144,6 +210,9 @@ type VoteOpened struct {
 	Round    int       `json:"round"`
 	Opinion  string    `json:"opinion"`
 	Deadline time.Time `json:"deadline,omitzero"`
+	// WithoutQuorum is the chair's reason for opening without the
+	// attendance quorum; the vote then produces no decision.
+	WithoutQuorum string `json:"without_quorum,omitempty"`
 }
 
 // VoteCast is one vote. In a secret round Choice is empty: the log says who
@@ -151,6 +220,7 @@ type VoteOpened struct {
 // secret.go).
 type VoteCast struct {
 	Round  int        `json:"round"`
+	By     string     `json:"by,omitempty"` // the clerk who recorded an open vote in the room (代投)
 	Member string     `json:"member"`
 	Choice bot.Choice `json:"choice,omitempty"`
 	Change bool       `json:"change,omitempty"`
@@ -175,6 +245,8 @@ type MinutesConfirmed struct {
 type Published struct {
 	Round        int    `json:"round"`
 	ResultDigest string `json:"result_digest"`
+	// ObjectionsUntil is the end of the objection window (zero: none).
+	ObjectionsUntil time.Time `json:"objections_until,omitzero"`
 }
 
 // ItemAdded is a follow-up item of an agreed topic; No is its community-wide
@@ -261,6 +333,14 @@ func (RecordAudited) Kind() Kind          { return KindRecordAudited }
 func (BindCodeIssued) Kind() Kind         { return KindBindCodeIssued }
 func (Bound) Kind() Kind                  { return KindBound }
 func (Imported) Kind() Kind               { return KindImported }
+func (ClerkNamed) Kind() Kind             { return KindClerkNamed }
+func (CheckedOut) Kind() Kind             { return KindCheckedOut }
+func (WalkInRecorded) Kind() Kind         { return KindWalkIn }
+func (RoomCounted) Kind() Kind            { return KindRoomCounted }
+func (RoomCountConfirmed) Kind() Kind     { return KindRoomConfirmed }
+func (ObjectionRaised) Kind() Kind        { return KindObjection }
+func (ObjectionAnswered) Kind() Kind      { return KindObjectionAnswer }
+func (StakeholderNotified) Kind() Kind    { return KindNotified }
 
 // newEvent returns a zero event of kind, ready to decode into; false for a
 // kind this version does not know (an action of the log before events).
@@ -313,6 +393,22 @@ func newEvent(k Kind) (Event, bool) {
 		e = &Bound{}
 	case KindImported:
 		e = &Imported{}
+	case KindClerkNamed:
+		e = &ClerkNamed{}
+	case KindCheckedOut:
+		e = &CheckedOut{}
+	case KindWalkIn:
+		e = &WalkInRecorded{}
+	case KindRoomCounted:
+		e = &RoomCounted{}
+	case KindRoomConfirmed:
+		e = &RoomCountConfirmed{}
+	case KindObjection:
+		e = &ObjectionRaised{}
+	case KindObjectionAnswer:
+		e = &ObjectionAnswered{}
+	case KindNotified:
+		e = &StakeholderNotified{}
 	default:
 		return nil, false
 	}
@@ -388,6 +484,22 @@ func deref(e Event) Event {
 	case *Bound:
 		return *v
 	case *Imported:
+		return *v
+	case *ClerkNamed:
+		return *v
+	case *CheckedOut:
+		return *v
+	case *WalkInRecorded:
+		return *v
+	case *RoomCounted:
+		return *v
+	case *RoomCountConfirmed:
+		return *v
+	case *ObjectionRaised:
+		return *v
+	case *ObjectionAnswered:
+		return *v
+	case *StakeholderNotified:
 		return *v
 	}
 	return e

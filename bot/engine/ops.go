@@ -465,8 +465,29 @@ func (tx *Tx) Speak(comm, id string, actor *bot.Member, text string) (*bot.Topic
 	return c.topics[t.ID], nil
 }
 
+// ErrNoQuorum is the code of OpenVote's refusal when the attendance quorum
+// is not met: the chair may still open the vote with a reason
+// (OpenVoteWithoutQuorum), and it then produces no decision.
+const ErrNoQuorum = "no_quorum"
+
 // OpenVote starts step 4 (协商中 → 表决中) on the opinion put to the vote.
+// Without the attendance quorum of the topic's rule it is refused with the
+// numbers (LEGAL.md).
 func (tx *Tx) OpenVote(comm, id string, actor *bot.Member, opinion string) (*bot.Topic, error) {
+	return tx.openVote(comm, id, actor, opinion, "")
+}
+
+// OpenVoteWithoutQuorum opens the vote although the quorum is not met, on
+// the chair's stated reason; the record says the vote produced no decision.
+func (tx *Tx) OpenVoteWithoutQuorum(comm, id string, actor *bot.Member, opinion, reason string) (*bot.Topic, error) {
+	reason = strings.TrimSpace(reason)
+	if err := CheckLength("不足法定人数仍表决的理由", reason, 2, MaxText); err != nil {
+		return nil, err
+	}
+	return tx.openVote(comm, id, actor, opinion, reason)
+}
+
+func (tx *Tx) openVote(comm, id string, actor *bot.Member, opinion, withoutQuorum string) (*bot.Topic, error) {
 	c, t, err := tx.topicFor(comm, id)
 	if err != nil {
 		return nil, err
@@ -484,11 +505,14 @@ func (tx *Tx) OpenVote(comm, id string, actor *bot.Member, opinion string) (*bot
 	if err := CheckLength("表决意见", opinion, 2, MaxText); err != nil {
 		return nil, err
 	}
+	if short := tx.QuorumShortfall(comm, t); short != "" && withoutQuorum == "" {
+		return nil, &bot.Error{Code: bot.ECONFLICT, Message: fmt.Sprintf("暂不能开始表决：%s。请继续签到(现场人员可由记录员「代签到」)。如确需表决，主持人可发「无法定人数表决 理由」，记录表将写明本次表决未达法定人数、不产生决定。", short)}
+	}
 	var deadline time.Time
 	if t.Plan.VoteMinutes > 0 {
 		deadline = tx.now.UTC().Add(time.Duration(t.Plan.VoteMinutes) * time.Minute)
 	}
-	if err := tx.emit(c, t.ID, actor.ID, VoteOpened{Round: t.Round, Opinion: opinion, Deadline: deadline}); err != nil {
+	if err := tx.emit(c, t.ID, actor.ID, VoteOpened{Round: t.Round, Opinion: opinion, Deadline: deadline, WithoutQuorum: withoutQuorum}); err != nil {
 		return nil, err
 	}
 	return c.topics[t.ID], nil
@@ -727,7 +751,11 @@ func (tx *Tx) Publish(comm, id string, actor *bot.Member) (*bot.Topic, error) {
 	if err := tx.needStage(t, "公示备案", bot.StageVoted); err != nil {
 		return nil, err
 	}
-	if err := tx.emit(c, t.ID, actor.ID, Published{Round: t.Round, ResultDigest: t.Result.Digest()}); err != nil {
+	var until time.Time
+	if d := c.cfg.ObjectionDays; d > 0 {
+		until = tx.now.UTC().AddDate(0, 0, d)
+	}
+	if err := tx.emit(c, t.ID, actor.ID, Published{Round: t.Round, ResultDigest: t.Result.Digest(), ObjectionsUntil: until}); err != nil {
 		return nil, err
 	}
 	t = c.topics[t.ID]
@@ -736,6 +764,10 @@ func (tx *Tx) Publish(comm, id string, actor *bot.Member) (*bot.Topic, error) {
 	// keep a copy outside the data directory that shows a later removal or
 	// rewrite of the log and proves the figures (yishi audit verify --anchor).
 	text := ResultText(t, tx.Name) + "\n审计存证：" + audit.FormatAnchor(t.Published.Seq, t.Published.Hash) + "(可凭此核对记录未被改动)"
+	if !until.IsZero() {
+		text += fmt.Sprintf("\n公示期%d天，至%s止。对结果有异议的，请在公示期内发「异议 #%s 理由」。", c.cfg.ObjectionDays,
+			until.In(c.cfg.Location).Format("2006年1月2日 15:04"), t.ID)
+	}
 	tx.ToGroup(comm, t, "【村(居)务公开】"+strings.TrimPrefix(text, "【表决结果】"))
 	told := map[string]bool{}
 	tell := func(m, prefix string) {
