@@ -79,8 +79,14 @@ func Sheet(tx *engine.Tx, t *bot.Topic) record.Sheet {
 		}
 	}
 	slices.SortFunc(ids, func(a, b string) int { return strings.Compare(tx.Name(t.Community, a), tx.Name(t.Community, b)) })
+	s.Now = tx.Now()
+	s.Unreached = tx.Unreached(t.Community, t, nil)
 	for _, id := range ids {
-		s.OpenVotes = append(s.OpenVotes, record.VoteLine{Name: tx.Name(t.Community, id), Choice: ballots[id]})
+		line := record.VoteLine{Name: tx.Name(t.Community, id), Choice: ballots[id]}
+		if by := t.Proxied["vote:"+id]; by != "" {
+			line.By = tx.Name(t.Community, by)
+		}
+		s.OpenVotes = append(s.OpenVotes, line)
 	}
 	return s
 }

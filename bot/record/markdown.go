@@ -127,6 +127,14 @@ func render(v view, st style) string {
 	w.line("")
 	w.line(st.inline(v.Dissent))
 	w.line("")
+	if len(v.Room) > 0 {
+		w.line(st.heading(3, "现场情况(代录)"))
+		w.line("")
+		for _, l := range v.Room {
+			w.line("- " + st.inline(l))
+		}
+		w.line("")
+	}
 	w.line(st.heading(3, "流程记录"))
 	w.line("")
 	if len(v.Flow) == 0 {
@@ -209,6 +217,12 @@ func render(v view, st style) string {
 	w.line("")
 	w.line("公示、备案：" + st.inline(v.Filed))
 	w.line("")
+	for _, l := range v.Publicity {
+		w.line("- " + st.inline(l))
+	}
+	if len(v.Publicity) > 0 {
+		w.line("")
+	}
 
 	w.line(st.heading(2, "协商记录员签字"))
 	w.line("")

@@ -27,6 +27,10 @@ type Sheet struct {
 	// Full is the topic with every round when Topic is the view of one of
 	// them (bot.Topic.RoundView); nil means Topic itself.
 	Full *bot.Topic
+	// Now is when the sheet is printed (for 公示中 / 公示期满); zero: not said.
+	Now time.Time
+	// Unreached are stakeholders not yet told the result by any means.
+	Unreached []string
 	// OpenVotes is who voted what, for an open (举手) ballot only. It is
 	// ignored unless the topic's ballot is explicitly open: a secret ballot
 	// never shows names, whatever is passed here.
@@ -37,6 +41,7 @@ type Sheet struct {
 type VoteLine struct {
 	Name   string
 	Choice bot.Choice
+	By     string // the clerk's name when the vote was recorded for the member (代投)
 }
 
 // chinaTime is UTC+8 without depending on the tz database being installed.
@@ -54,7 +59,9 @@ const (
 // it, so the Markdown and the HTML cannot say different things.
 type view struct {
 	Community, ID, Title, Stage string
-	Rounds                      string // which round this sheet is, and the others
+	Rounds                      string   // which round this sheet is, and the others
+	Room                        []string // what clerks recorded for people in the room
+	Publicity                   []string // the 公示 window, objections and answers, who was told
 	Content, Affected           string
 	Source, Category, Review    string
 	Screening                   string
@@ -226,6 +233,8 @@ func build(s Sheet) view {
 	b.process(&v)
 	b.vote(&v)
 	b.result(&v)
+	b.room(&v)
+	b.publicity(&v)
 	if t.MinutesBy != "" {
 		v.Signature = fmt.Sprintf("%s(于%s确认)", b.name(t.MinutesBy), b.when(t.MinutesAt, "(时间未记录)"))
 	} else {
@@ -460,6 +469,9 @@ func (b builder) process(v *view) {
 		if who == "" {
 			who = "程序记录"
 		}
+		if st.RecordedBy != "" {
+			who += "(现场发言，" + b.name(st.RecordedBy) + "代记)"
+		}
 		l := line{At: b.when(st.At, "(时间未记录)"), Name: who, Text: or(st.Text, "(空)")}
 		if st.Step >= 1 && st.Step < len(stepTitles) {
 			v.Steps[st.Step-1].Lines = append(v.Steps[st.Step-1].Lines, l)
@@ -515,7 +527,11 @@ func (b builder) vote(v *view) {
 			g := voteGroup{Choice: c.Chinese()}
 			for _, l := range b.s.OpenVotes {
 				if l.Choice == c {
-					g.Names = append(g.Names, or(l.Name, "(无名)"))
+					n := or(l.Name, "(无名)")
+					if l.By != "" {
+						n += "(" + l.By + "代录)"
+					}
+					g.Names = append(g.Names, n)
 				}
 			}
 			v.OpenGroups = append(v.OpenGroups, g)
@@ -523,8 +539,13 @@ func (b builder) vote(v *view) {
 				v.Dissent = fmt.Sprintf("表决中反对%d人(%s)、弃权%d人。", r.Against, strings.Join(g.Names, "、"), r.Abstain)
 			}
 		}
-		if len(b.s.OpenVotes) != r.Voters {
-			v.OpenNote = fmt.Sprintf("注意：记名名单%d人，与表决人数%d人不一致，请核对。", len(b.s.OpenVotes), r.Voters)
+		rf, ra, rab := t.ConfirmedRoomCount()
+		if room := rf + ra + rab; len(b.s.OpenVotes)+room != r.Voters {
+			also := ""
+			if room > 0 {
+				also = fmt.Sprintf("(另有现场计票%d票)", room)
+			}
+			v.OpenNote = fmt.Sprintf("注意：记名名单%d人%s，与表决人数%d人不一致，请核对。", len(b.s.OpenVotes), also, r.Voters)
 		}
 	}
 	if r.Voters != r.For+r.Against+r.Abstain {
@@ -595,4 +616,68 @@ func durationText(d time.Duration) string {
 		return fmt.Sprintf("%d天%d小时", h/24, h%24)
 	}
 	return fmt.Sprintf("%d小时", h)
+}
+
+// room lists what was recorded for people in the room (代录).
+func (b builder) room(v *view) {
+	t := b.t
+	if len(t.Clerks) > 0 {
+		v.Room = append(v.Room, "主持人指定的代录员："+b.names(t.Clerks))
+	}
+	var proxied []string
+	for _, id := range t.Participants {
+		if by := t.Proxied["checkin:"+id]; by != "" {
+			proxied = append(proxied, b.name(id)+"("+b.name(by)+"代签到)")
+		}
+	}
+	if len(proxied) > 0 {
+		v.Room = append(v.Room, fmt.Sprintf("现场签到由代录员登记(%d人)：%s", len(proxied), strings.Join(proxied, "、")))
+	}
+	for _, w := range t.WalkIns {
+		v.Room = append(v.Room, fmt.Sprintf("临时参会(列席，不参加表决)：%s，%s(%s于%s登记)", w.Name, w.Role, b.name(w.By), b.when(w.At, "")))
+	}
+	for _, r := range t.RoomCounts {
+		s := fmt.Sprintf("现场计票：赞成%d 反对%d 弃权%d(%s于%s计票", r.For, r.Against, r.Abstain, b.name(r.By), b.when(r.At, ""))
+		if r.ConfirmedBy != "" {
+			s += fmt.Sprintf("，%s于%s确认，已计入表决结果)", b.name(r.ConfirmedBy), b.when(r.ConfirmedAt, ""))
+		} else {
+			s += "，未经第二人确认，不计入表决结果)"
+		}
+		v.Room = append(v.Room, s)
+	}
+	if t.QuorumWaived != "" {
+		v.Room = append(v.Room, "本次表决未达到法定到会人数，主持人说明理由后进行："+t.QuorumWaived+"。按规定，未达法定人数的表决不产生决定。")
+	}
+}
+
+// publicity is the 公示 window, its objections and answers, and who outside
+// the chat was told how.
+func (b builder) publicity(v *view) {
+	t := b.t
+	if !t.ObjectionsUntil.IsZero() {
+		s := "公示期至" + b.when(t.ObjectionsUntil, "")
+		switch {
+		case b.s.Now.IsZero():
+		case b.s.Now.After(t.ObjectionsUntil):
+			s += "，公示期满"
+		default:
+			s += "，公示中"
+		}
+		v.Publicity = append(v.Publicity, s+fmt.Sprintf("；收到异议%d条，尚未答复%d条", len(t.Objections), len(t.OpenObjections())))
+	}
+	for _, o := range t.Objections {
+		s := fmt.Sprintf("异议%d：%s于%s提出：%s", o.No, b.name(o.By), b.when(o.At, ""), o.Text)
+		if o.AnsweredBy != "" {
+			s += fmt.Sprintf("；答复(%s，%s)：%s", b.name(o.AnsweredBy), b.when(o.AnsweredAt, ""), o.Answer)
+		} else {
+			s += "；尚未答复"
+		}
+		v.Publicity = append(v.Publicity, s)
+	}
+	for _, n := range t.Notices {
+		v.Publicity = append(v.Publicity, fmt.Sprintf("已通报：%s(%s，%s于%s登记)", n.Name, n.Method, b.name(n.By), b.when(n.At, "")))
+	}
+	if t.Published != nil && len(b.s.Unreached) > 0 {
+		v.Publicity = append(v.Publicity, "尚未通报的利益相关方："+strings.Join(b.s.Unreached, "、")+"(不在群里，请用「已通报 #"+t.ID+" 姓名 电话|上门|书面」登记)")
+	}
 }

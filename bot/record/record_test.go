@@ -109,9 +109,9 @@ func agreedOpen() (Sheet, []VoteLine) {
 	t.AuditedBy, t.AuditedAt = "zhao", at(11, 9, 0)
 	t.History = history(bot.StagePendingReview, bot.StageApproved, bot.StageNotified, bot.StageDeliberating,
 		bot.StageVoting, bot.StageVoted, bot.StagePublished, bot.StageImplementing)
-	votes := []VoteLine{{"王建国", bot.ChoiceFor}, {"张三", bot.ChoiceFor}, {"陈一", bot.ChoiceFor},
-		{"周二", bot.ChoiceAgainst}, {"吴三", bot.ChoiceFor}, {"郑四", bot.ChoiceFor}, {"孙五", bot.ChoiceAgainst},
-		{"钱六", bot.ChoiceFor}, {"赵监督", bot.ChoiceFor}}
+	votes := []VoteLine{{Name: "王建国", Choice: bot.ChoiceFor}, {Name: "张三", Choice: bot.ChoiceFor}, {Name: "陈一", Choice: bot.ChoiceFor},
+		{Name: "周二", Choice: bot.ChoiceAgainst}, {Name: "吴三", Choice: bot.ChoiceFor}, {Name: "郑四", Choice: bot.ChoiceFor}, {Name: "孙五", Choice: bot.ChoiceAgainst},
+		{Name: "钱六", Choice: bot.ChoiceFor}, {Name: "赵监督", Choice: bot.ChoiceFor}}
 	return Sheet{Topic: t, Names: names, Community: "后陈村", OpenVotes: votes}, votes
 }
 
