@@ -18,6 +18,7 @@ var matrixColumns = []Action{
 	ActPropose, ActReview, ActPrepare, ActOpenMeeting, ActOpenVote, ActCloseVote,
 	ActCheckIn, ActSpeak, ActVote, ActPublish, ActConfirmMinutes, ActConfirmFollowUp,
 	ActReportProgress, ActAuditRecord, ActReadRecords, ActIssueBindCode,
+	ActListPending, ActResubmit, ActAddFollowUp,
 }
 
 // matrixRow is one kind of actor, on the matrix topic (chaired by "chair",
@@ -26,6 +27,7 @@ type matrixRow struct {
 	key, label string
 	member     *Member
 	topic      func(*Topic) // adjusts the matrix topic for this row
+	actor      func(*Actor) // adjusts the actor (reporter of an item, asking in a group)
 	allowed    string       // Y/N per matrixColumns
 }
 
@@ -49,23 +51,29 @@ type matrixRow struct {
 //	|||||||||||||audit_record
 //	||||||||||||||read_records
 //	|||||||||||||||issue_bind_code
+//	||||||||||||||||list_pending
+//	|||||||||||||||||resubmit
+//	||||||||||||||||||add_followup
 func matrixRows() []matrixRow {
 	return []matrixRow{
-		{"secretary", "党组织书记", member("s", RoleSecretary), nil, "YYYNNNNNNYNNYNYY"},
-		{"secretary_no_chair", "党组织书记(议题未指定主持人)", member("s", RoleSecretary), func(t *Topic) { t.Chair = "" }, "YYYYYYNNNYNNYNYY"},
-		{"party_member", "党组织成员", member("p", RolePartyMember), nil, "YYYNNNNNNNNNYNYY"},
-		{"director", "村(居)委会主任", member("d", RoleDirector), nil, "YNYNNNNNNNNNYNYY"},
-		{"committee", "两委成员", member("c", RoleCommittee), nil, "YNYNNNNNNNNNYNYY"},
-		{"supervisor", "监督委员会成员", member("v", RoleSupervisor), nil, "YNNNNNNNNNNYYYYN"},
-		{"representative", "村(居)民代表", member("r", RoleRepresentative), nil, "YNNNNNNNNNNNNNYN"},
-		{"resident", "居民", member("x", RoleResident), nil, "YNNNNNNNNNNNNNYN"},
-		{"observer", "列席/旁听", member("o", RoleObserver), nil, "NNNNNNNNNNNNNNYN"},
-		{"not_on_roster", "不在名册上", nil, nil, "NNNNNNNNNNNNNNNN"},
-		{"chair", "本议题主持人(居民)", member("chair", RoleResident), nil, "YNNYYYNNNYNNYNYN"},
-		{"recorder", "本议题记录员(居民)", member("recorder", RoleResident), nil, "YNNNNNNNNYYNYNYN"},
-		{"participant_present", "协商主体·已签到(居民)", member("here", RoleResident), nil, "YNNNNNYYYNNNNNYN"},
-		{"participant_absent", "协商主体·未签到(居民)", member("away", RoleResident), nil, "YNNNNNYYNNNNNNYN"},
-		{"observer_participant", "列席人员·已签到", member("guest", RoleObserver), nil, "NNNNNNYYNNNNNNYN"},
+		{"secretary", "党组织书记", member("s", RoleSecretary), nil, nil, "YYYNNNNNNYNNYNYYYNY"},
+		{"secretary_no_chair", "党组织书记(议题未指定主持人)", member("s", RoleSecretary), func(t *Topic) { t.Chair = "" }, nil, "YYYYYYNNNYNNYNYYYNY"},
+		{"secretary_in_group", "党组织书记·在群里", member("s", RoleSecretary), nil, func(a *Actor) { a.InGroup = true }, "YNYNNNNNNYNNYNYYNNY"},
+		{"party_member", "党组织成员", member("p", RolePartyMember), nil, nil, "YYYNNNNNNNNNYNYYYNN"},
+		{"director", "村(居)委会主任", member("d", RoleDirector), nil, nil, "YNYNNNNNNNNNYNYYNNN"},
+		{"committee", "两委成员", member("c", RoleCommittee), nil, nil, "YNYNNNNNNNNNYNYYNNN"},
+		{"supervisor", "监督委员会成员", member("v", RoleSupervisor), nil, nil, "YNNNNNNNNNNYYYYNNNN"},
+		{"supervisor_reporter", "监督委员会成员·本事项的反馈人", member("v", RoleSupervisor), nil, func(a *Actor) { a.Reporter = true }, "YNNNNNNNNNNNYYYNNNN"},
+		{"representative", "村(居)民代表", member("r", RoleRepresentative), nil, nil, "YNNNNNNNNNNNNNYNNNN"},
+		{"resident", "居民", member("x", RoleResident), nil, nil, "YNNNNNNNNNNNNNYNNNN"},
+		{"observer", "列席/旁听", member("o", RoleObserver), nil, nil, "NNNNNNNNNNNNNNYNNNN"},
+		{"not_on_roster", "不在名册上", nil, nil, nil, "NNNNNNNNNNNNNNNNNNN"},
+		{"proposer", "本议题提议人(居民)", member("prop", RoleResident), nil, nil, "YNNNNNNNNNNNNNYNNYN"},
+		{"chair", "本议题主持人(居民)", member("chair", RoleResident), nil, nil, "YNNYYYNNNYNNYNYNNNY"},
+		{"recorder", "本议题记录员(居民)", member("recorder", RoleResident), nil, nil, "YNNNNNNNNYYNYNYNNNY"},
+		{"participant_present", "协商主体·已签到(居民)", member("here", RoleResident), nil, nil, "YNNNNNYYYNNNNNYNNNN"},
+		{"participant_absent", "协商主体·未签到(居民)", member("away", RoleResident), nil, nil, "YNNNNNYYNNNNNNYNNNN"},
+		{"observer_participant", "列席人员·已签到", member("guest", RoleObserver), nil, nil, "NNNNNNYYNNNNNNYNNNN"},
 	}
 }
 
@@ -75,7 +83,7 @@ func member(id string, roles ...Role) *Member {
 
 func matrixTopic() *Topic {
 	return &Topic{
-		ID: "7", Title: "健身路径选址", Stage: StageVoting,
+		ID: "7", Title: "健身路径选址", Stage: StageVoting, Proposer: "prop",
 		Chair: "chair", Recorder: "recorder", Supervisor: "v",
 		Participants: []string{"here", "away", "guest"},
 		Attendance:   map[string]time.Time{"here": time.Unix(0, 0), "guest": time.Unix(0, 0)},
@@ -92,7 +100,11 @@ func actual(t *testing.T, r matrixRow) string {
 		if r.topic != nil {
 			r.topic(topic)
 		}
-		err := Authorize(Actor{Member: r.member}, a, topic)
+		actor := Actor{Member: r.member}
+		if r.actor != nil {
+			r.actor(&actor)
+		}
+		err := Authorize(actor, a, topic)
 		if err == nil {
 			b.WriteByte('Y')
 			continue
