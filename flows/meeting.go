@@ -228,6 +228,10 @@ func (b *Bot) afterClose(tx *engine.Tx, t *bot.Topic) {
 }
 
 func (b *Bot) cmdTally(m *msg, rest string) {
+	if err := bot.Authorize(m.actor(), bot.ActReadRecords, nil); err != nil {
+		b.refuse(m, err)
+		return
+	}
 	t := b.topic(m, refOnly(rest), scopeMeeting, bot.StageVoting)
 	if t == nil {
 		return
