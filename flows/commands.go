@@ -174,7 +174,7 @@ func (b *Bot) cmdHelp(m *msg, _ string) {
 	sb.WriteString("· 签到 —— 开会时签到；赞成/同意/1、反对/不同意/2、弃权/3 —— 表决\n· 记录 #编号 —— 查看议事协商记录表\n")
 	if m.member != nil {
 		if m.member.Has(bot.RoleSecretary) || m.member.Has(bot.RolePartyMember) {
-			sb.WriteString("· 待审定 / 审定 #编号 —— 党组织审定议题(同意、退回修改、不予受理)\n")
+			sb.WriteString("· 待审定 / 审定 #编号 —— 党组织审定议题(请私聊我：同意、退回修改、不予受理)\n")
 		}
 		if bot.Authorize(bot.Actor{Member: m.member}, bot.ActPrepare, nil) == nil {
 			sb.WriteString("· 方案 #编号 —— 制定协商方案并通知参会人员；绑定码 姓名 —— 给成员发绑定码\n")

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"yishi/bot/config"
+	"yishi/bot/engine"
 )
 
 // Scripts shared by the tests of issue 13: the prelude leaves topic #1
@@ -342,4 +343,26 @@ func TestWordingFollowsKind(t *testing.T) {
 	got := h.run("[私聊] 陈小龙: 帮助\n[私聊] 吴晓明: 提议\n[私聊] 张建国: 审定 #1\n[私聊] 陈小龙: 提议\n[私聊] 陈小龙: 社区门口安装路灯\n[私聊] 陈小龙: 门口没有路灯，晚上很黑，希望装几盏灯。\n[私聊] 陈小龙: 全体居民\n[私聊] 陈小龙: 1\n")
 	mustContain(t, "community wording", got, "本社区", "居民代表")
 	mustNotContain(t, "community wording", got, "村(居)", "村(社区)", "本村")
+}
+
+// TestSplitTopicRef: a first word starting with # is the reference even
+// when malformed, so it is refused rather than read as free text.
+func TestSplitTopicRef(t *testing.T) {
+	for _, tc := range []struct{ in, ref, rest string }{
+		{"#3 同意安装", "#3", "同意安装"},
+		{"＃12", "#12", ""},
+		{"# 7 理由", "#7", "理由"},
+		{"#abc", "#abc", ""},
+		{"#abc 其他", "#abc", "其他"},
+		{"3", "3", ""},
+		{"3，理由", "3", "理由"},
+		{"同意安装路灯", "", "同意安装路灯"},
+		{"12345路段", "", "12345路段"},
+		{"", "", ""},
+	} {
+		ref, rest := engine.SplitTopicRef(tc.in)
+		if ref != tc.ref || rest != tc.rest {
+			t.Errorf("SplitTopicRef(%q) = %q, %q; want %q, %q", tc.in, ref, rest, tc.ref, tc.rest)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"yishi/bot"
 )
@@ -65,8 +66,10 @@ func SplitTopicRef(s string) (ref, rest string) {
 		f, r, _ := strings.Cut(s, " ")
 		return f, trimSep(r)
 	}
-	if n := leadingDigits(s); n > 0 && (n == len(s) || strings.ContainsRune(" ：:,，", rune(s[n]))) {
-		return s[:n], trimSep(s[n:])
+	if n := leadingDigits(s); n > 0 {
+		if r, _ := utf8.DecodeRuneInString(s[n:]); n == len(s) || strings.ContainsRune(" ：:,，", r) {
+			return s[:n], trimSep(s[n:])
+		}
 	}
 	return "", s
 }
