@@ -71,6 +71,9 @@ func (b *Bot) cmdConfirmItem(m *msg, _ string) {
 	if !ok {
 		return
 	}
+	if !b.mayJudgeItem(m, no) {
+		return
+	}
 	ch, err := m.tx.ConfirmFollowUp(m.comm.ID, no, m.member, evidence)
 	if err != nil {
 		m.replyErr(err)
@@ -86,6 +89,9 @@ func (b *Bot) cmdConfirmItem(m *msg, _ string) {
 func (b *Bot) cmdReturnItem(m *msg, _ string) {
 	no, reason, ok := m.itemRef("格式：退回落实 #事项编号 理由\n例如：退回落实 #3 还有2盏路灯不亮")
 	if !ok {
+		return
+	}
+	if !b.mayJudgeItem(m, no) {
 		return
 	}
 	if reason == "" {
@@ -178,4 +184,24 @@ func (b *Bot) cmdTodo(m *msg, _ string) {
 	}
 	m.toMember(m.member.ID, text)
 	m.reply("%s，待办事项已私聊发给您。", m.who())
+}
+
+// mayJudgeItem checks, through bot.Authorize, that the sender may confirm
+// or send back item no: a supervisor who owns the item or filed the report
+// that it is done cannot judge it. It answers and returns false when not.
+func (b *Bot) mayJudgeItem(m *msg, no int) bool {
+	t, f, err := m.tx.FollowUpItem(m.comm.ID, no)
+	if err != nil {
+		return true // the engine gives the answer for an unknown item
+	}
+	actor := m.actor()
+	if m.member != nil {
+		actor.Responsible = f.Responsible == m.member.ID
+		actor.Reporter = f.Status == bot.FollowUpDone && len(f.Progress) > 0 && f.Progress[len(f.Progress)-1].By == m.member.ID
+	}
+	if err := bot.Authorize(actor, bot.ActConfirmFollowUp, t); err != nil {
+		b.refuse(m, err)
+		return false
+	}
+	return true
 }

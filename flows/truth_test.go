@@ -366,3 +366,15 @@ func TestSplitTopicRef(t *testing.T) {
 		}
 	}
 }
+
+// TestSupervisorCannotConfirmOwnReport: a supervisor who reported an item
+// done cannot confirm it; another member of the committee can.
+func TestSupervisorCannotConfirmOwnReport(t *testing.T) {
+	h := newHarness(t)
+	h.run(prelude(t) + plan + meeting + voted + "[私聊] 胡丽萍: 事项 #1 安装路灯；王卫东；2027-01-31；监委会现场查看\n[后陈村议事群] 胡丽萍: 公示 #1\n")
+	h.run("[私聊] 胡德明: 反馈 #1 已完成安装，共10盏\n")
+	got := last(h.run("[私聊] 胡德明: 确认落实 #1\n"))
+	mustContain(t, "own report", got, "您不能确认落实", "不能自己确认自己")
+	got = last(h.run("[私聊] 陈美华: 确认落实 #1\n"))
+	mustContain(t, "another supervisor", got, "已确认落实事项 #1")
+}
