@@ -378,3 +378,13 @@ func TestSupervisorCannotConfirmOwnReport(t *testing.T) {
 	got = last(h.run("[私聊] 陈美华: 确认落实 #1\n"))
 	mustContain(t, "another supervisor", got, "已确认落实事项 #1")
 }
+
+// TestUnansweredQuestionLapses: an unanswered 「是指 #N 吗？」 is dropped
+// by the idle sweep without a "paused" notice; a later 是 does nothing.
+func TestUnansweredQuestionLapses(t *testing.T) {
+	h := newHarness(t)
+	h.run(prelude(t) + plan + meeting + voted)
+	h.run("[私聊] 胡丽萍: 确认记录\n")
+	got := h.run("@advance 31m\n[私聊] 胡丽萍: 是\n")
+	mustNotContain(t, "after the sweep", got, "暂停", "已签字确认")
+}
