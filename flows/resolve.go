@@ -124,12 +124,12 @@ func (b *Bot) continueConfirm(m *msg, c *engine.Conversation) bool {
 	return true
 }
 
-// refuse answers a refusal. A person who is not on the roster is answered
-// privately and never named in the group; the group gets, at most once a
-// day per person, an unnamed line saying where the answer went.
+// refuse answers a refusal (msg.replyErr: a stranger is answered privately).
 func (b *Bot) refuse(m *msg, err error) { m.replyErr(err) }
 
-// toStranger answers a person who is not on the roster, in private (see refuse).
+// toStranger answers a person who is not on the roster privately, never
+// naming them in the group; the group gets, at most once a day per
+// person, an unnamed line saying where the answer went.
 func (m *msg) toStranger(text string) {
 	m.send(bot.Outgoing{Platform: m.in.Platform, Chat: m.in.Sender, Private: true, Text: text, Community: m.commID()})
 	key := "stranger/" + m.in.Platform + "/" + m.in.Chat + "/" + m.in.Sender + "/" + m.day()

@@ -45,11 +45,3 @@ func localize(c *config.Community, text string) string {
 	}
 	return text
 }
-
-// kindName is 村 or 社区.
-func kindName(c *config.Community) string {
-	if c != nil && c.Kind == config.KindCommunity {
-		return "社区"
-	}
-	return "村"
-}
