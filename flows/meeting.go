@@ -28,8 +28,8 @@ func (b *Bot) cmdOpenMeeting(m *msg, rest string) {
 			return
 		}
 		if b.pend(m, "开始协商 #"+t.ID, "early") {
-			m.reply("议题 %s 的协商方案定于 %s 开始，现在早了%s。按时来的参会人员会错过开头。\n确定现在就开始吗？回复「是」确认(计划时间和实际开始时间都会记入记录)；回复其他内容则不开始。",
-				t.Label(), t.Plan.Time.In(m.comm.Location).Format(timeLayout), span(early))
+			m.ask(fmt.Sprintf("议题 %s 的协商方案定于 %s 开始，现在早了%s。按时来的参会人员会错过开头。\n确定现在就开始吗？回复「是」确认(计划时间和实际开始时间都会记入记录)；回复其他内容则不开始。",
+				t.Label(), t.Plan.Time.In(m.comm.Location).Format(timeLayout), span(early)))
 		} else {
 			m.reply("议题 %s 定于 %s 开始，现在早了%s。请先完成或取消正在填写的内容，再发「开始协商 #%s」确认提前开始。",
 				t.Label(), t.Plan.Time.In(m.comm.Location).Format(timeLayout), span(early), t.ID)

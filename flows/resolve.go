@@ -55,13 +55,25 @@ func (b *Bot) topic(m *msg, ref string, sc scope, stages ...bot.Stage) *bot.Topi
 		return t
 	}
 	var g *engine.TopicGuess
-	if errors.As(err, &g) && !b.pend(m, m.word+" #"+g.Topic.ID+" "+m.rawRest, "") {
-		// Another flow waits for this person's answer: 是 would go there.
-		m.reply("请写上议题编号，例如「%s #%s」。", m.command(), g.Topic.ID)
+	if errors.As(err, &g) {
+		if !b.pend(m, m.word+" #"+g.Topic.ID+" "+m.rawRest, "") {
+			// Another flow waits for this person's answer: 是 would go there.
+			m.reply("请写上议题编号，例如「%s #%s」。", m.command(), g.Topic.ID)
+			return nil
+		}
+		m.ask(bot.ErrorMessage(err))
 		return nil
 	}
 	m.replyErr(err)
 	return nil
+}
+
+// ask answers with a yes/no question; the buttons send 是 or 取消 as the
+// person's reply (under Telegram's privacy mode a typed 是 may not arrive).
+func (m *msg) ask(text string) {
+	m.send(bot.Outgoing{Platform: m.in.Platform, Chat: m.in.Chat, ChatTitle: m.in.ChatTitle,
+		Private: m.in.Private, Text: text, Community: m.commID(),
+		Buttons: []bot.Button{{Label: "是", Data: "是"}, {Label: "取消", Data: "取消"}}})
 }
 
 // refOnly is the reference of a command that takes nothing but a topic
