@@ -28,20 +28,26 @@ const (
 	ActAuditRecord     Action = "audit_record"     // 监委会审核记录
 	ActReadRecords     Action = "read_records"     // 查看议题与记录
 	ActIssueBindCode   Action = "issue_bind_code"  // 发放绑定码
+	ActListPending     Action = "list_pending"     // 查看待审定的议题
+	ActResubmit        Action = "resubmit"         // 修改后重新提交
+	ActAddFollowUp     Action = "add_followup"     // 记录落实事项
 )
 
 // AllActions lists every action, for the permission matrix test.
 var AllActions = []Action{ActPropose, ActReview, ActPrepare, ActOpenMeeting, ActOpenVote,
 	ActCloseVote, ActCheckIn, ActSpeak, ActVote, ActPublish, ActConfirmMinutes,
-	ActConfirmFollowUp, ActReportProgress, ActAuditRecord, ActReadRecords, ActIssueBindCode, ActClerk, ActNameClerk, ActConfirmCount, ActObject, ActAnswerObjection}
+	ActConfirmFollowUp, ActReportProgress, ActAuditRecord, ActReadRecords, ActIssueBindCode,
+	ActListPending, ActResubmit, ActAddFollowUp, ActClerk, ActNameClerk, ActConfirmCount, ActObject, ActAnswerObjection}
 
 var actionNames = map[Action]string{
 	ActPropose: "提出议题", ActReview: "审定议题", ActPrepare: "制定协商方案并通知",
 	ActOpenMeeting: "主持协商", ActOpenVote: "开始表决", ActCloseVote: "结束表决",
-	ActCheckIn: "签到", ActSpeak: "发言", ActVote: "表决", ActPublish: "公示备案并记录落实事项",
+	ActCheckIn: "签到", ActSpeak: "发言", ActVote: "表决", ActPublish: "公示备案、记录再议安排",
 	ActConfirmMinutes: "确认会议记录(记录员签字)", ActConfirmFollowUp: "确认落实",
 	ActReportProgress: "反馈落实进展", ActAuditRecord: "审核记录", ActReadRecords: "查看记录",
-	ActIssueBindCode: "发放绑定码", ActClerk: "代为记录现场情况", ActNameClerk: "指定代录员",
+	ActIssueBindCode: "发放绑定码", ActListPending: "查看待审定的议题", ActResubmit: "修改后重新提交议题",
+	ActAddFollowUp: "记录落实事项",
+	ActClerk:       "代为记录现场情况", ActNameClerk: "指定代录员",
 	ActConfirmCount: "确认现场计票", ActObject: "对公示提出异议", ActAnswerObjection: "答复异议",
 }
 
@@ -56,6 +62,15 @@ type Actor struct {
 	// of the follow-up item the action concerns: they may report its
 	// progress whatever their standing role.
 	Responsible bool
+	// Reporter is set when the member filed the progress report that says
+	// the item is done (the one a 确认落实 would accept): a report is
+	// confirmed, or sent back, by someone else.
+	Reporter bool
+	// InGroup is set when the request came from a group chat. 审定 and the
+	// list of proposals awaiting it happen in private with the party
+	// organisation only; the group sees the outcome. The engine leaves it
+	// false: the chat is the conversational layer's to know.
+	InGroup bool
 }
 
 // Authorize decides whether actor may do action, on topic when the action
@@ -78,8 +93,13 @@ func Authorize(actor Actor, action Action, topic *Topic) error {
 		ok, why = true, ""
 	case ActPropose:
 		ok, why = !m.IsObserver(), "列席/旁听人员不提出议题，可以请村(居)民代表或工作人员代为提出"
-	case ActReview:
-		ok, why = party, "议题由村(社区)党组织审定，只有党组织书记和党组织成员可以审定"
+	case ActReview, ActListPending:
+		ok, why = party, "议题由村(社区)党组织审定，只有党组织书记和党组织成员可以"+action.Chinese()
+		if ok && actor.InGroup {
+			ok, why = false, "审定在私聊中进行，请私聊我发送「审定 #编号」或「待审定」，审定结果会在群里公布"
+		}
+	case ActResubmit:
+		ok, why = topic != nil && topic.Proposer == m.ID, "被退回的议题只能由提议人本人修改后重新提交"
 	case ActPrepare, ActIssueBindCode:
 		ok, why = cadre, "只有党组织成员、村(居)委会主任和两委成员可以"+action.Chinese()
 	case ActOpenMeeting, ActOpenVote, ActCloseVote:
@@ -94,8 +114,8 @@ func Authorize(actor Actor, action Action, topic *Topic) error {
 		if ok && !topic.Present(m.ID) {
 			ok, why = false, "请先发「签到」，签到后才能表决(表决按实到会人员计算)"
 		}
-	case ActPublish:
-		ok, why = isChair || isRecorder || m.Has(RoleSecretary), "只有主持人、记录员或党组织书记可以"+action.Chinese()
+	case ActPublish, ActAddFollowUp:
+		ok, why = isChair || isRecorder || m.Has(RoleSecretary), "只有本议题的主持人、记录员或党组织书记可以"+action.Chinese()
 	case ActClerk:
 		ok, why = isRecorder || (topic != nil && slices.Contains(topic.Clerks, m.ID)), "只有本议题的记录员或主持人指定的代录员可以代为记录现场的签到、发言和表决"
 	case ActNameClerk, ActAnswerObjection:
@@ -108,6 +128,9 @@ func Authorize(actor Actor, action Action, topic *Topic) error {
 		ok, why = isRecorder, "记录表由本议题的记录员签字确认"
 	case ActConfirmFollowUp, ActAuditRecord:
 		ok, why = m.Has(RoleSupervisor), "只有村(居)务监督委员会成员可以"+action.Chinese()
+		if ok && action == ActConfirmFollowUp && (actor.Reporter || actor.Responsible) {
+			ok, why = false, "这项落实情况是您本人负责或反馈的，须由监委会的其他成员核实确认，不能自己确认自己"
+		}
 	case ActReportProgress:
 		ok, why = actor.Responsible || cadre || m.Has(RoleSupervisor) || isChair || isRecorder, "只有落实责任人或两委成员可以反馈进展"
 	default:

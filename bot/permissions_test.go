@@ -18,6 +18,7 @@ var matrixColumns = []Action{
 	ActPropose, ActReview, ActPrepare, ActOpenMeeting, ActOpenVote, ActCloseVote,
 	ActCheckIn, ActSpeak, ActVote, ActPublish, ActConfirmMinutes, ActConfirmFollowUp,
 	ActReportProgress, ActAuditRecord, ActReadRecords, ActIssueBindCode,
+	ActListPending, ActResubmit, ActAddFollowUp,
 	ActClerk, ActNameClerk, ActConfirmCount, ActObject, ActAnswerObjection,
 }
 
@@ -27,6 +28,7 @@ type matrixRow struct {
 	key, label string
 	member     *Member
 	topic      func(*Topic) // adjusts the matrix topic for this row
+	actor      func(*Actor) // adjusts the actor (reporter of an item, asking in a group)
 	allowed    string       // Y/N per matrixColumns
 }
 
@@ -50,28 +52,34 @@ type matrixRow struct {
 //	|||||||||||||audit_record
 //	||||||||||||||read_records
 //	|||||||||||||||issue_bind_code
-//	||||||||||||||||clerk
-//	|||||||||||||||||name_clerk
-//	||||||||||||||||||confirm_count
-//	|||||||||||||||||||object
-//	||||||||||||||||||||answer_objection
+//	||||||||||||||||list_pending
+//	|||||||||||||||||resubmit
+//	||||||||||||||||||add_followup
+//	|||||||||||||||||||clerk
+//	||||||||||||||||||||name_clerk
+//	|||||||||||||||||||||confirm_count
+//	||||||||||||||||||||||object
+//	|||||||||||||||||||||||answer_objection
 func matrixRows() []matrixRow {
 	return []matrixRow{
-		{"secretary", "党组织书记", member("s", RoleSecretary), nil, "YYYNNNNNNYNNYNYYNNNYN"},
-		{"secretary_no_chair", "党组织书记(议题未指定主持人)", member("s", RoleSecretary), func(t *Topic) { t.Chair = "" }, "YYYYYYNNNYNNYNYYNNNYN"},
-		{"party_member", "党组织成员", member("p", RolePartyMember), nil, "YYYNNNNNNNNNYNYYNNNYN"},
-		{"director", "村(居)委会主任", member("d", RoleDirector), nil, "YNYNNNNNNNNNYNYYNNNYN"},
-		{"committee", "两委成员", member("c", RoleCommittee), nil, "YNYNNNNNNNNNYNYYNNNYN"},
-		{"supervisor", "监督委员会成员", member("v", RoleSupervisor), nil, "YNNNNNNNNNNYYYYNNNYYN"},
-		{"representative", "村(居)民代表", member("r", RoleRepresentative), nil, "YNNNNNNNNNNNNNYNNNNYN"},
-		{"resident", "居民", member("x", RoleResident), nil, "YNNNNNNNNNNNNNYNNNNYN"},
-		{"observer", "列席/旁听", member("o", RoleObserver), nil, "NNNNNNNNNNNNNNYNNNNNN"},
-		{"not_on_roster", "不在名册上", nil, nil, "NNNNNNNNNNNNNNNNNNNNN"},
-		{"chair", "本议题主持人(居民)", member("chair", RoleResident), nil, "YNNYYYNNNYNNYNYNNYYYY"},
-		{"recorder", "本议题记录员(居民)", member("recorder", RoleResident), nil, "YNNNNNNNNYYNYNYNYNNYN"},
-		{"participant_present", "协商主体·已签到(居民)", member("here", RoleResident), nil, "YNNNNNYYYNNNNNYNNNNYN"},
-		{"participant_absent", "协商主体·未签到(居民)", member("away", RoleResident), nil, "YNNNNNYYNNNNNNYNNNNYN"},
-		{"observer_participant", "列席人员·已签到", member("guest", RoleObserver), nil, "NNNNNNYYNNNNNNYNNNNNN"},
+		{"secretary", "党组织书记", member("s", RoleSecretary), nil, nil, "YYYNNNNNNYNNYNYYYNYNNNYN"},
+		{"secretary_no_chair", "党组织书记(议题未指定主持人)", member("s", RoleSecretary), func(t *Topic) { t.Chair = "" }, nil, "YYYYYYNNNYNNYNYYYNYNNNYN"},
+		{"secretary_in_group", "党组织书记·在群里", member("s", RoleSecretary), nil, func(a *Actor) { a.InGroup = true }, "YNYNNNNNNYNNYNYYNNYNNNYN"},
+		{"party_member", "党组织成员", member("p", RolePartyMember), nil, nil, "YYYNNNNNNNNNYNYYYNNNNNYN"},
+		{"director", "村(居)委会主任", member("d", RoleDirector), nil, nil, "YNYNNNNNNNNNYNYYNNNNNNYN"},
+		{"committee", "两委成员", member("c", RoleCommittee), nil, nil, "YNYNNNNNNNNNYNYYNNNNNNYN"},
+		{"supervisor", "监督委员会成员", member("v", RoleSupervisor), nil, nil, "YNNNNNNNNNNYYYYNNNNNNYYN"},
+		{"supervisor_reporter", "监督委员会成员·本事项的反馈人", member("v", RoleSupervisor), nil, func(a *Actor) { a.Reporter = true }, "YNNNNNNNNNNNYYYNNNNNNYYN"},
+		{"representative", "村(居)民代表", member("r", RoleRepresentative), nil, nil, "YNNNNNNNNNNNNNYNNNNNNNYN"},
+		{"resident", "居民", member("x", RoleResident), nil, nil, "YNNNNNNNNNNNNNYNNNNNNNYN"},
+		{"observer", "列席/旁听", member("o", RoleObserver), nil, nil, "NNNNNNNNNNNNNNYNNNNNNNNN"},
+		{"not_on_roster", "不在名册上", nil, nil, nil, "NNNNNNNNNNNNNNNNNNNNNNNN"},
+		{"proposer", "本议题提议人(居民)", member("prop", RoleResident), nil, nil, "YNNNNNNNNNNNNNYNNYNNNNYN"},
+		{"chair", "本议题主持人(居民)", member("chair", RoleResident), nil, nil, "YNNYYYNNNYNNYNYNNNYNYYYY"},
+		{"recorder", "本议题记录员(居民)", member("recorder", RoleResident), nil, nil, "YNNNNNNNNYYNYNYNNNYYNNYN"},
+		{"participant_present", "协商主体·已签到(居民)", member("here", RoleResident), nil, nil, "YNNNNNYYYNNNNNYNNNNNNNYN"},
+		{"participant_absent", "协商主体·未签到(居民)", member("away", RoleResident), nil, nil, "YNNNNNYYNNNNNNYNNNNNNNYN"},
+		{"observer_participant", "列席人员·已签到", member("guest", RoleObserver), nil, nil, "NNNNNNYYNNNNNNYNNNNNNNNN"},
 	}
 }
 
@@ -81,7 +89,7 @@ func member(id string, roles ...Role) *Member {
 
 func matrixTopic() *Topic {
 	return &Topic{
-		ID: "7", Title: "健身路径选址", Stage: StageVoting,
+		ID: "7", Title: "健身路径选址", Stage: StageVoting, Proposer: "prop",
 		Chair: "chair", Recorder: "recorder", Supervisor: "v",
 		Participants: []string{"here", "away", "guest"},
 		Attendance:   map[string]time.Time{"here": time.Unix(0, 0), "guest": time.Unix(0, 0)},
@@ -98,7 +106,11 @@ func actual(t *testing.T, r matrixRow) string {
 		if r.topic != nil {
 			r.topic(topic)
 		}
-		err := Authorize(Actor{Member: r.member}, a, topic)
+		actor := Actor{Member: r.member}
+		if r.actor != nil {
+			r.actor(&actor)
+		}
+		err := Authorize(actor, a, topic)
 		if err == nil {
 			b.WriteByte('Y')
 			continue

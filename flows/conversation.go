@@ -2,6 +2,7 @@ package flows
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -9,7 +10,15 @@ import (
 	"yishi/bot/engine"
 )
 
-var flowNames = map[string]string{"propose": "提议", "review": "审定", "plan": "制定协商方案"}
+var flowNames = map[string]string{"propose": "提议", "review": "审定", "plan": "制定协商方案", "confirm": "确认"}
+
+// flowStarters are the commands that start a flow of their own; typed
+// while another flow waits, they are refused rather than replacing it.
+var flowStarters = []string{"提议", "审定", "方案", "修改"}
+
+// stepAnswers are command words that are also answers at a step, and so
+// are answers there: 修改 at a summary edits the draft.
+var stepAnswers = map[string][]string{"propose/confirm": {"修改"}}
 
 // step is one question of a flow: its prompt and what to do with the answer.
 type step struct {
@@ -63,6 +72,14 @@ func (b *Bot) end(m *msg) { m.tx.SaveConversation(m.key, nil) }
 // continueFlow feeds a message to the person's open flow. It returns false
 // when the message is not for the flow (a paused flow and another command).
 func (b *Bot) continueFlow(m *msg, c *engine.Conversation) bool {
+	if c.Flow == "confirm" {
+		if isCancel(m.text) {
+			b.end(m)
+			m.reply("好的，没有执行「%s」。", clip(c.Values["line"], 30))
+			return true
+		}
+		return b.continueConfirm(m, c)
+	}
 	if c.Paused {
 		switch {
 		case m.text == "继续":
@@ -103,8 +120,32 @@ func (b *Bot) continueFlow(m *msg, c *engine.Conversation) bool {
 		m.reply("您已不在名册上，已结束「%s」。", flowNames[c.Flow])
 		return true
 	}
+	// Command words are commands at every step: 议题 or 签到 typed while
+	// the bot waits for a title must not become the title.
+	if cmd, _ := matchCommand(m.text); cmd != nil && !slices.Contains(stepAnswers[c.Flow+"/"+c.Step], m.text) {
+		b.commandInFlow(m, c, cmd)
+		return true
+	}
 	s.answer(b, m, c)
 	return true
+}
+
+// commandInFlow runs a command typed while a flow waits for an answer; the
+// flow keeps waiting. A command that would start another flow is refused
+// (it would replace this one), and 继续 or the flow's own command only
+// repeats the question.
+func (b *Bot) commandInFlow(m *msg, c *engine.Conversation, cmd *command) {
+	name := flowNames[c.Flow]
+	switch {
+	case cmd.words[0] == "继续" || cmd.words[0] == flowNames[c.Flow]:
+		m.reply("您正在「%s」，接着回复这个问题即可：\n%s", name, b.prompt(m, c))
+	case slices.Contains(flowStarters, cmd.words[0]):
+		m.reply("您正在「%s」，还没有填完。请先回复上面的问题完成它，或发「取消」放弃，然后再发「%s」。", name, m.text)
+	default:
+		b.command(m)
+		m.tx.SaveConversation(m.key, c) // the flow stays, its idle timer restarts
+		m.reply("(您的「%s」还在等您回复上一个问题；发「取消」放弃。)", name)
+	}
 }
 
 func isCancel(s string) bool { return isOneOf(s, "取消", "/cancel", "退出", "算了", "不提了") }

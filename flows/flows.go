@@ -118,21 +118,42 @@ type msg struct {
 	key     string
 	tx      *engine.Tx
 	b       *Bot
+	word    string // the command word used, for the examples in answers
+	skip    string // a check already confirmed (see pend)
 }
+
+// chinaTime is the zone for "once a day" when no community is known.
+var chinaTime = time.FixedZone("CST", 8*3600)
 
 // reply answers in the chat the message came from.
 func (m *msg) reply(format string, args ...any) { m.say(fmt.Sprintf(format, args...)) }
 
-// say answers with a text as is.
+// say answers with a text, in the community's wording.
 func (m *msg) say(text string) {
-	m.tx.Send(bot.Outgoing{Platform: m.in.Platform, Chat: m.in.Chat, ChatTitle: m.in.ChatTitle,
+	m.send(bot.Outgoing{Platform: m.in.Platform, Chat: m.in.Chat, ChatTitle: m.in.ChatTitle,
 		Private: m.in.Private, Text: text, Community: m.commID()})
 }
+
+// send queues a message in the community's wording.
+func (m *msg) send(out bot.Outgoing) {
+	out.Text = localize(m.comm, out.Text)
+	m.tx.Send(out)
+}
+
+// toGroup posts to a topic's group, in the community's wording.
+func (m *msg) toGroup(t *bot.Topic, text string) { m.tx.ToGroup(m.comm.ID, t, localize(m.comm, text)) }
+
+// toMember tells a member privately, in the community's wording.
+func (m *msg) toMember(member, text string) { m.tx.ToMember(m.comm.ID, member, localize(m.comm, text)) }
 
 // replyErr answers with a domain error's Chinese message.
 func (m *msg) replyErr(err error) {
 	if bot.ErrorCode(err) == bot.EINTERNAL {
 		m.b.log.Error("action failed", "err", err, "platform", m.in.Platform, "chat", m.in.Chat)
+	}
+	if m.member == nil && m.group != nil {
+		m.toStranger(bot.ErrorMessage(err))
+		return
 	}
 	m.say(bot.ErrorMessage(err))
 }
@@ -200,12 +221,13 @@ func (b *Bot) route(m *msg) {
 	} else {
 		m.comm, m.group = tx.GroupCommunity(in.Platform, in.Chat)
 		if m.comm == nil {
-			if looksAddressed(m.text) || in.ReplyToBot {
-				m.reply("本群还没有登记到任何村(社区)，我暂时不能在这里议事。请工作人员在配置文件的 groups 中加入本群。")
-			}
+			b.unboundGroup(m)
 			return
 		}
 		m.member = tx.Member(m.comm.ID, in.Platform, in.Sender)
+	}
+	if b.shortCheckIn(m) {
+		return
 	}
 	if m.text == "" {
 		if in.Private || in.ReplyToBot {
@@ -297,10 +319,14 @@ func (b *Bot) Sweep(ctx context.Context) error {
 			if c.Paused || now.Sub(c.Updated) < timeout {
 				continue
 			}
+			if c.Flow == "confirm" { // an unanswered "是指 #N 吗？": nothing was done, nothing to keep
+				tx.SaveConversation(key, nil)
+				continue
+			}
 			c.Paused = true
 			tx.SaveConversation(key, c)
 			tx.Send(bot.Outgoing{Platform: c.Platform, Chat: c.Chat, ChatTitle: c.ChatTitle, Private: c.Private, Community: c.Community,
-				Text: fmt.Sprintf("%s，您的「%s」已经%d分钟没有回复，先暂停了。已填写的内容都保存着：发「继续」接着填写，发「取消」放弃。", tx.Name(c.Community, c.Member), flowNames[c.Flow], int(timeout.Minutes()))})
+				Text: localize(comm, fmt.Sprintf("%s，您的「%s」已经%d分钟没有回复，先暂停了。已填写的内容都保存着：发「继续」接着填写，发「取消」放弃。", tx.Name(c.Community, c.Member), flowNames[c.Flow], int(timeout.Minutes())))})
 		}
 		return nil
 	})

@@ -71,6 +71,9 @@ func (b *Bot) cmdConfirmItem(m *msg, _ string) {
 	if !ok {
 		return
 	}
+	if !b.mayJudgeItem(m, no) {
+		return
+	}
 	ch, err := m.tx.ConfirmFollowUp(m.comm.ID, no, m.member, evidence)
 	if err != nil {
 		m.replyErr(err)
@@ -86,6 +89,9 @@ func (b *Bot) cmdConfirmItem(m *msg, _ string) {
 func (b *Bot) cmdReturnItem(m *msg, _ string) {
 	no, reason, ok := m.itemRef("格式：退回落实 #事项编号 理由\n例如：退回落实 #3 还有2盏路灯不亮")
 	if !ok {
+		return
+	}
+	if !b.mayJudgeItem(m, no) {
 		return
 	}
 	if reason == "" {
@@ -163,26 +169,12 @@ func itemText(tx *engine.Tx, t *bot.Topic, f bot.FollowUp) string {
 	return sb.String()
 }
 
-func (b *Bot) cmdAuditRecord(m *msg, rest string) {
-	id, _ := splitRef(rest)
-	if id == "" {
-		m.reply("格式：审核记录 #议题编号，例如「审核记录 #1」。记录表齐全时标记为审核通过，不齐全时会列出还缺的项目。")
-		return
-	}
-	t, _, err := m.tx.AuditRecord(m.comm.ID, id, m.member)
-	if err != nil {
-		m.replyErr(err)
-		return
-	}
-	m.reply("议题 %s 的议事协商记录表各项齐全，已由%s审核通过(%s)。", t.Label(), m.who(), t.AuditedAt.In(m.comm.Location).Format("2006-01-02 15:04"))
-}
-
 // cmdTodo is 待办: a supervisor's digest on demand (everything current,
 // reminded before or not), or a responsible person's open items. In a group
 // the answer goes privately.
 func (b *Bot) cmdTodo(m *msg, _ string) {
 	if m.member == nil {
-		m.reply("%s，您不在本社区名册上，没有待办事项。", m.who())
+		m.replyErr(bot.Errorf(bot.EFORBIDDEN, "您不在本村(社区)名册上，没有待办事项。"))
 		return
 	}
 	text := reminders.Todo(m.tx, m.comm, m.member, m.tx.Now())
@@ -190,6 +182,26 @@ func (b *Bot) cmdTodo(m *msg, _ string) {
 		m.say(text)
 		return
 	}
-	m.tx.ToMember(m.comm.ID, m.member.ID, text)
+	m.toMember(m.member.ID, text)
 	m.reply("%s，待办事项已私聊发给您。", m.who())
+}
+
+// mayJudgeItem checks, through bot.Authorize, that the sender may confirm
+// or send back item no: a supervisor who owns the item or filed the report
+// that it is done cannot judge it. It answers and returns false when not.
+func (b *Bot) mayJudgeItem(m *msg, no int) bool {
+	t, f, err := m.tx.FollowUpItem(m.comm.ID, no)
+	if err != nil {
+		return true // the engine gives the answer for an unknown item
+	}
+	actor := m.actor()
+	if m.member != nil {
+		actor.Responsible = f.Responsible == m.member.ID
+		actor.Reporter = f.Status == bot.FollowUpDone && len(f.Progress) > 0 && f.Progress[len(f.Progress)-1].By == m.member.ID
+	}
+	if err := bot.Authorize(actor, bot.ActConfirmFollowUp, t); err != nil {
+		b.refuse(m, err)
+		return false
+	}
+	return true
 }

@@ -11,36 +11,6 @@ import (
 	"yishi/bot/engine"
 )
 
-func (b *Bot) cmdPlan(m *msg, rest string) {
-	id, _ := splitRef(rest)
-	if id == "" {
-		ts := m.tx.TopicsIn(m.comm.ID, bot.StageApproved, bot.StageRedeliberate)
-		if len(ts) != 1 {
-			m.reply("请写上议题编号，例如「方案 #1」。等待制定方案的议题有%d个。", len(ts))
-			return
-		}
-		id = ts[0].ID
-	}
-	t, err := m.tx.Topic(m.comm.ID, id)
-	if err != nil {
-		m.replyErr(err)
-		return
-	}
-	if err := bot.Authorize(bot.Actor{Member: m.member}, bot.ActPrepare, t); err != nil {
-		m.replyErr(err)
-		return
-	}
-	if t.Stage != bot.StageApproved && t.Stage != bot.StageRedeliberate && t.Stage != bot.StageNotified {
-		m.reply("议题 %s 现在是「%s」，审定同意后(或再议时)才能制定协商方案。", t.Label(), t.Stage.Chinese())
-		return
-	}
-	if err := m.tx.CoolingOff(m.comm.ID, t); err != nil {
-		m.replyErr(err)
-		return
-	}
-	b.start(m, "plan", "time", t.ID, nil)
-}
-
 var planSteps = map[string]step{
 	"time": {
 		prompt: func(b *Bot, m *msg, c *engine.Conversation) string {
@@ -259,4 +229,28 @@ func parseDateTime(s string, now time.Time, loc *time.Location) (time.Time, erro
 		return time.Time{}, bot.Errorf(bot.EINVALID, "时间 %s 已经过去了，请写一个以后的时间。", t.Format("2006-01-02 15:04"))
 	}
 	return t, nil
+}
+
+func (b *Bot) cmdPlan(m *msg, rest string) {
+	if err := bot.Authorize(m.actor(), bot.ActPrepare, nil); err != nil {
+		b.refuse(m, err)
+		return
+	}
+	t := b.topic(m, refOnly(rest), scopeAll, bot.StageApproved, bot.StageRedeliberate)
+	if t == nil {
+		return
+	}
+	if err := bot.Authorize(m.actor(), bot.ActPrepare, t); err != nil {
+		b.refuse(m, err)
+		return
+	}
+	if t.Stage != bot.StageApproved && t.Stage != bot.StageRedeliberate && t.Stage != bot.StageNotified {
+		m.reply("议题 %s 现在是「%s」，审定同意后(或再议时)才能制定协商方案。", t.Label(), t.Stage.Chinese())
+		return
+	}
+	if err := m.tx.CoolingOff(m.comm.ID, t); err != nil {
+		m.replyErr(err)
+		return
+	}
+	b.start(m, "plan", "time", t.ID, nil)
 }

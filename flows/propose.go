@@ -2,6 +2,8 @@ package flows
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"yishi/bot"
 	"yishi/bot/engine"
@@ -81,10 +83,8 @@ var proposeSteps = map[string]step{
 	"confirm": {
 		prompt: func(b *Bot, m *msg, c *engine.Conversation) string {
 			s := b.screen(m, c)
-			text := fmt.Sprintf("请核对您的提议：\n标题：%s\n内容：%s\n涉及：%s\n渠道：%s", c.Values["title"], c.Values["content"], c.Values["affected"], bot.Channel(c.Values["channel"]).Chinese())
-			if s.ProposerText != "" {
-				text += "\n" + s.ProposerText
-			}
+			text := fmt.Sprintf("请核对您的提议(还没有提交)：\n标题：%s\n内容：%s\n涉及：%s\n渠道：%s", c.Values["title"], c.Values["content"], c.Values["affected"], bot.Channel(c.Values["channel"]).Chinese())
+			text += "\n" + screenPreview(s.Screening)
 			return text + "\n回复「确认」提交给党组织审定，「修改」更改某一项，「取消」放弃。"
 		},
 		answer: func(b *Bot, m *msg, c *engine.Conversation) {
@@ -146,12 +146,9 @@ func (b *Bot) submitProposal(m *msg, c *engine.Conversation) {
 		return
 	}
 	b.end(m)
-	text := fmt.Sprintf("已提交！议题编号 %s，现在等待党组织审定，结果会私聊告诉您。", t.Label())
-	if s.Verdict == "excluded" || s.Verdict == "review" {
-		text += "\n预审提示这件事可能不适合议事协商，已一并提交党组织审定，由党组织决定是否受理。"
-	}
-	m.say(text)
-	// Tell the party organisation, with the screening's flags.
+	// Tell the party organisation, with the screening's flags, and then say
+	// exactly that to the proposer.
+	var reviewers []string
 	for i := range m.comm.Roster {
 		r := &m.comm.Roster[i]
 		if r.Has(bot.RoleSecretary) || r.Has(bot.RolePartyMember) {
@@ -159,8 +156,43 @@ func (b *Bot) submitProposal(m *msg, c *engine.Conversation) {
 			if s.ReviewerText != "" {
 				note += "\n" + s.ReviewerText
 			}
-			note += "\n发「审定 #" + t.ID + "」开始审定。"
-			m.tx.ToMember(m.comm.ID, r.ID, note)
+			note += "\n请私聊我发「审定 #" + t.ID + "」开始审定。"
+			m.toMember(r.ID, note)
+			reviewers = append(reviewers, r.Name)
 		}
 	}
+	text := fmt.Sprintf("已提交党组织审定：议题编号 %s，已私聊通知党组织的%s。审定后结果会私聊告诉您。", t.Label(), strings.Join(reviewers, "、"))
+	if c.Topic != "" {
+		text = fmt.Sprintf("修改后的议题 %s 已重新提交党组织审定，已私聊通知党组织的%s。", t.Label(), strings.Join(reviewers, "、"))
+	}
+	if s.Verdict == "excluded" || s.Verdict == "review" {
+		text += "\n预审提示这件事可能不适合议事协商，已一并告诉党组织，由党组织决定是否受理。"
+	}
+	m.say(text)
+}
+
+// screenPreview is what the pre-screening says, before anything is
+// submitted: a verdict, never a claim that the proposal was sent.
+func screenPreview(s bot.Screening) string {
+	if s.Verdict == "excluded" || s.Verdict == "review" {
+		var rules []string
+		for _, r := range s.Rules {
+			if r >= 1 && r < len(bot.ExclusionRules) {
+				rules = append(rules, fmt.Sprintf("第%d条(%s)", r, bot.ExclusionRules[r]))
+			}
+		}
+		text := "初步筛查提示：这件事可能属于「五不议」"
+		if len(rules) > 0 {
+			text += strings.Join(rules, "、")
+		}
+		text += "。这只是机器初筛，提交后由党组织审定是否受理。"
+		if slices.Contains(s.Rules, 5) {
+			text += "如属个人之间的纠纷，也可以直接向村(社区)人民调解委员会申请调解。"
+		}
+		return text
+	}
+	if s.Category > 0 {
+		return "初步筛查：可以进入议事协商(" + categoryHint(s.Category) + ")。"
+	}
+	return "初步筛查：可以进入议事协商。"
 }

@@ -10,28 +10,6 @@ import (
 	"yishi/bot/engine"
 )
 
-func (b *Bot) cmdReview(m *msg, rest string) {
-	id, _ := splitRef(rest)
-	if id == "" {
-		b.cmdPending(m, "")
-		return
-	}
-	t, err := m.tx.Topic(m.comm.ID, id)
-	if err != nil {
-		m.replyErr(err)
-		return
-	}
-	if err := bot.Authorize(bot.Actor{Member: m.member}, bot.ActReview, t); err != nil {
-		m.replyErr(err)
-		return
-	}
-	if t.Stage != bot.StagePendingReview {
-		m.reply("议题 %s 现在是「%s」，不需要审定。", t.Label(), t.Stage.Chinese())
-		return
-	}
-	b.start(m, "review", "decision", t.ID, nil)
-}
-
 func (b *Bot) reviewTopic(m *msg, c *engine.Conversation) (*bot.Topic, bool) {
 	t, err := m.tx.Topic(m.comm.ID, c.Topic)
 	if err != nil || t.Stage != bot.StagePendingReview {
@@ -197,6 +175,7 @@ var reviewSteps = map[string]step{
 				return
 			}
 			b.end(m)
+			m.toGroup(t, fmt.Sprintf("【审定结果】议题 %s 经党组织审定同意，归入六必议第%d类，接下来制定协商方案并通知参会人员。", t.Label(), t.Category))
 			tl := m.tx.Tally(m.comm.ID, t)
 			m.reply("议题 %s 已审定同意，归入六必议第%d类。参会%d人(表决人%d人)，主持人%s，记录员%s，监督员%s。\n下一步：发「方案 #%s」制定协商方案并通知参会人员。",
 				t.Label(), t.Category, len(t.Participants), tl.Expected, m.tx.Name(m.comm.ID, t.Chair), m.tx.Name(m.comm.ID, t.Recorder), m.tx.Name(m.comm.ID, t.Supervisor), t.ID)
@@ -213,6 +192,7 @@ var reviewSteps = map[string]step{
 				return
 			}
 			b.end(m)
+			m.toGroup(t, fmt.Sprintf("【审定结果】议题 %s 经党组织审定，退回提议人修改后再提交。", t.Label()))
 			m.reply("议题 %s 已退回修改，理由已告诉提议人%s。", t.Label(), m.tx.Name(m.comm.ID, t.Proposer))
 		},
 	},
@@ -247,6 +227,7 @@ var reviewSteps = map[string]step{
 				return
 			}
 			b.end(m)
+			m.toGroup(t, fmt.Sprintf("【审定结果】议题 %s 经党组织审定不予受理，依据五不议第%d条(%s)。", t.Label(), rule, bot.ExclusionRules[rule]))
 			m.reply("议题 %s 不予受理(五不议第%d条)，依据和理由已告诉提议人%s。", t.Label(), rule, m.tx.Name(m.comm.ID, t.Proposer))
 		},
 	},

@@ -69,7 +69,7 @@ func TestCrashMidVote(t *testing.T) {
 	for _, l := range []string{"审定 #1", "1", "1", "3", "书记 委员 监委", "方案 #1", "12月5日 19:30", "村委会", "1", "好", "1", "确认"} {
 		fmt.Fprintf(&setup, "[私聊] 书记: %s\n", l)
 	}
-	setup.WriteString("[议事群] 书记: 开始协商 #1\n")
+	setup.WriteString("[议事群] 书记: 开始协商 #1\n[议事群] 书记: 是\n")
 	for i := 1; i <= voters; i++ {
 		fmt.Fprintf(&setup, "[议事群] 代表%03d: 签到\n", i)
 	}

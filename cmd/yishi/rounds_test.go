@@ -20,7 +20,15 @@ func legacyScript(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(b)
+	// Meetings there open days before their plan: the chair confirms (是).
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		out = append(out, l)
+		if strings.Contains(l, "张建国: 开始协商 #") {
+			out = append(out, "[后陈村议事群] 张建国: 是")
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // TestRoundsKept: a topic held again keeps every round, and record prints
