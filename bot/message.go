@@ -172,6 +172,14 @@ type Hearing interface {
 	CanHearAll(ctx context.Context, chat string) (ok bool, why string)
 }
 
+// StartLinker is implemented by adapters whose users must open the private
+// chat with the bot themselves before it can write to them (Telegram: a
+// member who never pressed Start). StartLink is a link that opens that chat
+// with the bot for community, to put in group notices.
+type StartLinker interface {
+	StartLink(community string) string
+}
+
 // Binder is implemented by adapters that must record a binding on the
 // platform side (WeChat sets the friend's remark name to the member key,
 // since its user names change at every login). It returns the identity the

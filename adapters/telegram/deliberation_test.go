@@ -94,6 +94,10 @@ func newVillage(t *testing.T) *village {
 		m.Identities[telegram.Platform] = fmt.Sprint(u.ID)
 	}
 	v.users["路人甲"] = tgtest.User{ID: 3000, FirstName: "路人甲"}
+	// Privacy mode is on (the Telegram default); as an administrator the
+	// bot receives every group message anyway. TestEmulatorPrivacyMode
+	// plays the group where it is not one.
+	v.tr.SetAdmin(v.group.ID, true)
 	return v
 }
 

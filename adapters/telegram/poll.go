@@ -242,28 +242,50 @@ func (a *Adapter) handleEvent(ctx context.Context, h bot.Handler, ev event) erro
 		if ev.skip != "" {
 			a.log.Debug("telegram update ignored", "update", ev.updateID, "why", ev.skip)
 		}
-		a.answer(ctx, ev.callback, "")
+		a.answer(ctx, ev.callback, "", false)
 		return nil
 	}
 	if !ev.in.Private {
 		if err := a.notice(ctx, ev.chat, false); err != nil {
 			a.log.Warn("telegram: could not explain privacy mode in group", "chat", ev.chat, "err", err)
 		}
+		if opensStatements(ev.in.Text) {
+			// A meeting minutes what members say in the group: it must not
+			// open while the bot cannot hear them.
+			if ok, why := a.CanHearAll(ctx, ev.in.Chat); !ok {
+				text := "现在不能开始协商：" + why
+				a.answer(ctx, ev.callback, text, true)
+				a.tell(ctx, ev.chat, text)
+				return nil
+			}
+		}
+	}
+	var press *openCall
+	if ev.callback != "" {
+		// Registered before the core runs: its receipt may be sent before
+		// handle returns.
+		press = a.openPress(ev.in.ID, ev.callback)
 	}
 	err := a.handle(ctx, h, *ev.in)
+	if press != nil && err != nil {
+		a.takePress(ev.in.ID)
+	}
 	switch {
 	case err == nil:
-		a.answer(ctx, ev.callback, "")
+		if press != nil {
+			// Not in this goroutine: the chat's next update must not wait.
+			go a.awaitReceipt(ctx, ev.in.ID, press)
+		}
 	case bot.ErrorCode(err) != bot.EINTERNAL:
 		// A refusal under the rules: the core explained it; a button press
 		// also gets it as a pop-up, since a press shows no message.
 		a.log.Debug("telegram update refused by the core", "update", ev.updateID, "err", err)
-		a.answer(ctx, ev.callback, bot.ErrorMessage(err))
+		a.answer(ctx, ev.callback, bot.ErrorMessage(err), true)
 	case ctx.Err() != nil:
 		return err // shutting down: leave it unconfirmed for the next start
 	default:
 		a.log.Error("telegram update failed; giving up on it", "update", ev.updateID, "chat", ev.chat, "err", err)
-		a.answer(ctx, ev.callback, bot.ErrorMessage(err))
+		a.answer(ctx, ev.callback, bot.ErrorMessage(err), true)
 		a.tell(ctx, ev.chat, bot.ErrorMessage(err))
 	}
 	return nil
@@ -282,25 +304,6 @@ func (a *Adapter) handle(ctx context.Context, h bot.Handler, in bot.Incoming) er
 		if sleep(ctx, a.clock, wait) != nil {
 			return err
 		}
-	}
-}
-
-// answer answers a callback query: Telegram shows a spinner on the button
-// until it is answered. Failures only go to the debug log (a query older
-// than about 15 s can no longer be answered).
-func (a *Adapter) answer(ctx context.Context, id, text string) {
-	if id == "" {
-		return
-	}
-	if r := []rune(text); len(r) > 190 { // Telegram takes 200 characters
-		text = string(r[:190]) + "…"
-	}
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if _, err := a.api.AnswerCallbackQuery(cctx, &tgbot.AnswerCallbackQueryParams{
-		CallbackQueryID: id, Text: text, ShowAlert: text != "",
-	}); err != nil {
-		a.log.Debug("telegram answerCallbackQuery failed", "err", a.redact(err))
 	}
 }
 

@@ -29,6 +29,9 @@ func (a *Adapter) Send(ctx context.Context, m bot.Outgoing) error {
 	if m.Platform != "" && m.Platform != Platform {
 		return fmt.Errorf("telegram: message for platform %q", m.Platform)
 	}
+	if m.For != "" && !m.Private {
+		return a.sendReceipt(ctx, m)
+	}
 	chat, err := strconv.ParseInt(m.Chat, 10, 64)
 	if err != nil || chat == 0 {
 		return fmt.Errorf("telegram: %q is not a Telegram chat id", m.Chat)

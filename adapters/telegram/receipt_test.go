@@ -1,0 +1,109 @@
+package telegram
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"yishi/bot"
+)
+
+// waitAnswers waits (for synchronisation only: nothing is timed) until n
+// callback queries were answered, and returns them by query id.
+func waitAnswers(t *testing.T, f *fakeAPI, n int) map[string]tgbot.AnswerCallbackQueryParams {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		f.mu.Lock()
+		got := len(f.answers)
+		out := map[string]tgbot.AnswerCallbackQueryParams{}
+		for _, a := range f.answers {
+			out[a.CallbackQueryID] = a
+		}
+		f.mu.Unlock()
+		if got >= n {
+			return out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d callback queries answered, want %d", got, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func pressUpdate(id, user int64, data string) *models.Update {
+	return &models.Update{ID: id, CallbackQuery: &models.CallbackQuery{
+		ID: fmt.Sprint("cb", id), From: models.User{ID: user, FirstName: "张三"}, Data: data,
+		Message: models.MaybeInaccessibleMessage{Message: &models.Message{
+			ID: 3, Date: 1, From: &models.User{ID: 42, IsBot: true}, Chat: models.Chat{ID: -100, Type: models.ChatTypeGroup},
+		}},
+	}}
+}
+
+// TestReceipts: a receipt for a pressed button is its answer (a pop-up, no
+// message anywhere); one for a typed vote is a private message; one for a
+// member who never opened a private chat goes into the group with the link
+// that opens one.
+func TestReceipts(t *testing.T) {
+	f := newFakeAPI()
+	f.fail = func(method string, chat int64, _ string) error {
+		if method == "sendMessage" && chat == 9 {
+			return fmt.Errorf("%w, Forbidden: bot can't initiate conversation with a user", tgbot.ErrorForbidden)
+		}
+		return nil
+	}
+	// The receipt is sent while the core handles the press (as the
+	// dispatcher may, right after the commit), so it is the answer.
+	a := testAdapter(t, f, nil, func(o *Options) {
+		o.Clock = &stepClock{now: time.Unix(0, 0)}
+		o.Communities = map[int64]string{-100: "houchen"}
+	})
+	ctx := context.Background()
+	rec := &recorder{fn: func(in bot.Incoming) error {
+		// What the dispatcher does after the commit, here before handle returns.
+		return a.Send(ctx, bot.ReceiptFor(in, "houchen", "张三：已记录「赞成」。"))
+	}}
+	typed := textUpdate(2, -100, 7, "赞成")
+	unreached := textUpdate(3, -100, 9, "赞成")
+	if done := a.processBatch(ctx, rec, []*models.Update{pressUpdate(1, 7, "赞成 #1"), &typed, &unreached}); done != 3 {
+		t.Fatalf("processBatch = %d", done)
+	}
+	answers := waitAnswers(t, f, 1)
+	if got := answers["cb1"]; got.Text != "张三：已记录「赞成」。" || got.ShowAlert {
+		t.Errorf("press answered %+v, want the receipt as a passing notice", got)
+	}
+	if got := f.sentTo(7); len(got) != 1 || got[0].Text != "张三：已记录「赞成」。" {
+		t.Errorf("private messages to the typed voter: %+v, want the one receipt", got)
+	}
+	group := f.sentTo(-100)
+	if len(group) != 1 || !strings.Contains(group[0].Text, "已记录") || !strings.Contains(group[0].Text, "https://t.me/yishi_bot?start=houchen") {
+		t.Errorf("group messages: %+v, want only the unreachable member's receipt with the start link", group)
+	}
+}
+
+// TestLateReceipt: a press whose receipt does not come in time is answered
+// 已收到, and the receipt then arrives as a private message.
+func TestLateReceipt(t *testing.T) {
+	f := newFakeAPI()
+	a := testAdapter(t, f, nil, func(o *Options) { o.Clock = &stepClock{now: time.Unix(0, 0)} })
+	ctx := context.Background()
+	u := pressUpdate(1, 7, "签到 #1")
+	a.processBatch(ctx, &recorder{}, []*models.Update{u})
+	if got := waitAnswers(t, f, 1)["cb1"]; got.Text != "已收到。" {
+		t.Errorf("late press answered %+v", got)
+	}
+	in := bot.Incoming{Platform: Platform, ID: a.me.updateKey(1), Chat: "-100", Sender: "7"}
+	if err := a.Send(ctx, bot.ReceiptFor(in, "houchen", "张三 已签到。")); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.sentTo(7); len(got) != 1 || got[0].Text != "张三 已签到。" {
+		t.Errorf("late receipt: %+v, want it privately", got)
+	}
+	if len(f.answers) != 1 {
+		t.Errorf("%d answers, want 1", len(f.answers))
+	}
+}
