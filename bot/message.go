@@ -99,7 +99,7 @@ func ReceiptFor(in Incoming, community, text string) Outgoing {
 func LiveAttendance(community, platform, chat, chatTitle string, t *Topic, present, expected int) Outgoing {
 	return Outgoing{Platform: platform, Chat: chat, ChatTitle: chatTitle, Community: community,
 		Key:     "attend/" + community + "/" + t.ID,
-		Text:    fmt.Sprintf("【签到】议题 %s：已签到%d人/应到%d人。参会人员请点下方「签到」按钮，或在群里发「签到」(也可以发 /qiandao)。", t.Label(), present, expected),
+		Text:    fmt.Sprintf("【签到】议题 %s：实到%d人/应到%d人。参会人员请点下方「签到」按钮，或在群里发「签到」(也可以发 /qiandao)。", t.Label(), present, expected),
 		Buttons: []Button{{Label: "签到", Data: "签到 #" + t.ID}}}
 }
 
