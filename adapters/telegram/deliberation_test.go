@@ -117,6 +117,10 @@ func (v *village) start() {
 		Logger:     log,
 		HTTPClient: &http.Client{Transport: v.tr},
 		PollGap:    5 * time.Millisecond,
+		// As cmd/yishi configures them: each Telegram group of the
+		// communities, for the notice at start and the start link.
+		NoticeChats: []int64{v.group.ID},
+		Communities: map[int64]string{v.group.ID: v.comm.ID},
 		// The emulator does not rate-limit; the limiter has its own tests
 		// and benchmark. Telegram's real limits would make this test wait
 		// 3 s per group message.
@@ -332,7 +336,8 @@ func TestEmulatorDeliberation(t *testing.T) {
 	for _, m := range v.comm.Roster {
 		v.inGroup(m.Name, "签到")
 	}
-	v.waitText(g, "吴晓明 已签到")
+	v.waitText(v.id("吴晓明"), "吴晓明 已签到") // receipts go privately
+	v.waitText(g, "【签到】", "实到12人")    // the group sees one attendance message
 	v.inGroup("张建国", "下一步")
 	v.inGroup("陈小龙", "这段路晚上太黑了，我家孩子每天都走。*注意* _安全_ <b>")
 	v.waitText(g, "(已记入会议记录：陈小龙)")
@@ -350,13 +355,13 @@ func TestEmulatorDeliberation(t *testing.T) {
 	v.say("陈海峰", v.group, "1", tgtest.ReplyTo(vote, v.group))
 	v.inGroup("李秀兰", "反对")
 	v.press("李秀兰", vote, "赞成") // changes her vote
-	v.waitText(g, "李秀兰：已改为「赞成」")
+	v.answered("李秀兰", "李秀兰：已改为「赞成」") // the press's answer
 	v.press("吴晓明", vote, "赞成") // an observer: refused
 	v.waitText(v.id("吴晓明"), "您不能表决")
 	v.inGroup("路人甲", "赞成") // not on the roster: refused
 	v.press("胡志刚", vote, "弃权")
 	v.press("陈志强", vote, "赞成")
-	v.waitText(g, "陈志强：已记录「赞成」")
+	v.answered("陈志强", "陈志强：已记录「赞成」")
 	v.waitText(g, "【实时计票】", "已投6：赞成5，反对0，弃权1")
 
 	// Restart in the middle of the vote; two votes arrive while down.
@@ -372,8 +377,8 @@ func TestEmulatorDeliberation(t *testing.T) {
 	want := v.handled.Load() + 2
 	v.start()
 	v.waitHandled(ctx, want, "votes sent while the bot was down")
-	v.waitText(g, "王卫东：已记录「赞成」")
-	v.waitText(g, "胡丽萍：已记录「赞成」")
+	v.answered("王卫东", "王卫东：已记录「赞成」")
+	v.waitText(v.id("胡丽萍"), "胡丽萍：已记录「赞成」")
 
 	v.inGroup("陈秀英", "同意")
 	v.press("陈美华", vote, "赞成")
@@ -387,10 +392,26 @@ func TestEmulatorDeliberation(t *testing.T) {
 	}
 	// Every vote counted once: one confirmation each, one live tally
 	// message edited in place (also across the restart).
-	for _, name := range []string{"陈小龙", "胡丽萍", "王卫东", "陈美华", "张建国"} {
-		if n := v.count(g, name+"：已记录"); n != 1 {
+	// Typed votes are confirmed privately, presses by their answer; none
+	// in the group.
+	for _, name := range []string{"陈小龙", "胡丽萍", "张建国"} {
+		if n := v.count(v.id(name), name+"：已记录"); n != 1 {
 			t.Errorf("%s confirmed %d times, want once", name, n)
 		}
+	}
+	for _, name := range []string{"王卫东", "陈美华"} {
+		n := 0
+		for _, a := range v.tr.Answers(v.id(name)) {
+			if strings.Contains(a.Text, "已记录") {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s's press confirmed %d times, want once", name, n)
+		}
+	}
+	if n := v.count(g, "已记录「"); n != 0 {
+		t.Errorf("%d vote receipts in the group, want none", n)
 	}
 	if n := v.count(g, "【实时计票】"); n != 1 {
 		t.Errorf("%d live tally messages in the group, want 1 edited in place", n)
