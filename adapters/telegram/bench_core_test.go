@@ -32,10 +32,10 @@ func (s *sink) Run(ctx context.Context, _ bot.Handler) error { <-ctx.Done(); ret
 func (s *sink) Send(_ context.Context, m bot.Outgoing) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// Count occurrences, not messages: acknowledgements that waited in
+	// the queue together arrive merged into one message (MergeKey).
 	for _, w := range s.watch {
-		if strings.Contains(m.Text, w) {
-			s.count[w]++
-		}
+		s.count[w] += strings.Count(m.Text, w)
 	}
 	return nil
 }

@@ -337,7 +337,7 @@ func TestEmulatorDeliberation(t *testing.T) {
 		v.inGroup(m.Name, "签到")
 	}
 	v.waitText(v.id("吴晓明"), "吴晓明 已签到") // receipts go privately
-	v.waitText(g, "【签到】", "实到12人")    // the group sees one attendance message
+	v.waitText(g, "【签到】", "实到12人")     // the group sees one attendance message
 	v.inGroup("张建国", "下一步")
 	v.inGroup("陈小龙", "这段路晚上太黑了，我家孩子每天都走。*注意* _安全_ <b>")
 	v.waitText(g, "(已记入会议记录：陈小龙)")
@@ -354,9 +354,9 @@ func TestEmulatorDeliberation(t *testing.T) {
 	v.inGroup("何桂芳", "同意")
 	v.say("陈海峰", v.group, "1", tgtest.ReplyTo(vote, v.group))
 	v.inGroup("李秀兰", "反对")
-	v.press("李秀兰", vote, "赞成") // changes her vote
+	v.press("李秀兰", vote, "赞成")       // changes her vote
 	v.answered("李秀兰", "李秀兰：已改为「赞成」") // the press's answer
-	v.press("吴晓明", vote, "赞成") // an observer: refused
+	v.press("吴晓明", vote, "赞成")       // an observer: refused
 	v.waitText(v.id("吴晓明"), "您不能表决")
 	v.inGroup("路人甲", "赞成") // not on the roster: refused
 	v.press("胡志刚", vote, "弃权")

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Privacy mode, as real Telegram applies it and the emulator does not: a bot
@@ -23,6 +24,7 @@ type Answer struct {
 	User  int64
 	Text  string
 	Alert bool
+	At    time.Time // when the bot sent it
 }
 
 // SetPrivacy turns privacy mode on (the default) or off: off, getMe says
@@ -94,7 +96,7 @@ func (t *Translator) answerLocally(req *http.Request, method string, fields url.
 		return jsonResponse(req, http.StatusOK, `{"ok":true,"result":true}`), true
 	case "answerCallbackQuery":
 		t.answers = append(t.answers, Answer{User: t.pressedBy[fields.Get("callback_query_id")],
-			Text: fields.Get("text"), Alert: fields.Get("show_alert") == "true"})
+			Text: fields.Get("text"), Alert: fields.Get("show_alert") == "true", At: time.Now()})
 	}
 	return nil, false
 }
