@@ -139,6 +139,9 @@ func TestEmulatorPrivacyMode(t *testing.T) {
 	v.inGroup("张建国", "下一步")
 	v.inGroup("陈志强", "太阳能路灯一盏约三千元，10盏三万元。")
 	v.waitText(g, "(已记入会议记录：陈志强)")
+	// A voice message is noted in the minutes (not transcribed).
+	v.say("胡丽萍", v.group, "", tgtest.With("voice", map[string]any{"file_id": "v1", "file_unique_id": "u1", "duration": 42}))
+	v.waitText(g, "(已记入会议记录：胡丽萍)")
 
 	// Administrator rights taken away again: the vote works with what
 	// privacy mode lets through.
@@ -166,4 +169,6 @@ func TestEmulatorPrivacyMode(t *testing.T) {
 	}
 	v.inGroup("张建国", "/gongshi #1")
 	v.waitText(g, "已公示")
+	v.private("胡丽萍", "记录 #1")
+	v.waitText(v.id("胡丽萍"), "城乡社区议事协商记录表", "胡丽萍", "发送了一段语音，42秒")
 }
