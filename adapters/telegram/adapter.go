@@ -218,8 +218,8 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 	if a.privacy {
 		a.log.Warn("telegram bot is in privacy mode: in groups where it is not an administrator it only receives /commands, replies to its messages, @mentions and button presses; "+
 			"each group is checked (getChatMember) and told what the bot cannot see", "fix", fixHearingLog)
-		go a.noticeAll(ctx)
 	}
+	go a.noticeAll(ctx)
 	if a.opts.WebhookURL != "" {
 		return a.runWebhook(ctx, h)
 	}
@@ -275,6 +275,7 @@ func backoff(prev, lo, hi time.Duration) time.Duration {
 	return min(prev*2, hi)
 }
 
+// noticeAll tells each configured group (NoticeChats) once.
 func (a *Adapter) noticeAll(ctx context.Context) {
 	for _, chat := range a.opts.NoticeChats {
 		if err := a.notice(ctx, chat, false); err != nil && ctx.Err() == nil {
@@ -284,17 +285,14 @@ func (a *Adapter) noticeAll(ctx context.Context) {
 }
 
 // notice tells a group once (again when force: the bot was just added)
-// what the bot cannot see there, when privacy mode hides ordinary messages
-// from it, and the fix.
+// how members open the private chat with the bot and, when privacy mode
+// hides ordinary messages from it there, what it cannot see and the fix.
 func (a *Adapter) notice(ctx context.Context, chat int64, force bool) error {
-	if _, privacy := a.self(); !privacy || chat >= 0 {
+	if chat >= 0 {
 		return nil
 	}
 	if !force && a.st.noticed(chat) {
 		return nil
-	}
-	if ok, _ := a.CanHearAll(ctx, strconv.FormatInt(chat, 10)); ok {
-		return nil // an administrator sees everything
 	}
 	if err := a.Send(ctx, bot.Outgoing{Platform: Platform, Chat: strconv.FormatInt(chat, 10), Text: a.groupNotice(ctx, chat)}); err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -231,6 +232,10 @@ func (a *Adapter) handleEvent(ctx context.Context, h bot.Handler, ev event) erro
 		a.log.Warn("telegram bot was removed from a group; messages for it will fail until it is added back", "chat", ev.chat)
 	}
 	if ev.added {
+		// What an operator setting up needs: the chat id for the
+		// community file.
+		a.log.Warn("telegram bot added to a group; to serve it, list it in the community file's groups with platform: telegram and this chat id (quoted)",
+			"chat", strconv.FormatInt(ev.chat, 10), "title", ev.title)
 		if err := a.notice(ctx, ev.chat, true); err != nil {
 			a.log.Warn("telegram: could not explain privacy mode in group", "chat", ev.chat, "err", err)
 		}
@@ -245,7 +250,9 @@ func (a *Adapter) handleEvent(ctx context.Context, h bot.Handler, ev event) erro
 		a.answer(ctx, ev.callback, "", false)
 		return nil
 	}
-	if !ev.in.Private {
+	if _, privacy := a.self(); privacy && !ev.in.Private {
+		// A group not configured at start (NoticeChats) is told on its
+		// first message what the bot cannot see there.
 		if err := a.notice(ctx, ev.chat, false); err != nil {
 			a.log.Warn("telegram: could not explain privacy mode in group", "chat", ev.chat, "err", err)
 		}

@@ -520,11 +520,12 @@ func TestPrivacyModeNotice(t *testing.T) {
 	if n := len(f.sentTo(-100)); n != 2 {
 		t.Errorf("group -100 got %d notices after the bot was added back, want 2", n)
 	}
-	// Not in privacy mode: nothing said.
+	// Not in privacy mode: only how to open the private chat, once.
 	g := newFakeAPI()
 	b := testAdapter(t, g, nil, func(o *Options) { o.NoticeChats = []int64{-100} })
 	b.noticeAll(ctx)
-	if n := len(g.sentTo(-100)); n != 0 {
-		t.Errorf("a bot reading all messages sent %d notices", n)
+	b.noticeAll(ctx)
+	if got := g.sentTo(-100); len(got) != 1 || strings.Contains(got[0].Text, "隐私模式") || !strings.Contains(got[0].Text, "https://t.me/yishi_bot") {
+		t.Errorf("a bot reading all messages sent %+v, want the start link once", got)
 	}
 }

@@ -28,6 +28,7 @@ type event struct {
 	noteChat int64
 	migrate  [2]int64 // old, new chat id of a supergroup upgrade
 	added    bool     // the bot joined the group: explain privacy mode there
+	title    string   // the group's title, when added
 	removed  bool     // the bot was removed from the group
 	skip     string   // why the update is ignored (for the debug log)
 }
@@ -70,7 +71,7 @@ func (m me) translate(u *models.Update, original func(int64) int64, now time.Tim
 		case models.ChatMemberTypeMember, models.ChatMemberTypeAdministrator:
 			if cm.Chat.Type != models.ChatTypePrivate && cm.Chat.Type != models.ChatTypeChannel &&
 				(cm.OldChatMember.Type == models.ChatMemberTypeLeft || cm.OldChatMember.Type == models.ChatMemberTypeBanned) {
-				ev.added = true
+				ev.added, ev.title = true, cm.Chat.Title
 			}
 		}
 		if !ev.added && !ev.removed {
@@ -100,7 +101,7 @@ func (m me) message(ev *event, msg *models.Message, original func(int64) int64) 
 	}
 	for _, nm := range msg.NewChatMembers {
 		if nm.ID == m.id {
-			ev.added = true
+			ev.added, ev.title = true, msg.Chat.Title
 		}
 	}
 	if msg.LeftChatMember != nil && msg.LeftChatMember.ID == m.id {
