@@ -27,6 +27,7 @@ type quietRun struct {
 	groupMessages []tgtest.BotMessage // from 开始协商 on
 	latencies     []time.Duration     // press → its answer, per vote press
 	missing       []string            // voters who saw no confirmation
+	late          int                 // presses answered 已收到 before their receipt came
 	result        string
 }
 
@@ -201,6 +202,9 @@ func runQuietVote(tb testing.TB, n, workers int) quietRun {
 			continue
 		}
 		run.latencies = append(run.latencies, got.At.Sub(pressed[name]))
+		if got.Text == "已收到。" {
+			run.late++
+		}
 	}
 	ms, err := cl.Messages(wctx)
 	if err != nil {
@@ -215,6 +219,7 @@ func runQuietVote(tb testing.TB, n, workers int) quietRun {
 // TestEmulatorQuietGroup is the target: a 200-member meeting in a
 // Telegram group (real rate limits) — 200 check-ins, 200 votes — produces
 // at most 15 group messages, and every voter sees their own confirmation.
+// It also measures how long each vote press waits for its answer.
 func TestEmulatorQuietGroup(t *testing.T) {
 	if testing.Short() {
 		t.Skip("200 members through the emulator")
@@ -229,32 +234,17 @@ func TestEmulatorQuietGroup(t *testing.T) {
 	if len(run.missing) > 0 {
 		t.Errorf("%d voters saw no confirmation: %v", len(run.missing), run.missing)
 	}
+	// The figures: measured, not asserted (wall-clock time on a shared
+	// machine); go test -v -run TestEmulatorQuietGroup prints them.
 	slices.Sort(run.latencies)
-	if len(run.latencies) > 0 {
-		t.Logf("%d group messages; press → answer: median %s, max %s (figures: BenchmarkEmulatorPressLatency)",
-			len(run.groupMessages), run.latencies[len(run.latencies)/2], run.latencies[len(run.latencies)-1])
+	if n := len(run.latencies); n > 0 {
+		t.Logf("%d group messages; vote press → its visible answer, %d presses (%d answered 已收到 before the receipt): p50 %s, p99 %s, max %s",
+			len(run.groupMessages), n, run.late, run.latencies[n/2], run.latencies[n*99/100], run.latencies[n-1])
 	}
 	for _, m := range run.groupMessages {
 		t.Logf("group #%d %.40s", m.ID, m.Text)
 	}
 	if !strings.Contains(run.result, "赞成200人") {
 		t.Errorf("result: %s", run.result)
-	}
-}
-
-// BenchmarkEmulatorPressLatency measures, under the same traffic, how long
-// a pressed vote button waits for its visible answer (the receipt, or
-// 已收到 once it is late): p50, p99 and max in ms, and the group messages.
-func BenchmarkEmulatorPressLatency(b *testing.B) {
-	for b.Loop() {
-		run := runQuietVote(b, 200, 8)
-		slices.Sort(run.latencies)
-		q := func(p float64) float64 {
-			return float64(run.latencies[int(p*float64(len(run.latencies)-1))].Microseconds()) / 1000
-		}
-		b.ReportMetric(q(0.5), "p50-ms")
-		b.ReportMetric(q(0.99), "p99-ms")
-		b.ReportMetric(q(1), "max-ms")
-		b.ReportMetric(float64(len(run.groupMessages)), "group-msgs")
 	}
 }
