@@ -41,8 +41,9 @@
 // to the pressed button (a notice only the member sees), else as a private
 // message, and only into the group when the member never pressed Start,
 // with the link t.me/<bot>?start=<community> that fixes it. A press whose
-// receipt has not come within Options.ReceiptWait (1.5 s) is answered
-// "已收到。" so no button is left spinning; its receipt then goes privately.
+// receipt has not come within Options.ReceiptWait (1.5 s) of its arrival —
+// its chat's queue may be long — is answered "已收到，正在处理。" so no
+// button is left spinning; its receipt then goes privately.
 //
 // Voice messages, pictures and files without a caption become, in a group,
 // a text such as "发送了一段语音，42秒", so that the minutes note them.

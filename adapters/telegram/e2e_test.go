@@ -276,7 +276,7 @@ func TestEmulatorRoundTrip(t *testing.T) {
 	if n := tr.Calls("answerCallbackQuery"); n != 3 {
 		t.Errorf("answerCallbackQuery called %d times, want 3", n)
 	}
-	if as := tr.Answers(alice.ID); len(as) != 2 || as[0].Text != "已收到。" {
+	if as := tr.Answers(alice.ID); len(as) != 2 || as[0].Text != "已收到，正在处理。" {
 		t.Errorf("alice's presses answered %+v", as)
 	}
 

@@ -187,6 +187,13 @@ func (a *Adapter) processBatch(ctx context.Context, h bot.Handler, ups []*models
 	byChat := map[int64][]event{}
 	for _, u := range ups {
 		ev := m.translate(u, a.st.original, now)
+		if ev.callback != "" && ev.in != nil {
+			// A press is answered within ReceiptWait of its arrival, with
+			// its receipt or 已收到, however long its chat's queue is.
+			// Registered now: the receipt may come before handle returns.
+			p := a.openPress(ev.in.ID, ev.callback)
+			go a.awaitReceipt(ctx, ev.in.ID, p)
+		}
 		if _, ok := byChat[ev.chat]; !ok {
 			order = append(order, ev.chat)
 		}
@@ -261,38 +268,25 @@ func (a *Adapter) handleEvent(ctx context.Context, h bot.Handler, ev event) erro
 			// open while the bot cannot hear them.
 			if ok, why := a.CanHearAll(ctx, ev.in.Chat); !ok {
 				text := "现在不能开始协商：" + why
-				a.answer(ctx, ev.callback, text, true)
+				a.refusePress(ctx, ev, text)
 				a.tell(ctx, ev.chat, text)
 				return nil
 			}
 		}
 	}
-	var press *openCall
-	if ev.callback != "" {
-		// Registered before the core runs: its receipt may be sent before
-		// handle returns.
-		press = a.openPress(ev.in.ID, ev.callback)
-	}
 	err := a.handle(ctx, h, *ev.in)
-	if press != nil && err != nil {
-		a.takePress(ev.in.ID)
-	}
 	switch {
 	case err == nil:
-		if press != nil {
-			// Not in this goroutine: the chat's next update must not wait.
-			go a.awaitReceipt(ctx, ev.in.ID, press)
-		}
 	case bot.ErrorCode(err) != bot.EINTERNAL:
 		// A refusal under the rules: the core explained it; a button press
 		// also gets it as a pop-up, since a press shows no message.
 		a.log.Debug("telegram update refused by the core", "update", ev.updateID, "err", err)
-		a.answer(ctx, ev.callback, bot.ErrorMessage(err), true)
+		a.refusePress(ctx, ev, bot.ErrorMessage(err))
 	case ctx.Err() != nil:
 		return err // shutting down: leave it unconfirmed for the next start
 	default:
 		a.log.Error("telegram update failed; giving up on it", "update", ev.updateID, "chat", ev.chat, "err", err)
-		a.answer(ctx, ev.callback, bot.ErrorMessage(err), true)
+		a.refusePress(ctx, ev, bot.ErrorMessage(err))
 		a.tell(ctx, ev.chat, bot.ErrorMessage(err))
 	}
 	return nil

@@ -394,8 +394,8 @@ func TestProcessBatchOrderPerChat(t *testing.T) {
 
 func TestProcessBatchRetriesAndAnswersCallbacks(t *testing.T) {
 	f := newFakeAPI()
-	clock := &stepClock{now: time.Unix(0, 0)}
-	a := testAdapter(t, f, nil, func(o *Options) { o.Clock = clock })
+	clock := newPatientClock()
+	a := testAdapter(t, f, nil, func(o *Options) { o.Clock = clock; o.ReceiptWait = time.Hour })
 	press := func(id int64, data string) *models.Update {
 		return &models.Update{ID: id, CallbackQuery: &models.CallbackQuery{
 			ID: fmt.Sprint("cb", id), From: models.User{ID: 7, FirstName: "张三"}, Data: data,
@@ -423,11 +423,13 @@ func TestProcessBatchRetriesAndAnswersCallbacks(t *testing.T) {
 	if done != 4 {
 		t.Errorf("processBatch = %d, want 4 (a hopeless update is given up, not blocking the chat)", done)
 	}
-	// Handled presses are answered off the chat's goroutine once their
-	// receipt is overdue (the core sent none here).
+	// Refusals are answered at once; handled presses once their receipt is
+	// overdue (the core sent none here).
+	waitAnswers(t, f, 2)
+	clock.advance(2 * time.Hour)
 	answers := waitAnswers(t, f, 4)
 	for _, id := range []string{"cb1", "cb4"} {
-		if a := answers[id]; a.Text != "已收到。" || a.ShowAlert {
+		if a := answers[id]; a.Text != "已收到，正在处理。" || a.ShowAlert {
 			t.Errorf("answer to handled press %s = %+v, want a visible 已收到", id, a)
 		}
 	}

@@ -62,6 +62,9 @@ func TestEmulatorPrivacyMode(t *testing.T) {
 	v.tr.SetAdmin(v.group.ID, false)
 	v.start()
 	g := v.group.ID
+	for deadline := time.Now().Add(10 * time.Second); v.tr.Commands() == nil && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond) // setMyCommands follows getMe
+	}
 	if cmds := v.tr.Commands(); cmds["kaishi"] == "" || cmds["qiandao"] == "" || cmds["zancheng"] == "" {
 		t.Fatalf("setMyCommands: %v", cmds)
 	}

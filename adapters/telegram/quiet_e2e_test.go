@@ -187,7 +187,7 @@ func runQuietVote(tb testing.TB, n, workers int) quietRun {
 		var got *tgtest.Answer
 		for got == nil && wctx.Err() == nil {
 			for _, an := range tr.Answers(users[name].ID) {
-				if strings.Contains(an.Text, "已记录") || an.Text == "已收到。" {
+				if strings.Contains(an.Text, "已记录") || an.Text == "已收到，正在处理。" {
 					if an.At.After(pressed[name]) {
 						got = &an
 					}
@@ -202,7 +202,7 @@ func runQuietVote(tb testing.TB, n, workers int) quietRun {
 			continue
 		}
 		run.latencies = append(run.latencies, got.At.Sub(pressed[name]))
-		if got.Text == "已收到。" {
+		if got.Text == "已收到，正在处理。" {
 			run.late++
 		}
 	}

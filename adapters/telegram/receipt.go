@@ -53,7 +53,7 @@ func (a *Adapter) takePress(inID string) *openCall {
 }
 
 // awaitReceipt answers the press with a plain "已收到" if the core's
-// receipt has not come within ReceiptWait (it then goes privately):
+// receipt has not come within ReceiptWait of its arrival (it then goes privately):
 // Telegram shows a spinner on the
 // button until then, and a press must be seen to have arrived.
 func (a *Adapter) awaitReceipt(ctx context.Context, inID string, c *openCall) {
@@ -73,9 +73,21 @@ func (a *Adapter) awaitReceipt(ctx context.Context, inID string, c *openCall) {
 	}
 }
 
-// pressReceived answers a press whose receipt is late: true, since the
-// press is on disk by the time handle returned.
-const pressReceived = "已收到。"
+// pressReceived answers a press whose receipt is late: the update has
+// arrived; the receipt, or the reason it was refused, follows privately.
+const pressReceived = "已收到，正在处理。"
+
+// refusePress answers a press with why it was refused, as a dialog, unless
+// it was answered already (then the core's own message carries it).
+func (a *Adapter) refusePress(ctx context.Context, ev event, why string) {
+	if ev.in == nil {
+		return
+	}
+	if c := a.takePress(ev.in.ID); c != nil {
+		_ = a.answer(ctx, c.query, why, true)
+		c.once.Do(func() { close(c.done) })
+	}
+}
 
 // sendReceipt delivers a receipt (m.For set, m.Chat the group).
 func (a *Adapter) sendReceipt(ctx context.Context, m bot.Outgoing) error {

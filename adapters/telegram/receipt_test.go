@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -59,7 +60,8 @@ func TestReceipts(t *testing.T) {
 	// The receipt is sent while the core handles the press (as the
 	// dispatcher may, right after the commit), so it is the answer.
 	a := testAdapter(t, f, nil, func(o *Options) {
-		o.Clock = &stepClock{now: time.Unix(0, 0)}
+		o.Clock = newPatientClock()
+		o.ReceiptWait = time.Hour // never reached: only the receipt answers
 		o.Communities = map[int64]string{-100: "houchen"}
 	})
 	ctx := context.Background()
@@ -93,7 +95,7 @@ func TestLateReceipt(t *testing.T) {
 	ctx := context.Background()
 	u := pressUpdate(1, 7, "签到 #1")
 	a.processBatch(ctx, &recorder{}, []*models.Update{u})
-	if got := waitAnswers(t, f, 1)["cb1"]; got.Text != "已收到。" {
+	if got := waitAnswers(t, f, 1)["cb1"]; got.Text != "已收到，正在处理。" {
 		t.Errorf("late press answered %+v", got)
 	}
 	in := bot.Incoming{Platform: Platform, ID: a.me.updateKey(1), Chat: "-100", Sender: "7"}
@@ -106,4 +108,52 @@ func TestLateReceipt(t *testing.T) {
 	if len(f.answers) != 1 {
 		t.Errorf("%d answers, want 1", len(f.answers))
 	}
+}
+
+// patientClock is a fake clock for receipts: a wait shorter than a minute
+// (rate limits, retry backoffs) passes at once; a longer one (ReceiptWait
+// set to an hour) lasts until the test calls advance.
+type patientClock struct {
+	mu   sync.Mutex
+	now  time.Time
+	wake chan struct{}
+}
+
+func newPatientClock() *patientClock {
+	return &patientClock{now: time.Unix(0, 0), wake: make(chan struct{})}
+}
+
+func (c *patientClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *patientClock) Until(ctx context.Context, t time.Time) error {
+	for {
+		c.mu.Lock()
+		d, wake := t.Sub(c.now), c.wake
+		if d < time.Minute {
+			if d > 0 {
+				c.now = t
+			}
+			c.mu.Unlock()
+			return ctx.Err()
+		}
+		c.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-wake:
+		}
+	}
+}
+
+// advance moves the clock and wakes the long waits.
+func (c *patientClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	close(c.wake)
+	c.wake = make(chan struct{})
+	c.mu.Unlock()
 }
