@@ -47,18 +47,19 @@ type Options struct {
 	HTTPClient tgbot.HttpClient
 	Clock      Clock  // nil: the real clock
 	Limits     Limits // zero: DefaultLimits
-	// NoticeChats are the groups (configured chat ids) to tell at start,
-	// when the bot is in privacy mode, how votes reach it. Each is told
-	// once.
+	// NoticeChats are the groups (configured chat ids) to tell at start
+	// how members open the private chat with the bot and, where privacy
+	// mode hides ordinary messages from it, what it cannot see and the fix.
+	// Each is told once.
 	NoticeChats []int64
 	// Communities maps a configured group chat id to its community id, for
 	// the link that opens a private chat with the bot
 	// (t.me/<bot>?start=<community>) in group notices.
 	Communities map[int64]string
-	// ReceiptWait is how long a pressed button waits for the core's
-	// receipt ("已记录：赞成") before the adapter answers it with a plain
-	// "已收到" (the receipt then comes as a private message); Telegram shows
-	// a spinner until a press is answered. Default 1.5s.
+	// ReceiptWait is how long after its arrival a pressed button waits for
+	// the core's receipt ("已记录「赞成」") before the adapter answers it
+	// "已收到，正在处理。" (the receipt then comes as a private message);
+	// Telegram shows a spinner until a press is answered. Default 1.5s.
 	ReceiptWait time.Duration
 	// PollGap is the pause after an empty getUpdates answer; Telegram holds
 	// a long poll open, an emulator may answer at once. Default 1s.
