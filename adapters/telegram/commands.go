@@ -64,10 +64,11 @@ func fromSlash(text string) string {
 	return text
 }
 
-// opensStatements reports whether a group command would open a meeting,
-// whose steps 1–3 minute what members say in the group.
+// opensStatements reports whether a group command would open a meeting or
+// move it to its next step: steps 1–3 minute what members say in the group
+// (from step 3, 下一步 is refused by the core anyway).
 func opensStatements(text string) bool {
-	for _, w := range []string{"开始协商", "开会", "开始议事"} {
+	for _, w := range []string{"开始协商", "开会", "开始议事", "下一步"} {
 		if strings.HasPrefix(text, w) {
 			return true
 		}

@@ -30,8 +30,9 @@
 // group; where it cannot hear everything it says so once in the group and
 // in the log, with the fix (make the bot an administrator, or /setprivacy →
 // Disable at @BotFather, then remove and re-add the bot), and it refuses to
-// open a meeting there (开始协商: the meeting's statements go into the
-// minutes) until fixed, re-checking at each attempt. CanHearAll
+// open a meeting or move it to its next step there (开始协商, 下一步: the
+// meeting's statements go into the minutes) until fixed, re-checking at
+// each attempt. CanHearAll
 // (bot.Hearing) exposes the check to the core. Every group command has an
 // ASCII slash form (/kaishi, /qiandao, /xiayibu, /biaojue, /zancheng, …,
 // commands.go), registered with setMyCommands with Chinese descriptions and

@@ -18,8 +18,8 @@ func TestMeetingNeedsHearing(t *testing.T) {
 	a := testAdapter(t, f, nil, nil)
 	ctx := context.Background()
 	rec := &recorder{}
-	u1, u2 := textUpdate(1, -100, 7, "/kaishi #1"), textUpdate(2, -100, 7, "签到")
-	a.processBatch(ctx, rec, []*models.Update{&u1, &u2})
+	u1, u2, u5 := textUpdate(1, -100, 7, "/kaishi #1"), textUpdate(2, -100, 7, "签到"), textUpdate(5, -100, 7, "/xiayibu")
+	a.processBatch(ctx, rec, []*models.Update{&u1, &u2, &u5})
 	if got := rec.all(); len(got) != 1 || got[0].Text != "签到" {
 		t.Errorf("reached the core: %+v, want only 签到", got)
 	}
