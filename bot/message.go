@@ -71,12 +71,14 @@ type Outgoing struct {
 	// with one line per voter. Build receipts with ReceiptFor.
 	For string `json:"for,omitempty"`
 	// Answers is the Incoming.ID of the message or button press a receipt
-	// answers (Telegram shows a pressed button's answer as a pop-up).
+	// or a private reply answers (Telegram shows a pressed button's answer
+	// as a pop-up).
 	Answers string `json:"answers,omitempty"`
 }
 
 // ReceiptFor is the acknowledgement of in, one person's action, with text.
-// In a private chat it is an ordinary reply. On WeChat, where the bot can
+// In a private chat it is an ordinary reply (still naming in as the message
+// it answers, so a pressed button stops waiting). On WeChat, where the bot can
 // write privately only to its friends, it stays a group message merged
 // with the other receipts of that group waiting in the queue.
 func ReceiptFor(in Incoming, community, text string) Outgoing {
@@ -84,6 +86,7 @@ func ReceiptFor(in Incoming, community, text string) Outgoing {
 		Community: community, Text: text}
 	switch {
 	case in.Private:
+		out.Answers = in.ID
 	case in.Platform == "wechat":
 		out.MergeKey = "receipt/" + community + "/" + in.Chat
 	default:

@@ -192,7 +192,7 @@ func (a *Adapter) processBatch(ctx context.Context, h bot.Handler, ups []*models
 			// its receipt or 已收到, however long its chat's queue is.
 			// Registered now: the receipt may come before handle returns.
 			p := a.openPress(ev.in.ID, ev.callback)
-			go a.awaitReceipt(ctx, ev.in.ID, p)
+			go a.awaitReceipt(ctx, ev.in.ID, p, now.Add(a.opts.ReceiptWait))
 		}
 		if _, ok := byChat[ev.chat]; !ok {
 			order = append(order, ev.chat)

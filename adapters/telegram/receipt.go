@@ -56,7 +56,7 @@ func (a *Adapter) takePress(inID string) *openCall {
 // receipt has not come within ReceiptWait of its arrival (it then goes privately):
 // Telegram shows a spinner on the
 // button until then, and a press must be seen to have arrived.
-func (a *Adapter) awaitReceipt(ctx context.Context, inID string, c *openCall) {
+func (a *Adapter) awaitReceipt(ctx context.Context, inID string, c *openCall, deadline time.Time) {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
@@ -66,7 +66,7 @@ func (a *Adapter) awaitReceipt(ctx context.Context, inID string, c *openCall) {
 		case <-wctx.Done():
 		}
 	}()
-	_ = a.clock.Until(wctx, a.clock.Now().Add(a.opts.ReceiptWait))
+	_ = a.clock.Until(wctx, deadline)
 	if a.takePress(inID) == c {
 		a.answer(ctx, c.query, pressReceived, false)
 		c.once.Do(func() { close(c.done) })

@@ -81,6 +81,17 @@ func TestReceipts(t *testing.T) {
 	if got := f.sentTo(7); len(got) != 1 || got[0].Text != "张三：已记录「赞成」。" {
 		t.Errorf("private messages to the typed voter: %+v, want the one receipt", got)
 	}
+	// A press in a private chat: the reply is the visible answer, and the
+	// button stops spinning at once.
+	pp := pressUpdate(4, 7, "赞成 #1")
+	pp.CallbackQuery.Message.Message.Chat = models.Chat{ID: 7, Type: models.ChatTypePrivate}
+	a.processBatch(ctx, rec, []*models.Update{pp})
+	if got := waitAnswers(t, f, 2)["cb4"]; got.Text != "" {
+		t.Errorf("private press answered %+v, want an empty answer beside the reply", got)
+	}
+	if got := f.sentTo(7); len(got) != 2 {
+		t.Errorf("private messages to 7: %+v, want the typed vote's receipt and the private press's reply", got)
+	}
 	group := f.sentTo(-100)
 	if len(group) != 1 || !strings.Contains(group[0].Text, "已记录") || !strings.Contains(group[0].Text, "https://t.me/yishi_bot?start=houchen") {
 		t.Errorf("group messages: %+v, want only the unreachable member's receipt with the start link", group)

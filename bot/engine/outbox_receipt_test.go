@@ -59,7 +59,7 @@ func TestReceiptFor(t *testing.T) {
 		{"telegram group", bot.Incoming{Platform: "telegram", Chat: "-1", ChatTitle: "群", Sender: "7", ID: "tg:1:2"},
 			bot.Outgoing{Platform: "telegram", Chat: "-1", ChatTitle: "群", Community: "c", Text: "t", For: "7", Answers: "tg:1:2"}},
 		{"private", bot.Incoming{Platform: "telegram", Chat: "7", Private: true, Sender: "7", ID: "tg:1:3"},
-			bot.Outgoing{Platform: "telegram", Chat: "7", Private: true, Community: "c", Text: "t"}},
+			bot.Outgoing{Platform: "telegram", Chat: "7", Private: true, Community: "c", Text: "t", Answers: "tg:1:3"}},
 		{"wechat group", bot.Incoming{Platform: "wechat", Chat: "@@g", Sender: "@u"},
 			bot.Outgoing{Platform: "wechat", Chat: "@@g", Community: "c", Text: "t", MergeKey: "receipt/c/@@g"}},
 	} {
