@@ -32,29 +32,39 @@ const (
 // bot a minute ago). When it cannot, why says in Chinese what the bot cannot
 // see and how to fix it.
 func (a *Adapter) CanHearAll(ctx context.Context, chat string) (bool, string) {
+	ok, why, err := a.hearing(ctx, chat)
+	if err != nil {
+		return false, "暂时无法向 Telegram 确认机器人能否收到本群的全部消息(" + err.Error() + ")，请稍后再试。"
+	}
+	return ok, why
+}
+
+// hearing is CanHearAll with the failure of the check apart.
+func (a *Adapter) hearing(ctx context.Context, chat string) (bool, string, error) {
 	id, err := strconv.ParseInt(chat, 10, 64)
 	if err != nil || id >= 0 {
-		return true, "" // a private chat: the bot sees all of it
+		return true, "", nil // a private chat: the bot sees all of it
 	}
 	m, privacy := a.self()
 	if !privacy {
-		return true, ""
+		return true, "", nil
 	}
 	target := a.st.current(id)
 	cctx, cancel := context.WithTimeout(ctx, a.opts.CallTimeout)
 	cm, err := a.api.GetChatMember(cctx, &tgbot.GetChatMemberParams{ChatID: target, UserID: m.id})
 	cancel()
 	if err != nil {
-		a.log.Warn("telegram getChatMember failed; cannot tell whether the bot sees every group message", "chat", id, "err", a.redact(err))
-		return false, "暂时无法向 Telegram 确认机器人能否收到本群的全部消息(" + a.redact(err).Error() + ")，请稍后再试。"
+		err = a.redact(err)
+		a.log.Warn("telegram getChatMember failed; cannot tell whether the bot sees every group message", "chat", id, "err", err)
+		return false, "", err
 	}
 	if cm != nil && (cm.Type == models.ChatMemberTypeAdministrator || cm.Type == models.ChatMemberTypeOwner) {
-		return true, ""
+		return true, "", nil
 	}
 	a.log.Warn("telegram bot is in privacy mode and not an administrator: in this group it receives only /commands, replies to its messages, @mentions and button presses; "+
 		"statements, typed check-ins and typed votes do not reach it", "chat", id, "fix", fixHearingLog)
 	return false, "本群的议事机器人处于 Telegram 隐私模式，而且不是本群管理员，所以它只收得到：以 / 开头的命令、回复机器人消息的内容、@" +
-		m.username + " 的消息和按钮。直接发在群里的发言、签到和表决文字它都收不到，会议记录会漏掉这些发言。\n" + fixHearing
+		m.username + " 的消息和按钮。直接发在群里的发言、签到和表决文字它都收不到，会议记录会漏掉这些发言。\n" + fixHearing, nil
 }
 
 // startParam is what Telegram accepts after ?start=: 1–64 of A–Z a–z 0–9 _ -.
@@ -82,7 +92,9 @@ func (a *Adapter) groupNotice(ctx context.Context, chat int64) string {
 	link := a.StartLink(a.opts.Communities[chat])
 	text := fmt.Sprintf("提示：请每位成员先点 %s 打开与机器人的私聊，并按「开始」(START)。"+
 		"没按过「开始」的成员，机器人无法私聊发给您会议通知和签到、表决的回执。", link)
-	if ok, why := a.CanHearAll(ctx, strconv.FormatInt(chat, 10)); !ok {
+	// A failed check says nothing here (the log has it; 开始协商 checks
+	// again): a notice is posted once.
+	if ok, why, err := a.hearing(ctx, strconv.FormatInt(chat, 10)); !ok && err == nil {
 		text = why + "\n修复之前不能开始协商；签到、表决可以点机器人消息下的按钮，或用 /qiandao、/zancheng、/fandui、/qiquan 等命令。\n" + text
 	}
 	return text
