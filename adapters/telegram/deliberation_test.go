@@ -22,7 +22,9 @@ import (
 )
 
 // liveClock starts on 2026-12-01 10:00 in China and runs at real speed, so
-// the plan's "12月5日 19:30" is always in the future.
+// the plan's "12月1日 11:30" is in the future and the meeting opens less
+// than 2 hours before its planned time (no early-opening confirmation,
+// and no reminder falls due during a test).
 type liveClock struct{ start time.Time }
 
 func (c liveClock) Now() time.Time {
@@ -319,7 +321,7 @@ func TestEmulatorDeliberation(t *testing.T) {
 	// Stage 2: the plan; every participant is told privately. 陈美华 never
 	// opened a chat: the group is asked, and the notice arrives once she
 	// writes to the bot.
-	for _, line := range []string{"方案 #1", "12月5日 19:30", "村民生议事厅", "3", "好", "1", "确认"} {
+	for _, line := range []string{"方案 #1", "12月1日 11:30", "村民生议事厅", "3", "好", "1", "确认"} {
 		v.private("张建国", line)
 	}
 	v.waitText(v.id("何桂芳"), "【议事协商通知】#1")

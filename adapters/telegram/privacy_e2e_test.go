@@ -86,7 +86,7 @@ func TestEmulatorPrivacyMode(t *testing.T) {
 	for _, line := range []string{"审定 #1", "1", "1", "1 2 3 4 5", "好"} {
 		v.private("张建国", line)
 	}
-	for _, line := range []string{"方案 #1", "12月5日 19:30", "村民生议事厅", "3", "好", "1", "确认"} {
+	for _, line := range []string{"方案 #1", "12月1日 11:30", "村民生议事厅", "3", "好", "1", "确认"} {
 		v.private("张建国", line)
 	}
 	v.waitText(v.id("何桂芳"), "【议事协商通知】#1")

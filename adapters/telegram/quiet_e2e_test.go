@@ -136,7 +136,7 @@ func runQuietVote(tb testing.TB, n, workers int) quietRun {
 	for _, l := range []string{"提议", "村道安装路灯", "村道晚上很黑，希望安装路灯。", "全体村民", "1", "确认"} {
 		say("代表001", priv("代表001"), l)
 	}
-	for _, l := range []string{"审定 #1", "1", "1", "3", "书记 委员 监委", "方案 #1", "12月5日 19:30", "村委会", "1", "好", "1", "确认"} {
+	for _, l := range []string{"审定 #1", "1", "1", "3", "书记 委员 监委", "方案 #1", "12月1日 11:30", "村委会", "1", "好", "1", "确认"} {
 		say("书记", priv("书记"), l)
 	}
 	before, err := cl.Messages(wctx)
