@@ -56,9 +56,10 @@ type Options struct {
 	// ViewEvery is how often a live view (the tally, the attendance:
 	// Outgoing.Key) is printed at most in a group. The console cannot edit
 	// a line it printed, so a view that changes faster waits, the newest
-	// replacing the older, until the interval has passed (on Clock), until
-	// something else is said in that group (so the transcript stays in
-	// order), or until the end of input. Zero: 5s; negative: every time.
+	// replacing the older, until the interval has passed (on Clock; checked
+	// at each send and each input line), until something else is said in
+	// that group (so the transcript stays in order), or until the end of
+	// input. Zero: 5s; negative: every time.
 	ViewEvery time.Duration
 }
 
@@ -176,6 +177,9 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 		a.line++
 		n := a.line
 		a.mu.Unlock()
+		if err := a.releaseDue(); err != nil {
+			return err
+		}
 		raw := sc.Text()
 		trimmed := strings.TrimSpace(raw)
 		if a.opts.Echo && trimmed != "" {
@@ -274,6 +278,35 @@ func (a *Adapter) hold(label string, m bot.Outgoing) {
 		}
 	}
 	a.views[label] = append(vs, m)
+}
+
+// releaseDue prints the views that have waited their interval (called at
+// each input line: a console has no other clock tick).
+func (a *Adapter) releaseDue() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := a.opts.Clock.Now()
+	var sb strings.Builder
+	for _, label := range slices.Sorted(maps.Keys(a.views)) {
+		keep := a.views[label][:0]
+		for _, v := range a.views[label] {
+			if now.Sub(a.shown[v.Key]) >= a.opts.ViewEvery {
+				a.render(&sb, label, v)
+				a.shown[v.Key] = now
+			} else {
+				keep = append(keep, v)
+			}
+		}
+		if len(keep) == 0 {
+			delete(a.views, label)
+		} else {
+			a.views[label] = keep
+		}
+	}
+	if _, err := io.WriteString(a.opts.Out, sb.String()); err != nil {
+		return fmt.Errorf("write console output: %w", err)
+	}
+	return nil
 }
 
 // flushViews prints every view still waiting (end of input).

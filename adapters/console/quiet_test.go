@@ -71,3 +71,31 @@ func TestQuietGroup(t *testing.T) {
 		t.Errorf("transcript:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// TestHeldViewShownAtNextLine: a view that waited its interval is printed
+// before the next input line is handled, in an interactive session where
+// nothing else is said.
+func TestHeldViewShownAtNextLine(t *testing.T) {
+	var out bytes.Buffer
+	clock := &manualClock{t: time.Date(2026, 12, 5, 19, 30, 0, 0, time.UTC)}
+	a := New(Options{Out: &out, Clock: clock, ViewEvery: 10 * time.Second, In: strings.NewReader("[私聊] 甲: 计票\n")})
+	ctx := context.Background()
+	for i := 1; i <= 2; i++ {
+		if err := a.Send(ctx, bot.Outgoing{Chat: "群", Key: "tally/c/1", Text: fmt.Sprintf("已投%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock.add(10 * time.Second)
+	var seen string
+	h := handler(func(_ context.Context, in bot.Incoming) error { seen = out.String(); return nil })
+	if err := a.Run(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	if want := "[群] 议事助手: 已投1\n[群] 议事助手: 已投2\n"; seen != want {
+		t.Errorf("before the line was handled:\n%s\nwant:\n%s", seen, want)
+	}
+}
+
+type handler func(context.Context, bot.Incoming) error
+
+func (f handler) Handle(ctx context.Context, in bot.Incoming) error { return f(ctx, in) }
