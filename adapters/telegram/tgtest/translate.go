@@ -24,7 +24,8 @@ import (
 // private conversation. A sendMessage to a user (positive chat id) who has
 // not yet written to the bot privately gets Telegram's 403 answer. Private
 // chats are marked open when a getUpdates answer carries a private message
-// from that user, or by Open.
+// from that user, or by Open. And it emulates privacy mode (privacy.go): on
+// by default, as for a new bot.
 type Translator struct {
 	Base http.RoundTripper // nil: http.DefaultTransport
 
