@@ -100,9 +100,13 @@ func ReceiptFor(in Incoming, community, text string) Outgoing {
 // in place where the platform can, otherwise sent at most once per
 // interval), so forty check-ins make one message, not forty.
 func LiveAttendance(community, platform, chat, chatTitle string, t *Topic, present, expected int) Outgoing {
+	how := "参会人员请点下方「签到」按钮，或在群里发「签到」。"
+	if platform == "telegram" { // the adapter's slash form, which reaches a bot in privacy mode
+		how = "参会人员请点下方「签到」按钮，或在群里发「签到」(也可以发 /qiandao)。"
+	}
 	return Outgoing{Platform: platform, Chat: chat, ChatTitle: chatTitle, Community: community,
 		Key:     "attend/" + community + "/" + t.ID,
-		Text:    fmt.Sprintf("【签到】议题 %s：实到%d人/应到%d人。参会人员请点下方「签到」按钮，或在群里发「签到」(也可以发 /qiandao)。", t.Label(), present, expected),
+		Text:    fmt.Sprintf("【签到】议题 %s：实到%d人/应到%d人。%s", t.Label(), present, expected, how),
 		Buttons: []Button{{Label: "签到", Data: "签到 #" + t.ID}}}
 }
 
