@@ -62,6 +62,52 @@ type Outgoing struct {
 	// a rate-limited group become one message. Unlike Key, nothing is
 	// edited in place, and each message is stored (durable) on its own.
 	MergeKey string `json:"merge_key,omitempty"`
+	// For makes the message a receipt: the acknowledgement of one person's
+	// own action (their vote or check-in was recorded), meant for them
+	// alone. It holds their identity on Platform; Chat is the chat they
+	// acted in. An adapter delivers a receipt as privately as its platform
+	// allows (Telegram: the answer to the pressed button, else a private
+	// message; the console: a private line), so the group is not filled
+	// with one line per voter. Build receipts with ReceiptFor.
+	For string `json:"for,omitempty"`
+	// Answers is the Incoming.ID of the message or button press a receipt
+	// or a private reply answers (Telegram shows a pressed button's answer
+	// as a pop-up).
+	Answers string `json:"answers,omitempty"`
+}
+
+// ReceiptFor is the acknowledgement of in, one person's action, with text.
+// In a private chat it is an ordinary reply (still naming in as the message
+// it answers, so a pressed button stops waiting). On WeChat, where the bot can
+// write privately only to its friends, it stays a group message merged
+// with the other receipts of that group waiting in the queue.
+func ReceiptFor(in Incoming, community, text string) Outgoing {
+	out := Outgoing{Platform: in.Platform, Chat: in.Chat, ChatTitle: in.ChatTitle, Private: in.Private,
+		Community: community, Text: text}
+	switch {
+	case in.Private:
+		out.Answers = in.ID
+	case in.Platform == "wechat":
+		out.MergeKey = "receipt/" + community + "/" + in.Chat
+	default:
+		out.For, out.Answers = in.Sender, in.ID
+	}
+	return out
+}
+
+// LiveAttendance is the group's one live attendance message of topic t:
+// who is present so far, with a 签到 button. Later ones replace it (edited
+// in place where the platform can, otherwise sent at most once per
+// interval), so forty check-ins make one message, not forty.
+func LiveAttendance(community, platform, chat, chatTitle string, t *Topic, present, expected int) Outgoing {
+	how := "参会人员请点下方「签到」按钮，或在群里发「签到」。"
+	if platform == "telegram" { // the adapter's slash form, which reaches a bot in privacy mode
+		how = "参会人员请点下方「签到」按钮，或在群里发「签到」(也可以发 /qiandao)。"
+	}
+	return Outgoing{Platform: platform, Chat: chat, ChatTitle: chatTitle, Community: community,
+		Key:     "attend/" + community + "/" + t.ID,
+		Text:    fmt.Sprintf("【签到】议题 %s：实到%d人/应到%d人。%s", t.Label(), present, expected, how),
+		Buttons: []Button{{Label: "签到", Data: "签到 #" + t.ID}}}
 }
 
 // Sender delivers outgoing messages on one platform. It returns an error
@@ -121,6 +167,24 @@ type Adapter interface {
 // posting a new message.
 type Editor interface {
 	CanEdit() bool
+}
+
+// Hearing is implemented by adapters that may not receive every message
+// posted in a group (a Telegram bot in privacy mode that is not an
+// administrator gets only /commands, replies to it and @mentions). The core
+// must not open a step whose statements go into the minutes while the bot
+// cannot hear them: CanHearAll answers false and a Chinese explanation of
+// what the bot cannot see and how to fix it.
+type Hearing interface {
+	CanHearAll(ctx context.Context, chat string) (ok bool, why string)
+}
+
+// StartLinker is implemented by adapters whose users must open the private
+// chat with the bot themselves before it can write to them (Telegram: a
+// member who never pressed Start). StartLink is a link that opens that chat
+// with the bot for community, to put in group notices.
+type StartLinker interface {
+	StartLink(community string) string
 }
 
 // Binder is implemented by adapters that must record a binding on the

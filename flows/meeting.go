@@ -49,6 +49,7 @@ func (b *Bot) cmdOpenMeeting(m *msg, rest string) {
 	m.toGroup(t, fmt.Sprintf("【协商开始】议题 %s，主持人%s，记录员%s，监督员%s。%s应到%d人，已签到%d人；还没签到的请发「签到」(或回复「到」)。\n%s\n%s\n主持人发「下一步」进入下一环节。",
 		t.Label(), m.tx.Name(m.comm.ID, t.Chair), m.tx.Name(m.comm.ID, t.Recorder), m.tx.Name(m.comm.ID, t.Supervisor), when,
 		tl.Expected, tl.Present, engine.MeetingSteps[1], t.Statements[len(t.Statements)-1].Text))
+	m.send(bot.LiveAttendance(m.comm.ID, m.groupPlatform(t), m.groupChat(t), t.Group, t, tl.Present, tl.Expected))
 	if m.in.Private {
 		m.reply("已宣布开始协商，公告已发到群里。")
 	}
@@ -126,12 +127,13 @@ func (b *Bot) checkIn(m *msg, t *bot.Topic) {
 	tl := m.tx.Tally(m.comm.ID, t)
 	switch {
 	case already:
-		m.reply("%s，您已经签过到了(实到%d/应到%d)。", m.who(), tl.Present, tl.Expected)
+		m.send(bot.ReceiptFor(m.in, m.comm.ID, fmt.Sprintf("%s，您已经签过到了(实到%d/应到%d)。", m.who(), tl.Present, tl.Expected)))
 	case m.member.IsObserver():
-		m.reply("%s 已签到(列席/旁听，不参加表决)。", m.who())
+		m.send(bot.ReceiptFor(m.in, m.comm.ID, fmt.Sprintf("%s 已签到(列席/旁听，不参加表决)。", m.who())))
 	default:
-		m.reply("%s 已签到。实到%d人/应到%d人。", m.who(), tl.Present, tl.Expected)
+		m.send(bot.ReceiptFor(m.in, m.comm.ID, fmt.Sprintf("%s 已签到。实到%d人/应到%d人。", m.who(), tl.Present, tl.Expected)))
 	}
+	m.send(bot.LiveAttendance(m.comm.ID, m.groupPlatform(t), m.groupChat(t), t.Group, t, tl.Present, tl.Expected))
 	if already || t.Stage != bot.StageVoting {
 		return
 	}
@@ -302,8 +304,7 @@ func (b *Bot) vote(m *msg, ref string, choice bot.Choice) {
 	} else {
 		// In a group, acknowledgements of a burst of votes are merged into
 		// one message (the vote itself is already on disk).
-		m.send(bot.Outgoing{Platform: m.in.Platform, Chat: m.in.Chat, ChatTitle: m.in.ChatTitle, Community: m.comm.ID,
-			Text: ack, MergeKey: "ack/" + m.comm.ID + "/" + t.ID + "/" + m.in.Chat})
+		m.send(bot.ReceiptFor(m.in, m.comm.ID, ack))
 	}
 	if r.Same || (secret && r.Changed) { // a changed secret ballot leaves the count as it was
 		return

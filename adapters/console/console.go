@@ -19,9 +19,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"yishi/bot"
 )
@@ -50,6 +53,14 @@ type Options struct {
 	// Echo prints every input line (comments included) before its answer,
 	// so that a scripted run reads as a transcript.
 	Echo bool
+	// ViewEvery is how often a live view (the tally, the attendance:
+	// Outgoing.Key) is printed at most in a group. The console cannot edit
+	// a line it printed, so a view that changes faster waits, the newest
+	// replacing the older, until the interval has passed (on Clock; checked
+	// at each send and each input line), until something else is said in
+	// that group (so the transcript stays in order), or until the end of
+	// input. Zero: 5s; negative: every time.
+	ViewEvery time.Duration
 }
 
 // Adapter is the console adapter.
@@ -57,6 +68,11 @@ type Adapter struct {
 	opts Options
 	mu   sync.Mutex
 	line int
+	// views holds, per group label, the live views waiting to be printed
+	// (the newest of each key, in the order the keys first waited); shown
+	// is when each key was last printed.
+	views map[string][]bot.Outgoing
+	shown map[string]time.Time
 }
 
 // New builds a console adapter.
@@ -70,7 +86,10 @@ func New(opts Options) *Adapter {
 	if opts.Clock == nil {
 		opts.Clock = bot.SystemClock{}
 	}
-	return &Adapter{opts: opts}
+	if opts.ViewEvery == 0 {
+		opts.ViewEvery = 5 * time.Second
+	}
+	return &Adapter{opts: opts, views: map[string][]bot.Outgoing{}, shown: map[string]time.Time{}}
 }
 
 // Platform implements bot.Adapter.
@@ -152,12 +171,15 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 				}
 				return fmt.Errorf("read console input: %w", err)
 			}
-			return nil
+			return a.flushViews()
 		}
 		a.mu.Lock()
 		a.line++
 		n := a.line
 		a.mu.Unlock()
+		if err := a.releaseDue(); err != nil {
+			return err
+		}
 		raw := sc.Text()
 		trimmed := strings.TrimSpace(raw)
 		if a.opts.Echo && trimmed != "" {
@@ -196,31 +218,124 @@ func (a *Adapter) system(format string, args ...any) {
 	fmt.Fprintf(a.opts.Out, "[系统] "+format+"\n", args...)
 }
 
-// Send prints one bot message.
+// Send prints one bot message. A receipt (one member's acknowledgement)
+// is printed as a private line to that member, so the group reads only
+// what concerns everyone; a live view may wait (Options.ViewEvery).
 func (a *Adapter) Send(_ context.Context, m bot.Outgoing) error {
-	label := m.Chat
-	if m.Private {
-		label = "私聊→" + strings.TrimPrefix(m.Chat, PrivateLabel+":")
-	} else if m.ChatTitle != "" {
-		label = m.ChatTitle
+	if m.For != "" && !m.Private {
+		m.Private, m.Chat = true, PrivateChat(m.For)
 	}
-	text := strings.ReplaceAll(m.Text, "\n", "\n    ")
+	label := a.label(m)
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "[%s] %s: %s\n", label, a.opts.BotName, text)
+	if !m.Private {
+		now := a.opts.Clock.Now()
+		if m.Key != "" && a.opts.ViewEvery > 0 {
+			last, ok := a.shown[m.Key]
+			if ok && now.Sub(last) < a.opts.ViewEvery {
+				a.hold(label, m)
+				return nil
+			}
+		}
+		// Anything else said in the group first shows the views it waits
+		// behind, so the transcript stays in order.
+		for _, v := range a.views[label] {
+			if v.Key != m.Key {
+				a.render(&sb, label, v)
+				a.shown[v.Key] = now
+			}
+		}
+		delete(a.views, label)
+		if m.Key != "" {
+			a.shown[m.Key] = now
+		}
+	}
+	a.render(&sb, label, m)
+	if _, err := io.WriteString(a.opts.Out, sb.String()); err != nil {
+		return fmt.Errorf("write console output: %w", err)
+	}
+	return nil
+}
+
+func (a *Adapter) label(m bot.Outgoing) string {
+	switch {
+	case m.Private:
+		return "私聊→" + strings.TrimPrefix(m.Chat, PrivateLabel+":")
+	case m.ChatTitle != "":
+		return m.ChatTitle
+	}
+	return m.Chat
+}
+
+// hold keeps m as the newest version of its view. Call with a.mu held.
+func (a *Adapter) hold(label string, m bot.Outgoing) {
+	vs := a.views[label]
+	for i := range vs {
+		if vs[i].Key == m.Key {
+			vs[i] = m
+			return
+		}
+	}
+	a.views[label] = append(vs, m)
+}
+
+// releaseDue prints the views that have waited their interval (called at
+// each input line: a console has no other clock tick).
+func (a *Adapter) releaseDue() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := a.opts.Clock.Now()
+	var sb strings.Builder
+	for _, label := range slices.Sorted(maps.Keys(a.views)) {
+		keep := a.views[label][:0]
+		for _, v := range a.views[label] {
+			if now.Sub(a.shown[v.Key]) >= a.opts.ViewEvery {
+				a.render(&sb, label, v)
+				a.shown[v.Key] = now
+			} else {
+				keep = append(keep, v)
+			}
+		}
+		if len(keep) == 0 {
+			delete(a.views, label)
+		} else {
+			a.views[label] = keep
+		}
+	}
+	if _, err := io.WriteString(a.opts.Out, sb.String()); err != nil {
+		return fmt.Errorf("write console output: %w", err)
+	}
+	return nil
+}
+
+// flushViews prints every view still waiting (end of input).
+func (a *Adapter) flushViews() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var sb strings.Builder
+	for _, label := range slices.Sorted(maps.Keys(a.views)) {
+		for _, v := range a.views[label] {
+			a.render(&sb, label, v)
+		}
+	}
+	clear(a.views)
+	if _, err := io.WriteString(a.opts.Out, sb.String()); err != nil {
+		return fmt.Errorf("write console output: %w", err)
+	}
+	return nil
+}
+
+func (a *Adapter) render(sb *strings.Builder, label string, m bot.Outgoing) {
+	text := strings.ReplaceAll(m.Text, "\n", "\n    ")
+	fmt.Fprintf(sb, "[%s] %s: %s\n", label, a.opts.BotName, text)
 	if len(m.Buttons) > 0 {
 		labels := make([]string, len(m.Buttons))
 		for i, b := range m.Buttons {
 			labels[i] = b.Label
 		}
-		fmt.Fprintf(&sb, "    [按钮: %s]\n", strings.Join(labels, " | "))
+		fmt.Fprintf(sb, "    [按钮: %s]\n", strings.Join(labels, " | "))
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	_, err := io.WriteString(a.opts.Out, sb.String())
-	if err != nil {
-		return fmt.Errorf("write console output: %w", err)
-	}
-	return nil
 }
 
 // Lines is how many input lines were read so far.

@@ -28,6 +28,8 @@ type api interface {
 	SendMessage(ctx context.Context, p *tgbot.SendMessageParams) (*models.Message, error)
 	EditMessageText(ctx context.Context, p *tgbot.EditMessageTextParams) (*models.Message, error)
 	AnswerCallbackQuery(ctx context.Context, p *tgbot.AnswerCallbackQueryParams) (bool, error)
+	GetChatMember(ctx context.Context, p *tgbot.GetChatMemberParams) (*models.ChatMember, error)
+	SetMyCommands(ctx context.Context, p *tgbot.SetMyCommandsParams) (bool, error)
 	SetWebhook(ctx context.Context, p *tgbot.SetWebhookParams) (bool, error)
 	DeleteWebhook(ctx context.Context, p *tgbot.DeleteWebhookParams) (bool, error)
 }
@@ -45,10 +47,20 @@ type Options struct {
 	HTTPClient tgbot.HttpClient
 	Clock      Clock  // nil: the real clock
 	Limits     Limits // zero: DefaultLimits
-	// NoticeChats are the groups (configured chat ids) to tell at start,
-	// when the bot is in privacy mode, how votes reach it. Each is told
-	// once.
+	// NoticeChats are the groups (configured chat ids) to tell at start
+	// how members open the private chat with the bot and, where privacy
+	// mode hides ordinary messages from it, what it cannot see and the fix.
+	// Each is told once.
 	NoticeChats []int64
+	// Communities maps a configured group chat id to its community id, for
+	// the link that opens a private chat with the bot
+	// (t.me/<bot>?start=<community>) in group notices.
+	Communities map[int64]string
+	// ReceiptWait is how long after its arrival a pressed button waits for
+	// the core's receipt ("已记录「赞成」") before the adapter answers it
+	// "已收到，正在处理。" (the receipt then comes as a private message);
+	// Telegram shows a spinner until a press is answered. Default 1.5s.
+	ReceiptWait time.Duration
 	// PollGap is the pause after an empty getUpdates answer; Telegram holds
 	// a long poll open, an emulator may answer at once. Default 1s.
 	PollGap time.Duration
@@ -83,6 +95,9 @@ type Adapter struct {
 
 	progMu   sync.Mutex
 	progress map[string]int // parts of a split message already sent, to resume
+
+	callsMu sync.Mutex
+	calls   map[string]*openCall // button presses handled, not yet answered, by Incoming.ID
 }
 
 var (
@@ -117,6 +132,7 @@ func New(opts Options) (*Adapter, error) {
 		sendMu:   map[int64]*sync.Mutex{},
 		inMu:     map[int64]*sync.Mutex{},
 		progress: map[string]int{},
+		calls:    map[string]*openCall{},
 	}
 	if a.log == nil {
 		a.log = slog.Default()
@@ -146,6 +162,9 @@ func New(opts Options) (*Adapter, error) {
 	}
 	if a.opts.MaxQueueWait <= 0 {
 		a.opts.MaxQueueWait = time.Second
+	}
+	if a.opts.ReceiptWait <= 0 {
+		a.opts.ReceiptWait = 1500 * time.Millisecond
 	}
 	if a.opts.CallTimeout <= 0 {
 		a.opts.CallTimeout = 30 * time.Second
@@ -196,11 +215,12 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 	a.meMu.Unlock()
 	close(a.ready)
 	a.log.Info("telegram bot connected", "bot", "@"+u.Username, "id", u.ID, "mode", a.mode())
+	a.setCommands(ctx)
 	if a.privacy {
-		a.log.Warn("telegram bot is in privacy mode: in groups it only sees commands, replies to its messages and button presses; " +
-			"members are told to vote with the buttons, by replying, or privately (turn privacy off with @BotFather /setprivacy to read every group message)")
-		go a.noticeAll(ctx)
+		a.log.Warn("telegram bot is in privacy mode: in groups where it is not an administrator it only receives /commands, replies to its messages, @mentions and button presses; "+
+			"each group is checked (getChatMember) and told what the bot cannot see", "fix", fixHearingLog)
 	}
+	go a.noticeAll(ctx)
 	if a.opts.WebhookURL != "" {
 		return a.runWebhook(ctx, h)
 	}
@@ -256,6 +276,7 @@ func backoff(prev, lo, hi time.Duration) time.Duration {
 	return min(prev*2, hi)
 }
 
+// noticeAll tells each configured group (NoticeChats) once.
 func (a *Adapter) noticeAll(ctx context.Context) {
 	for _, chat := range a.opts.NoticeChats {
 		if err := a.notice(ctx, chat, false); err != nil && ctx.Err() == nil {
@@ -264,19 +285,30 @@ func (a *Adapter) noticeAll(ctx context.Context) {
 	}
 }
 
-// notice explains privacy mode in a group once (again when force: the bot
-// was just added).
+// notice tells a group once (again when force: the bot was just added)
+// how members open the private chat with the bot and, when privacy mode
+// hides ordinary messages from it there, what it cannot see and the fix.
 func (a *Adapter) notice(ctx context.Context, chat int64, force bool) error {
-	if _, privacy := a.self(); !privacy || chat >= 0 {
+	if chat >= 0 {
 		return nil
 	}
 	if !force && a.st.noticed(chat) {
 		return nil
 	}
-	if err := a.Send(ctx, bot.Outgoing{Platform: Platform, Chat: strconv.FormatInt(chat, 10), Text: notePrivacy}); err != nil {
+	if err := a.Send(ctx, bot.Outgoing{Platform: Platform, Chat: strconv.FormatInt(chat, 10), Text: a.groupNotice(ctx, chat)}); err != nil {
 		return err
 	}
 	return a.st.markNoticed(ctx, chat)
+}
+
+// setCommands lists the slash commands in Telegram's command menu, with
+// Chinese descriptions. A failure only costs the menu: the commands work.
+func (a *Adapter) setCommands(ctx context.Context) {
+	cctx, cancel := context.WithTimeout(ctx, a.opts.CallTimeout)
+	defer cancel()
+	if _, err := a.api.SetMyCommands(cctx, &tgbot.SetMyCommandsParams{Commands: botCommands()}); err != nil && ctx.Err() == nil {
+		a.log.Warn("telegram setMyCommands failed; the slash commands still work, the menu does not list them", "err", a.redact(err))
+	}
 }
 
 func (a *Adapter) lockFor(m map[int64]*sync.Mutex, chat int64) *sync.Mutex {

@@ -22,7 +22,9 @@ import (
 )
 
 // liveClock starts on 2026-12-01 10:00 in China and runs at real speed, so
-// the plan's "12月5日 19:30" is always in the future.
+// the plan's "12月1日 11:30" is in the future and the meeting opens less
+// than 2 hours before its planned time (no early-opening confirmation,
+// and no reminder falls due during a test).
 type liveClock struct{ start time.Time }
 
 func (c liveClock) Now() time.Time {
@@ -94,6 +96,10 @@ func newVillage(t *testing.T) *village {
 		m.Identities[telegram.Platform] = fmt.Sprint(u.ID)
 	}
 	v.users["路人甲"] = tgtest.User{ID: 3000, FirstName: "路人甲"}
+	// Privacy mode is on (the Telegram default); as an administrator the
+	// bot receives every group message anyway. TestEmulatorPrivacyMode
+	// plays the group where it is not one.
+	v.tr.SetAdmin(v.group.ID, true)
 	return v
 }
 
@@ -113,6 +119,10 @@ func (v *village) start() {
 		Logger:     log,
 		HTTPClient: &http.Client{Transport: v.tr},
 		PollGap:    5 * time.Millisecond,
+		// As cmd/yishi configures them: each Telegram group of the
+		// communities, for the notice at start and the start link.
+		NoticeChats: []int64{v.group.ID},
+		Communities: map[int64]string{v.group.ID: v.comm.ID},
 		// The emulator does not rate-limit; the limiter has its own tests
 		// and benchmark. Telegram's real limits would make this test wait
 		// 3 s per group message.
@@ -311,7 +321,7 @@ func TestEmulatorDeliberation(t *testing.T) {
 	// Stage 2: the plan; every participant is told privately. 陈美华 never
 	// opened a chat: the group is asked, and the notice arrives once she
 	// writes to the bot.
-	for _, line := range []string{"方案 #1", "12月5日 19:30", "村民生议事厅", "3", "好", "1", "确认"} {
+	for _, line := range []string{"方案 #1", "12月1日 11:30", "村民生议事厅", "3", "好", "1", "确认"} {
 		v.private("张建国", line)
 	}
 	v.waitText(v.id("何桂芳"), "【议事协商通知】#1")
@@ -328,7 +338,8 @@ func TestEmulatorDeliberation(t *testing.T) {
 	for _, m := range v.comm.Roster {
 		v.inGroup(m.Name, "签到")
 	}
-	v.waitText(g, "吴晓明 已签到")
+	v.waitText(v.id("吴晓明"), "吴晓明 已签到") // receipts go privately
+	v.waitText(g, "【签到】", "实到12人")     // the group sees one attendance message
 	v.inGroup("张建国", "下一步")
 	v.inGroup("陈小龙", "这段路晚上太黑了，我家孩子每天都走。*注意* _安全_ <b>")
 	v.waitText(g, "(已记入会议记录：陈小龙)")
@@ -345,14 +356,14 @@ func TestEmulatorDeliberation(t *testing.T) {
 	v.inGroup("何桂芳", "同意")
 	v.say("陈海峰", v.group, "1", tgtest.ReplyTo(vote, v.group))
 	v.inGroup("李秀兰", "反对")
-	v.press("李秀兰", vote, "赞成") // changes her vote
-	v.waitText(g, "李秀兰：已改为「赞成」")
-	v.press("吴晓明", vote, "赞成") // an observer: refused
+	v.press("李秀兰", vote, "赞成")       // changes her vote
+	v.answered("李秀兰", "李秀兰：已改为「赞成」") // the press's answer
+	v.press("吴晓明", vote, "赞成")       // an observer: refused
 	v.waitText(v.id("吴晓明"), "您不能表决")
 	v.inGroup("路人甲", "赞成") // not on the roster: refused
 	v.press("胡志刚", vote, "弃权")
 	v.press("陈志强", vote, "赞成")
-	v.waitText(g, "陈志强：已记录「赞成」")
+	v.answered("陈志强", "陈志强：已记录「赞成」")
 	v.waitText(g, "【实时计票】", "已投6：赞成5，反对0，弃权1")
 
 	// Restart in the middle of the vote; two votes arrive while down.
@@ -368,8 +379,8 @@ func TestEmulatorDeliberation(t *testing.T) {
 	want := v.handled.Load() + 2
 	v.start()
 	v.waitHandled(ctx, want, "votes sent while the bot was down")
-	v.waitText(g, "王卫东：已记录「赞成」")
-	v.waitText(g, "胡丽萍：已记录「赞成」")
+	v.answered("王卫东", "王卫东：已记录「赞成」")
+	v.waitText(v.id("胡丽萍"), "胡丽萍：已记录「赞成」")
 
 	v.inGroup("陈秀英", "同意")
 	v.press("陈美华", vote, "赞成")
@@ -383,10 +394,26 @@ func TestEmulatorDeliberation(t *testing.T) {
 	}
 	// Every vote counted once: one confirmation each, one live tally
 	// message edited in place (also across the restart).
-	for _, name := range []string{"陈小龙", "胡丽萍", "王卫东", "陈美华", "张建国"} {
-		if n := v.count(g, name+"：已记录"); n != 1 {
+	// Typed votes are confirmed privately, presses by their answer; none
+	// in the group.
+	for _, name := range []string{"陈小龙", "胡丽萍", "张建国"} {
+		if n := v.count(v.id(name), name+"：已记录"); n != 1 {
 			t.Errorf("%s confirmed %d times, want once", name, n)
 		}
+	}
+	for _, name := range []string{"王卫东", "陈美华"} {
+		n := 0
+		for _, a := range v.tr.Answers(v.id(name)) {
+			if strings.Contains(a.Text, "已记录") {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s's press confirmed %d times, want once", name, n)
+		}
+	}
+	if n := v.count(g, "已记录「"); n != 0 {
+		t.Errorf("%d vote receipts in the group, want none", n)
 	}
 	if n := v.count(g, "【实时计票】"); n != 1 {
 		t.Errorf("%d live tally messages in the group, want 1 edited in place", n)

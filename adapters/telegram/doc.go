@@ -22,11 +22,32 @@
 // the new id. So topics, roster and group bindings stay attached without the
 // core knowing about the migration.
 //
-// Privacy mode. When getMe says the bot cannot read all group messages,
-// the adapter logs a warning and explains in each group it is told about
-// (Options.NoticeChats) or first hears from that votes must be a button
-// press, a reply to the bot's message or a private message; all three
-// reach a bot in privacy mode.
+// Privacy mode. A bot in privacy mode (the @BotFather default) that is not
+// an administrator of a group receives there only /commands, replies to its
+// own messages, @mentions and button presses: typed check-ins, votes and
+// statements never arrive. The adapter reads getMe's
+// can_read_all_group_messages and asks getChatMember for its status in each
+// group; where it cannot hear everything it says so once in the group and
+// in the log, with the fix (make the bot an administrator, or /setprivacy →
+// Disable at @BotFather, then remove and re-add the bot), and it refuses to
+// open a meeting or move it to its next step there (开始协商, 下一步: the
+// meeting's statements go into the minutes) until fixed, re-checking at
+// each attempt. CanHearAll
+// (bot.Hearing) exposes the check to the core. Every group command has an
+// ASCII slash form (/kaishi, /qiandao, /xiayibu, /biaojue, /zancheng, …,
+// commands.go), registered with setMyCommands with Chinese descriptions and
+// turned into the Chinese command word before the core sees it.
+//
+// Receipts. A receipt (bot.Outgoing.For: "已记录「赞成」") goes as the answer
+// to the pressed button (a notice only the member sees), else as a private
+// message, and only into the group when the member never pressed Start,
+// with the link t.me/<bot>?start=<community> that fixes it. A press whose
+// receipt has not come within Options.ReceiptWait (1.5 s) of its arrival —
+// its chat's queue may be long — is answered "已收到，正在处理。" so no
+// button is left spinning; its receipt then goes privately.
+//
+// Voice messages, pictures and files without a caption become, in a group,
+// a text such as "发送了一段语音，42秒", so that the minutes note them.
 //
 // Rate limits. Send waits on golang.org/x/time/rate limiters, burst 1: per
 // private chat 1 message/s, per group 20/min, global 30/s. A 429 answer

@@ -182,9 +182,12 @@ func TestEmulatorRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(ms[0].Text, "隐私模式") {
-		t.Fatalf("first group message is not the privacy notice: %q", ms[0].Text)
+	if !strings.Contains(ms[0].Text, "隐私模式") || !strings.Contains(ms[0].Text, "/setprivacy") || !strings.Contains(ms[0].Text, "https://t.me/TestNameBot") {
+		t.Fatalf("first group message is not the privacy notice with the fix and the start link: %q", ms[0].Text)
 	}
+	// The operator follows it and makes the bot an administrator: from now
+	// on it receives every group message, privacy mode or not.
+	tr.SetAdmin(group.ID, true)
 
 	// Formatting characters of residents come back verbatim.
 	raw := "提议 *紧急* _修路_ <b>不是标签</b> [链接](x)"
@@ -265,8 +268,16 @@ func TestEmulatorRoundTrip(t *testing.T) {
 	if n := tr.Calls("editMessageText"); n != 2 {
 		t.Errorf("editMessageText called %d times, want 2 (the third press changes nothing)", n)
 	}
+	// This core sends no receipts: each press is answered 已收到 once the
+	// receipt is overdue, so no press is left spinning.
+	for tr.Calls("answerCallbackQuery") < 3 && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if n := tr.Calls("answerCallbackQuery"); n != 3 {
 		t.Errorf("answerCallbackQuery called %d times, want 3", n)
+	}
+	if as := tr.Answers(alice.ID); len(as) != 2 || as[0].Text != "已收到，正在处理。" {
+		t.Errorf("alice's presses answered %+v", as)
 	}
 
 	// A private notice to someone who never opened a chat is refused with

@@ -20,12 +20,14 @@ import (
 // fakeAPI is an in-memory Bot API: it records calls and can be told to
 // fail.
 type fakeAPI struct {
-	mu      sync.Mutex
-	me      models.User
-	nextID  int
-	sent    []sentMsg
-	edits   []sentMsg
-	answers []tgbot.AnswerCallbackQueryParams
+	mu       sync.Mutex
+	me       models.User
+	nextID   int
+	sent     []sentMsg
+	edits    []sentMsg
+	answers  []tgbot.AnswerCallbackQueryParams
+	admin    map[int64]bool // chats where the bot is an administrator
+	commands []models.BotCommand
 	// fail, when set, decides the error of a sendMessage/editMessageText
 	// (nil: accept).
 	fail  func(method string, chat int64, text string) error
@@ -101,6 +103,23 @@ func (f *fakeAPI) AnswerCallbackQuery(_ context.Context, p *tgbot.AnswerCallback
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.answers = append(f.answers, *p)
+	return true, nil
+}
+
+// GetChatMember answers "member" unless the chat is in admin.
+func (f *fakeAPI) GetChatMember(_ context.Context, p *tgbot.GetChatMemberParams) (*models.ChatMember, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.admin[chatID(p.ChatID)] {
+		return &models.ChatMember{Type: models.ChatMemberTypeAdministrator}, nil
+	}
+	return &models.ChatMember{Type: models.ChatMemberTypeMember}, nil
+}
+
+func (f *fakeAPI) SetMyCommands(_ context.Context, p *tgbot.SetMyCommandsParams) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.commands = p.Commands
 	return true, nil
 }
 

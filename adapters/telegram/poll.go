@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -186,6 +187,13 @@ func (a *Adapter) processBatch(ctx context.Context, h bot.Handler, ups []*models
 	byChat := map[int64][]event{}
 	for _, u := range ups {
 		ev := m.translate(u, a.st.original, now)
+		if ev.callback != "" && ev.in != nil {
+			// A press is answered within ReceiptWait of its arrival, with
+			// its receipt or 已收到, however long its chat's queue is.
+			// Registered now: the receipt may come before handle returns.
+			p := a.openPress(ev.in.ID, ev.callback)
+			go a.awaitReceipt(ctx, ev.in.ID, p, now.Add(a.opts.ReceiptWait))
+		}
 		if _, ok := byChat[ev.chat]; !ok {
 			order = append(order, ev.chat)
 		}
@@ -231,6 +239,10 @@ func (a *Adapter) handleEvent(ctx context.Context, h bot.Handler, ev event) erro
 		a.log.Warn("telegram bot was removed from a group; messages for it will fail until it is added back", "chat", ev.chat)
 	}
 	if ev.added {
+		// What an operator setting up needs: the chat id for the
+		// community file.
+		a.log.Warn("telegram bot added to a group; to serve it, list it in the community file's groups with platform: telegram and this chat id (quoted)",
+			"chat", strconv.FormatInt(ev.chat, 10), "title", ev.title)
 		if err := a.notice(ctx, ev.chat, true); err != nil {
 			a.log.Warn("telegram: could not explain privacy mode in group", "chat", ev.chat, "err", err)
 		}
@@ -242,28 +254,39 @@ func (a *Adapter) handleEvent(ctx context.Context, h bot.Handler, ev event) erro
 		if ev.skip != "" {
 			a.log.Debug("telegram update ignored", "update", ev.updateID, "why", ev.skip)
 		}
-		a.answer(ctx, ev.callback, "")
+		a.answer(ctx, ev.callback, "", false)
 		return nil
 	}
-	if !ev.in.Private {
+	if _, privacy := a.self(); privacy && !ev.in.Private {
+		// A group not configured at start (NoticeChats) is told on its
+		// first message what the bot cannot see there.
 		if err := a.notice(ctx, ev.chat, false); err != nil {
 			a.log.Warn("telegram: could not explain privacy mode in group", "chat", ev.chat, "err", err)
+		}
+		if opensStatements(ev.in.Text) {
+			// A meeting minutes what members say in the group: it must not
+			// open while the bot cannot hear them.
+			if ok, why := a.CanHearAll(ctx, ev.in.Chat); !ok {
+				text := "现在不能开始协商：" + why
+				a.refusePress(ctx, ev, text)
+				a.tell(ctx, ev.chat, text)
+				return nil
+			}
 		}
 	}
 	err := a.handle(ctx, h, *ev.in)
 	switch {
 	case err == nil:
-		a.answer(ctx, ev.callback, "")
 	case bot.ErrorCode(err) != bot.EINTERNAL:
 		// A refusal under the rules: the core explained it; a button press
 		// also gets it as a pop-up, since a press shows no message.
 		a.log.Debug("telegram update refused by the core", "update", ev.updateID, "err", err)
-		a.answer(ctx, ev.callback, bot.ErrorMessage(err))
+		a.refusePress(ctx, ev, bot.ErrorMessage(err))
 	case ctx.Err() != nil:
 		return err // shutting down: leave it unconfirmed for the next start
 	default:
 		a.log.Error("telegram update failed; giving up on it", "update", ev.updateID, "chat", ev.chat, "err", err)
-		a.answer(ctx, ev.callback, bot.ErrorMessage(err))
+		a.refusePress(ctx, ev, bot.ErrorMessage(err))
 		a.tell(ctx, ev.chat, bot.ErrorMessage(err))
 	}
 	return nil
@@ -282,25 +305,6 @@ func (a *Adapter) handle(ctx context.Context, h bot.Handler, in bot.Incoming) er
 		if sleep(ctx, a.clock, wait) != nil {
 			return err
 		}
-	}
-}
-
-// answer answers a callback query: Telegram shows a spinner on the button
-// until it is answered. Failures only go to the debug log (a query older
-// than about 15 s can no longer be answered).
-func (a *Adapter) answer(ctx context.Context, id, text string) {
-	if id == "" {
-		return
-	}
-	if r := []rune(text); len(r) > 190 { // Telegram takes 200 characters
-		text = string(r[:190]) + "…"
-	}
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if _, err := a.api.AnswerCallbackQuery(cctx, &tgbot.AnswerCallbackQueryParams{
-		CallbackQueryID: id, Text: text, ShowAlert: text != "",
-	}); err != nil {
-		a.log.Debug("telegram answerCallbackQuery failed", "err", a.redact(err))
 	}
 }
 

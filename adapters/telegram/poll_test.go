@@ -394,8 +394,8 @@ func TestProcessBatchOrderPerChat(t *testing.T) {
 
 func TestProcessBatchRetriesAndAnswersCallbacks(t *testing.T) {
 	f := newFakeAPI()
-	clock := &stepClock{now: time.Unix(0, 0)}
-	a := testAdapter(t, f, nil, func(o *Options) { o.Clock = clock })
+	clock := newPatientClock()
+	a := testAdapter(t, f, nil, func(o *Options) { o.Clock = clock; o.ReceiptWait = time.Hour })
 	press := func(id int64, data string) *models.Update {
 		return &models.Update{ID: id, CallbackQuery: &models.CallbackQuery{
 			ID: fmt.Sprint("cb", id), From: models.User{ID: 7, FirstName: "张三"}, Data: data,
@@ -423,16 +423,20 @@ func TestProcessBatchRetriesAndAnswersCallbacks(t *testing.T) {
 	if done != 4 {
 		t.Errorf("processBatch = %d, want 4 (a hopeless update is given up, not blocking the chat)", done)
 	}
-	if len(f.answers) != 4 {
-		t.Fatalf("%d callbacks answered, want all 4", len(f.answers))
+	// Refusals are answered at once; handled presses once their receipt is
+	// overdue (the core sent none here).
+	waitAnswers(t, f, 2)
+	clock.advance(2 * time.Hour)
+	answers := waitAnswers(t, f, 4)
+	for _, id := range []string{"cb1", "cb4"} {
+		if a := answers[id]; a.Text != "已收到，正在处理。" || a.ShowAlert {
+			t.Errorf("answer to handled press %s = %+v, want a visible 已收到", id, a)
+		}
 	}
-	if a0 := f.answers[0]; a0.Text != "" || a0.ShowAlert {
-		t.Errorf("answer to a handled press = %+v, want an empty answer", a0)
-	}
-	if a1 := f.answers[1]; a1.Text != "只有本议题的协商主体可以表决" || !a1.ShowAlert {
+	if a1 := answers["cb2"]; a1.Text != "只有本议题的协商主体可以表决" || !a1.ShowAlert {
 		t.Errorf("answer to a refused press = %+v, want the rule as an alert", a1)
 	}
-	if a2 := f.answers[2]; !strings.Contains(a2.Text, "系统内部出错") {
+	if a2 := answers["cb3"]; !strings.Contains(a2.Text, "系统内部出错") {
 		t.Errorf("answer to a failed press = %+v", a2)
 	}
 	if got := f.sentTo(-100); len(got) != 1 || !strings.Contains(got[0].Text, "系统内部出错") {
@@ -518,11 +522,12 @@ func TestPrivacyModeNotice(t *testing.T) {
 	if n := len(f.sentTo(-100)); n != 2 {
 		t.Errorf("group -100 got %d notices after the bot was added back, want 2", n)
 	}
-	// Not in privacy mode: nothing said.
+	// Not in privacy mode: only how to open the private chat, once.
 	g := newFakeAPI()
 	b := testAdapter(t, g, nil, func(o *Options) { o.NoticeChats = []int64{-100} })
 	b.noticeAll(ctx)
-	if n := len(g.sentTo(-100)); n != 0 {
-		t.Errorf("a bot reading all messages sent %d notices", n)
+	b.noticeAll(ctx)
+	if got := g.sentTo(-100); len(got) != 1 || strings.Contains(got[0].Text, "隐私模式") || !strings.Contains(got[0].Text, "https://t.me/yishi_bot") {
+		t.Errorf("a bot reading all messages sent %+v, want the start link once", got)
 	}
 }

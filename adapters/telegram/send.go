@@ -29,6 +29,17 @@ func (a *Adapter) Send(ctx context.Context, m bot.Outgoing) error {
 	if m.Platform != "" && m.Platform != Platform {
 		return fmt.Errorf("telegram: message for platform %q", m.Platform)
 	}
+	if m.For != "" && !m.Private {
+		return a.sendReceipt(ctx, m)
+	}
+	if m.Answers != "" {
+		// A private reply to a pressed button: the message is the visible
+		// answer; stop the button's spinner.
+		if c := a.takePress(m.Answers); c != nil {
+			_ = a.answer(ctx, c.query, "", false)
+			c.once.Do(func() { close(c.done) })
+		}
+	}
 	chat, err := strconv.ParseInt(m.Chat, 10, 64)
 	if err != nil || chat == 0 {
 		return fmt.Errorf("telegram: %q is not a Telegram chat id", m.Chat)

@@ -13,9 +13,6 @@ import (
 
 // Texts the adapter itself sends, for things only Telegram has.
 const (
-	notePrivacy = "提示：本群机器人处于 Telegram 隐私模式，只能看到 /命令、回复机器人消息的内容和按钮。" +
-		"签到、表决请点机器人消息下方的按钮，或「回复」机器人的那条消息再输入文字，也可以私聊机器人发送。" +
-		"直接发在群里的普通消息机器人收不到，不会被记录。"
 	noteEdited  = "您修改了已发送的消息，修改后的内容不会被记录。如需更改，请重新发送一条新消息。"
 	noteNoText  = "目前只能识别文字消息，请直接输入文字。"
 	noteForward = "转发的消息不会当作您本人的发言或表决，请直接输入文字。"
@@ -31,6 +28,7 @@ type event struct {
 	noteChat int64
 	migrate  [2]int64 // old, new chat id of a supergroup upgrade
 	added    bool     // the bot joined the group: explain privacy mode there
+	title    string   // the group's title, when added
 	removed  bool     // the bot was removed from the group
 	skip     string   // why the update is ignored (for the debug log)
 }
@@ -73,7 +71,7 @@ func (m me) translate(u *models.Update, original func(int64) int64, now time.Tim
 		case models.ChatMemberTypeMember, models.ChatMemberTypeAdministrator:
 			if cm.Chat.Type != models.ChatTypePrivate && cm.Chat.Type != models.ChatTypeChannel &&
 				(cm.OldChatMember.Type == models.ChatMemberTypeLeft || cm.OldChatMember.Type == models.ChatMemberTypeBanned) {
-				ev.added = true
+				ev.added, ev.title = true, cm.Chat.Title
 			}
 		}
 		if !ev.added && !ev.removed {
@@ -103,7 +101,7 @@ func (m me) message(ev *event, msg *models.Message, original func(int64) int64) 
 	}
 	for _, nm := range msg.NewChatMembers {
 		if nm.ID == m.id {
-			ev.added = true
+			ev.added, ev.title = true, msg.Chat.Title
 		}
 	}
 	if msg.LeftChatMember != nil && msg.LeftChatMember.ID == m.id {
@@ -131,6 +129,14 @@ func (m me) message(ev *event, msg *models.Message, original func(int64) int64) 
 	if text == "" {
 		text = msg.Caption
 	}
+	if strings.TrimSpace(text) == "" && !private {
+		// In a meeting what a member sends goes into the minutes: a voice
+		// message or a picture without words is noted there (not
+		// transcribed) rather than lost; outside a meeting the core
+		// ignores it like chatter. A caption is the text (a progress
+		// report with a photo is a command).
+		text = mediaNote(msg)
+	}
 	if strings.TrimSpace(text) == "" {
 		ev.skip = "message without text"
 		if private && len(msg.NewChatMembers) == 0 && msg.LeftChatMember == nil {
@@ -143,6 +149,7 @@ func (m me) message(ev *event, msg *models.Message, original func(int64) int64) 
 		ev.skip = "command for another bot"
 		return
 	}
+	text = fromSlash(text)
 	ev.in = &bot.Incoming{
 		Platform:   Platform,
 		ID:         m.updateKey(ev.updateID),
@@ -234,4 +241,33 @@ func displayName(u *models.User) string {
 		name = "@" + u.Username
 	}
 	return name
+}
+
+// mediaNote describes a message that carries a voice message, a picture or
+// another file, as the minutes note it ("发送了一段语音，42秒"); "" for text.
+func mediaNote(msg *models.Message) string {
+	secs := func(d int) string {
+		if d <= 0 {
+			return ""
+		}
+		return "，" + strconv.Itoa(d) + "秒"
+	}
+	switch {
+	case msg.Voice != nil:
+		return "发送了一段语音" + secs(msg.Voice.Duration)
+	case msg.Audio != nil:
+		return "发送了一段音频" + secs(msg.Audio.Duration)
+	case msg.VideoNote != nil:
+		return "发送了一段视频留言" + secs(msg.VideoNote.Duration)
+	case msg.Video != nil:
+		return "发送了一段视频" + secs(msg.Video.Duration)
+	case len(msg.Photo) > 0:
+		return "发送了一张图片"
+	case msg.Document != nil:
+		if msg.Document.FileName != "" {
+			return "发送了一个文件「" + msg.Document.FileName + "」"
+		}
+		return "发送了一个文件"
+	}
+	return ""
 }

@@ -66,6 +66,11 @@ var translateCases = []struct{ name, update string }{
 	{"migrated: supergroup's first message", `{"update_id":26,"message":{"message_id":1,"date":1767225600,"from":{"id":7,"is_bot":false,"first_name":"张三"},"chat":{"id":-1009,"type":"supergroup"},"migrate_from_chat_id":-100}}`},
 	{"message in the migrated supergroup", `{"update_id":27,"message":{"message_id":2,"date":1767225600,"from":{"id":7,"is_bot":false,"first_name":"张三"},"chat":{"id":-1009,"type":"supergroup","title":"后陈村议事群"},"text":"签到"}}`},
 	{"new member joins", `{"update_id":28,"message":{"message_id":22,"date":1767225600,"from":{"id":7,"is_bot":false,"first_name":"张三"},"chat":{"id":-100,"type":"group"},"new_chat_members":[{"id":8,"is_bot":false,"first_name":"李四"}]}}`},
+	{"slash command for a group command", `{"update_id":32,"message":{"message_id":23,"date":1767225600,"from":{"id":7,"is_bot":false,"first_name":"张三"},"chat":{"id":-100,"type":"group"},"text":"/kaishi@yishi_bot #1"}}`},
+	{"slash vote", `{"update_id":33,"message":{"message_id":24,"date":1767225600,"from":{"id":7,"is_bot":false,"first_name":"张三"},"chat":{"id":-100,"type":"group"},"text":"/ZanCheng"}}`},
+	{"voice in group", `{"update_id":34,"message":{"message_id":25,"date":1767225600,"from":{"id":7,"is_bot":false,"first_name":"胡丽萍"},"chat":{"id":-100,"type":"group"},"voice":{"file_id":"v","file_unique_id":"w","duration":42}}}`},
+	{"photo without caption in group", `{"update_id":35,"message":{"message_id":26,"date":1767225600,"from":{"id":7,"is_bot":false,"first_name":"胡丽萍"},"chat":{"id":-100,"type":"group"},"photo":[{"file_id":"p","file_unique_id":"q","width":1,"height":1}]}}`},
+	{"voice in private", `{"update_id":36,"message":{"message_id":27,"date":1767225600,"from":{"id":7,"is_bot":false,"first_name":"胡丽萍"},"chat":{"id":7,"type":"private"},"voice":{"file_id":"v","file_unique_id":"w","duration":5}}}`},
 	{"poll answer", `{"update_id":29,"poll_answer":{"poll_id":"p","option_ids":[0],"user":{"id":7,"is_bot":false,"first_name":"张三"}}}`},
 }
 

@@ -230,8 +230,22 @@ func (e *Engine) OutboxReady(now time.Time, max int) []OutboxEntry {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var out []OutboxEntry
+	// Receipts first: a pressed button waits for its answer (Telegram shows
+	// a spinner), and a receipt is a pop-up or a private line, so taking it
+	// ahead of a burst of group notices reorders nothing anyone reads in
+	// sequence.
+	for _, p := range o.pending {
+		if len(out) == max {
+			return out
+		}
+		if p.Out.For == "" || p.removed || p.claimed || p.inFlight || now.Before(p.notBefore) {
+			continue
+		}
+		p.inFlight = true
+		out = append(out, *p)
+	}
 	open := map[string]int{} // merge key → index in out still taking text
-	var runes []int
+	runes := make([]int, len(out))
 	for _, p := range o.pending {
 		if p.removed || p.claimed || p.inFlight || now.Before(p.notBefore) {
 			continue

@@ -12,15 +12,19 @@ import (
 // An outbox entry is written for almost every action (a vote's
 // acknowledgement, every notice), so it is stored compactly: a version byte,
 // the creation time, then the fields as length-prefixed strings. Entries in
-// the first format (JSON, starting with '{') are still read.
-const outboxCodecV1 = 1
+// the first format (JSON, starting with '{') and in version 1 (without the
+// receipt fields For and Answers) are still read.
+const (
+	outboxCodecV1 = 1
+	outboxCodecV2 = 2
+)
 
 func encodeOutbox(e *OutboxEntry) []byte {
 	o := e.Out
 	buf := make([]byte, 0, 64+len(o.Text))
-	buf = append(buf, outboxCodecV1)
+	buf = append(buf, outboxCodecV2)
 	buf = binary.AppendVarint(buf, e.Created.UnixNano())
-	for _, s := range []string{o.Platform, o.Chat, o.ChatTitle, o.Member, o.Community, o.Key, o.MergeKey, o.Text} {
+	for _, s := range []string{o.Platform, o.Chat, o.ChatTitle, o.Member, o.Community, o.Key, o.MergeKey, o.Text, o.For, o.Answers} {
 		buf = binary.AppendUvarint(buf, uint64(len(s)))
 		buf = append(buf, s...)
 	}
@@ -46,17 +50,21 @@ func decodeOutbox(seq uint64, v []byte) (*OutboxEntry, error) {
 		}
 		return &e, nil
 	}
-	if len(v) == 0 || v[0] != outboxCodecV1 {
+	if len(v) == 0 || (v[0] != outboxCodecV1 && v[0] != outboxCodecV2) {
 		return nil, errOutboxCodec
+	}
+	n := 8
+	if v[0] == outboxCodecV2 {
+		n = 10
 	}
 	v = v[1:]
-	created, n := binary.Varint(v)
-	if n <= 0 {
+	created, k := binary.Varint(v)
+	if k <= 0 {
 		return nil, errOutboxCodec
 	}
-	v = v[n:]
-	var fields [8]string
-	for i := range fields {
+	v = v[k:]
+	var fields [10]string
+	for i := range n {
 		l, n := binary.Uvarint(v)
 		if n <= 0 || uint64(len(v)-n) < l {
 			return nil, errOutboxCodec
@@ -68,7 +76,7 @@ func decodeOutbox(seq uint64, v []byte) (*OutboxEntry, error) {
 		return nil, errOutboxCodec
 	}
 	out := bot.Outgoing{Platform: fields[0], Chat: fields[1], ChatTitle: fields[2], Member: fields[3],
-		Community: fields[4], Key: fields[5], MergeKey: fields[6], Text: fields[7], Private: v[0]&1 != 0}
+		Community: fields[4], Key: fields[5], MergeKey: fields[6], Text: fields[7], For: fields[8], Answers: fields[9], Private: v[0]&1 != 0}
 	if rest := v[1:]; len(rest) > 0 {
 		if err := json.Unmarshal(rest, &out.Buttons); err != nil {
 			return nil, err

@@ -14,6 +14,7 @@ func TestOutboxCodec(t *testing.T) {
 		{Platform: "telegram", Chat: "-100", ChatTitle: "后陈村议事群", Community: "houchen", Text: "张三：已记录「赞成」。", MergeKey: "ack/houchen/1/-100"},
 		{Community: "houchen", Member: "zhangsan", Private: true, Text: "【议事协商通知】\n第二行\x00含零字节"},
 		{Platform: "console", Chat: "群", Text: "表决", Buttons: []bot.Button{{Label: "赞成", Data: "赞成 #1"}}, Key: "tally/houchen/1"},
+		{Platform: "telegram", Chat: "-100", Community: "houchen", Text: "已记录：赞成", For: "1001", Answers: "tg:1:77"},
 		{},
 	} {
 		e := &OutboxEntry{Seq: 7, Out: out, Created: time.Date(2026, 12, 1, 10, 0, 0, 123, time.UTC)}
@@ -27,6 +28,16 @@ func TestOutboxCodec(t *testing.T) {
 	}
 	if old, err := decodeOutbox(3, []byte(`{"seq":3,"out":{"chat":"群","text":"旧格式"},"created":"2026-12-01T10:00:00Z"}`)); err != nil || old.Out.Text != "旧格式" {
 		t.Fatalf("JSON entry: %+v %v", old, err)
+	}
+	// Version 1 (before receipts): eight fields.
+	v1 := []byte{outboxCodecV1, 0}
+	for _, f := range []string{"telegram", "-100", "", "", "houchen", "", "", "旧的"} {
+		v1 = append(v1, byte(len(f)))
+		v1 = append(v1, f...)
+	}
+	v1 = append(v1, 0)
+	if old, err := decodeOutbox(4, v1); err != nil || old.Out.Text != "旧的" || old.Out.Chat != "-100" || old.Out.For != "" {
+		t.Fatalf("version 1 entry: %+v %v", old, err)
 	}
 	for _, bad := range [][]byte{nil, {9}, {1}, {1, 2}, {1, 2, 200}, encodeOutbox(&OutboxEntry{Out: bot.Outgoing{Text: "xyz"}})[:5]} {
 		if _, err := decodeOutbox(1, bad); err == nil {

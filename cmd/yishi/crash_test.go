@@ -90,7 +90,7 @@ func TestCrashMidVote(t *testing.T) {
 			fmt.Fprintf(stdin, "[议事群] 代表%03d: %s\n", i, choiceOf(i))
 		}
 	}()
-	ack := regexp.MustCompile(`^\[议事群\] 议事助手: 代表(\d{3})：已记录「(赞成|反对)」`)
+	ack := regexp.MustCompile(`^\[私聊→代表(\d{3})\] 议事助手: 代表\d{3}：已记录「(赞成|反对)」`)
 	acked := map[string]string{}
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
