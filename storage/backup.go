@@ -1,0 +1,126 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// Backup writes a consistent copy of every key (badger's backup stream:
+// length-prefixed protobuf lists, read from one snapshot) to w. It works
+// on a read-only DB and while commits go on.
+func (db *DB) Backup(w io.Writer) (err error) {
+	if !db.startRead() {
+		return ErrClosed
+	}
+	defer db.endRead()
+	defer db.recoverRead(&err, nil)
+	if _, err := db.bdb.Backup(w, 0); err != nil {
+		return fmt.Errorf("storage: backup of %s: %w", db.dir, err)
+	}
+	return nil
+}
+
+// WriteBackupFile writes a backup of db to path atomically: into a
+// temporary file next to it, synced, then renamed over path and the
+// directory synced. A crash at any point leaves path as it was (an old
+// backup or nothing) and at worst a stray temporary file, never a torn
+// backup under the final name. It returns the size in bytes.
+func WriteBackupFile(db interface{ Backup(io.Writer) error }, path string) (int64, error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return 0, fmt.Errorf("备份文件无法创建 / cannot create the backup file in %s: %w", dir, err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err := db.Backup(tmp); err != nil {
+		return 0, err
+	}
+	if err := tmp.Sync(); err != nil {
+		return 0, fmt.Errorf("storage: sync backup: %w", err)
+	}
+	fi, err := tmp.Stat()
+	if err != nil {
+		return 0, err
+	}
+	if err := tmp.Close(); err != nil {
+		return 0, fmt.Errorf("storage: close backup: %w", err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o600); err != nil {
+		return 0, err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return 0, fmt.Errorf("storage: rename backup into place: %w", err)
+	}
+	ok = true
+	if err := syncDirectory(dir); err != nil {
+		return 0, fmt.Errorf("storage: sync %s: %w", dir, err)
+	}
+	return fi.Size(), nil
+}
+
+// ErrNotEmpty: Restore was given a directory that already holds files.
+var ErrNotEmpty = errors.New("storage: target directory not empty")
+
+// Restore loads the backup file at path into dir, which must not exist or
+// be empty, and syncs it. A damaged backup file gives an error and leaves
+// dir with whatever was loaded: the caller removes it.
+func Restore(path, dir string, opts Options) (err error) {
+	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
+		return fmt.Errorf("目标目录 %s 不是空的，恢复只写入空目录(或不存在的目录) / %s is not empty: %w", dir, dir, ErrNotEmpty)
+	} else if err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("storage: read %s: %w", dir, err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("备份文件 %s 无法打开 / cannot open backup %s: %w", path, path, err)
+	}
+	defer f.Close()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("storage: create %s: %w", dir, err)
+	}
+	bdb, err := guardedOpen(badgerOptions(dir, opts))
+	if err != nil {
+		return fmt.Errorf("storage: open %s for restore: %w", dir, err)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("备份文件 %s 已损坏 / backup %s is damaged: panic: %v", path, path, r)
+		}
+		if cerr := bdb.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("storage: close %s after restore: %w", dir, cerr)
+		}
+	}()
+	if err := bdb.Load(f, 16); err != nil {
+		return fmt.Errorf("备份文件 %s 已损坏或不完整 / backup %s is damaged or incomplete: %w", path, path, err)
+	}
+	return bdb.Sync()
+}
+
+// Count returns how many keys the DB holds (the schema key included).
+func (db *DB) Count() (n int, err error) {
+	if !db.startRead() {
+		return 0, ErrClosed
+	}
+	defer db.endRead()
+	defer db.recoverRead(&err, nil)
+	err = db.bdb.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			n++
+		}
+		return nil
+	})
+	return n, err
+}

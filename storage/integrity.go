@@ -1,0 +1,368 @@
+package storage
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/fb"
+	"github.com/dgraph-io/badger/v4/pb"
+	"github.com/dgraph-io/badger/v4/y"
+	"google.golang.org/protobuf/proto"
+)
+
+// ErrDamaged: a file of the data directory is damaged or missing. Open
+// refuses the directory and changes nothing in it.
+var ErrDamaged = errors.New("storage: data directory damaged")
+
+// DamageError names what is damaged, in Chinese and English, and what to
+// do. It wraps ErrDamaged.
+type DamageError struct {
+	Dir  string
+	File string // base name of the damaged file, "" when it is the directory as a whole
+	What string // Chinese description
+	Eng  string // English description
+	Err  error  // underlying cause, may be nil
+}
+
+func (e *DamageError) Error() string {
+	file := e.File
+	if file == "" {
+		file = "(目录)"
+	}
+	s := fmt.Sprintf("数据目录 %s 已损坏：文件 %s %s。yishi 没有删除或改写任何文件。"+
+		"请停止 yishi，把这个目录整个复制一份留作证据，然后用 yishi restore 备份文件 --data 新目录 从最近的备份恢复，"+
+		"再用 --data 新目录 启动（见 README「Operating it」）。 / "+
+		"data directory %s is damaged: file %s %s. Nothing was deleted or rewritten. "+
+		"Stop yishi, keep a copy of the directory, restore the latest backup with `yishi restore BACKUP --data NEWDIR` and run on NEWDIR.",
+		e.Dir, file, e.What, e.Dir, file, e.Eng)
+	if e.Err != nil {
+		s += " (" + e.Err.Error() + ")"
+	}
+	return s
+}
+
+func (e *DamageError) Unwrap() []error { return []error{ErrDamaged, e.Err} }
+
+// dirState is what the pre-open check learnt about a data directory.
+type dirState struct {
+	empty bool // no badger data file at all: a new directory
+	// orphans are tables the MANIFEST does not reference (left by a crash
+	// in the middle of a compaction). Badger deletes them at open; Open
+	// moves them aside instead.
+	orphans []string
+	// dirtyLogs: a write-ahead or value log has an unfinished tail (the
+	// process was killed): badger truncates it at open, which a read-only
+	// open cannot do.
+	dirtyLogs []string
+}
+
+// checkDir inspects dir before badger opens it, reading only. It refuses,
+// with a *DamageError, what badger would "repair" by deleting data or would
+// panic on: a missing or unreadable MANIFEST next to data files, tables the
+// MANIFEST names but that are missing, tables whose footer or blocks fail
+// their checksums, and logs with intact entries after a damaged one.
+func checkDir(dir string) (dirState, error) {
+	var st dirState
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return st, &DamageError{Dir: dir, What: "无法读取", Eng: "cannot be read", Err: err}
+	}
+	var tables, logs []string
+	var manifest os.DirEntry
+	for _, e := range ents {
+		n := e.Name()
+		switch {
+		case n == badger.ManifestFilename:
+			manifest = e
+		case strings.HasSuffix(n, ".sst"):
+			tables = append(tables, n)
+		case strings.HasSuffix(n, ".vlog"), strings.HasSuffix(n, ".mem"):
+			logs = append(logs, n)
+		}
+	}
+	if len(tables) == 0 && len(logs) == 0 && manifest == nil {
+		st.empty = true
+		return st, nil
+	}
+	for _, n := range append(slices.Clone(tables), logs...) {
+		if fi, err := os.Stat(filepath.Join(dir, n)); err != nil || !fi.Mode().IsRegular() {
+			return st, &DamageError{Dir: dir, File: n, What: "不是可读的普通文件", Eng: "is not a readable regular file", Err: err}
+		}
+	}
+	m, err := readManifest(dir, manifest, len(tables) > 0 || len(logs) > 0)
+	if err != nil {
+		return st, err
+	}
+	onDisk := map[uint64]string{}
+	for _, n := range tables {
+		id, err := strconv.ParseUint(strings.TrimSuffix(n, ".sst"), 10, 64)
+		if err != nil {
+			continue // not badger's: badger ignores it too
+		}
+		onDisk[id] = n
+	}
+	ids := make([]uint64, 0, len(m.Tables))
+	for id := range m.Tables {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		n, ok := onDisk[id]
+		if !ok {
+			n = fmt.Sprintf("%06d.sst", id)
+			return st, &DamageError{Dir: dir, File: n, What: "在 MANIFEST 里登记了但不存在", Eng: "is listed in MANIFEST but missing"}
+		}
+		if err := verifyTable(filepath.Join(dir, n)); err != nil {
+			return st, &DamageError{Dir: dir, File: n, What: "校验失败(数据表内容被改动或截断)", Eng: "fails its checksums (table altered or truncated)", Err: err}
+		}
+	}
+	for id, n := range onDisk {
+		if _, ok := m.Tables[id]; !ok {
+			st.orphans = append(st.orphans, n)
+		}
+	}
+	slices.Sort(st.orphans)
+	if len(m.Tables) == 0 && len(st.orphans) > 0 {
+		// An empty but valid MANIFEST next to tables: badger would delete
+		// them all.
+		return st, &DamageError{Dir: dir, File: badger.ManifestFilename,
+			What: fmt.Sprintf("没有登记任何数据表，但目录里有 %d 个数据表(.sst)", len(st.orphans)),
+			Eng:  fmt.Sprintf("lists no table although %d .sst files are present", len(st.orphans))}
+	}
+	slices.Sort(logs)
+	for _, n := range logs {
+		dirty, err := scanLog(filepath.Join(dir, n))
+		if err != nil {
+			kind, eng := "预写日志(WAL)", "write-ahead log"
+			if strings.HasSuffix(n, ".vlog") {
+				kind, eng = "值日志", "value log"
+			}
+			return st, &DamageError{Dir: dir, File: n, What: kind + "中间有损坏的记录，后面还有已确认的数据", Eng: eng + " has a damaged entry followed by committed entries", Err: err}
+		}
+		if dirty {
+			st.dirtyLogs = append(st.dirtyLogs, n)
+		}
+	}
+	return st, nil
+}
+
+// readManifest replays MANIFEST the way badger will, without writing.
+func readManifest(dir string, e os.DirEntry, hasData bool) (badger.Manifest, error) {
+	name := badger.ManifestFilename
+	if e == nil {
+		if !hasData {
+			return badger.Manifest{}, nil
+		}
+		return badger.Manifest{}, &DamageError{Dir: dir, File: name, What: "缺失(目录里有数据文件却没有清单文件 MANIFEST)", Eng: "is missing although data files are present"}
+	}
+	path := filepath.Join(dir, name)
+	fp, err := os.Open(path)
+	if err == nil {
+		var fi os.FileInfo
+		if fi, err = fp.Stat(); err == nil && !fi.Mode().IsRegular() {
+			err = errors.New("not a regular file")
+		}
+	}
+	if err != nil {
+		if fp != nil {
+			fp.Close()
+		}
+		return badger.Manifest{}, &DamageError{Dir: dir, File: name, What: "无法读取", Eng: "cannot be read", Err: err}
+	}
+	defer fp.Close()
+	fi, _ := fp.Stat()
+	m, end, err := replayManifest(fp, dir)
+	if err != nil {
+		return m, &DamageError{Dir: dir, File: name, What: "内容损坏或被截断", Eng: "is corrupt or truncated", Err: err}
+	}
+	if end < fi.Size() {
+		// A torn last change (power cut during an append) is harmless in
+		// itself; badger truncates it. Refuse only when more than a torn
+		// tail is missing: the bytes after the readable part are not zero
+		// padding and exceed one change record.
+		if end+4096 < fi.Size() {
+			return m, &DamageError{Dir: dir, File: name, What: fmt.Sprintf("只能读到前 %d 字节(共 %d 字节)", end, fi.Size()),
+				Eng: fmt.Sprintf("is readable only up to byte %d of %d", end, fi.Size())}
+		}
+	}
+	return m, nil
+}
+
+// replayManifest calls badger's own reader, turning a panic on garbage into
+// an error.
+func replayManifest(fp *os.File, dir string) (m badger.Manifest, end int64, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("badger panicked reading MANIFEST: %v", r)
+		}
+	}()
+	opt := badger.DefaultOptions(dir).WithLogger(nil)
+	return badger.ReplayManifestFile(fp, 0, opt)
+}
+
+// verifyTable checks a table's footer, index and every block against their
+// checksums, with bounds checks first: badger reads lengths from the file
+// before it checks anything and panics (in a goroutine, unrecoverable) when
+// they point outside it.
+func verifyTable(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	n := len(data)
+	if n < 8 {
+		return fmt.Errorf("table of %d bytes is too short", n)
+	}
+	pos := n - 4
+	chkLen := int(binary.BigEndian.Uint32(data[pos:]))
+	if chkLen > pos-4 {
+		return fmt.Errorf("checksum length %d out of range", chkLen)
+	}
+	pos -= chkLen
+	var chk pb.Checksum
+	if err := proto.Unmarshal(data[pos:pos+chkLen], &chk); err != nil {
+		return fmt.Errorf("index checksum: %w", err)
+	}
+	pos -= 4
+	idxLen := int(binary.BigEndian.Uint32(data[pos:]))
+	if idxLen > pos {
+		return fmt.Errorf("index length %d out of range", idxLen)
+	}
+	idx := data[pos-idxLen : pos]
+	if err := y.VerifyChecksum(idx, &chk); err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	return verifyBlocks(data, idx, pos-idxLen)
+}
+
+func verifyBlocks(data, idx []byte, blocksEnd int) (err error) {
+	// The index passed its checksum, so it is what badger wrote; the
+	// flatbuffer accessors may still panic on a badger bug: keep it an error.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("index unreadable: %v", r)
+		}
+	}()
+	ti := fb.GetRootAsTableIndex(idx, 0)
+	var bo fb.BlockOffset
+	for i := 0; i < ti.OffsetsLength(); i++ {
+		if !ti.Offsets(&bo, i) {
+			return fmt.Errorf("block %d: no offset", i)
+		}
+		off, l := int(bo.Offset()), int(bo.Len())
+		if off < 0 || l < 8 || off+l > blocksEnd {
+			return fmt.Errorf("block %d: offset %d length %d out of range", i, off, l)
+		}
+		b := data[off : off+l]
+		p := l - 4
+		cl := int(binary.BigEndian.Uint32(b[p:]))
+		if cl > p-4 {
+			return fmt.Errorf("block %d: checksum length %d out of range", i, cl)
+		}
+		p -= cl
+		var chk pb.Checksum
+		if err := proto.Unmarshal(b[p:p+cl], &chk); err != nil {
+			return fmt.Errorf("block %d checksum: %w", i, err)
+		}
+		if err := y.VerifyChecksum(b[:p], &chk); err != nil {
+			return fmt.Errorf("block %d at offset %d: %w", i, off, err)
+		}
+	}
+	return nil
+}
+
+// logHeaderSize is badger's header of .vlog and .mem files (key id and IV).
+const logHeaderSize = 20
+
+// scanLog reads a write-ahead (.mem) or value (.vlog) log entry by entry,
+// as badger's replay does, and reports whether it has a tail to cut (dirty)
+// and, as an error, an intact entry after the point where replay would stop:
+// badger would silently drop it and everything after.
+func scanLog(path string) (dirty bool, err error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false, err
+	}
+	if len(data) < logHeaderSize {
+		return len(data) > 0, nil
+	}
+	end := walkEntries(data, logHeaderSize)
+	if end == len(data) {
+		return false, nil
+	}
+	rest := data[end:]
+	if len(bytes.Trim(rest, "\x00")) == 0 {
+		// Zero padding of a preallocated file: clean unless badger
+		// would still cut it (it does on every open after a kill).
+		return true, nil
+	}
+	// Something follows the stop point. An intact entry further on means
+	// data after a damaged one.
+	for off := end + 1; off < len(data); off++ {
+		if data[off] == 0 {
+			continue
+		}
+		if n, ok := entryAt(data, off); ok && n > 0 {
+			return true, fmt.Errorf("damaged entry at byte %d, intact entry at byte %d", end, off)
+		}
+	}
+	return true, nil
+}
+
+// walkEntries returns the offset after the last intact entry from off.
+func walkEntries(data []byte, off int) int {
+	for off < len(data) {
+		n, ok := entryAt(data, off)
+		if !ok || n == 0 {
+			return off
+		}
+		off += n
+	}
+	return off
+}
+
+// entryAt decodes one log entry at off: header (meta, user meta, varint key
+// length, value length, expiry), key, value, CRC-32C of all of it. n == 0
+// with ok means a zero (end) entry.
+func entryAt(data []byte, off int) (n int, ok bool) {
+	p := off + 2
+	if p > len(data) {
+		return 0, false
+	}
+	var lens [3]uint64
+	for i := range lens {
+		v, k := binary.Uvarint(data[p:])
+		if k <= 0 {
+			return 0, false
+		}
+		lens[i], p = v, p+k
+	}
+	klen, vlen := lens[0], lens[1]
+	if klen == 0 {
+		return 0, true
+	}
+	if klen > 1<<16 || vlen > uint64(len(data)) {
+		return 0, false
+	}
+	end := p + int(klen) + int(vlen)
+	if end+4 > len(data) {
+		return 0, false
+	}
+	if crc32.Checksum(data[off:end], y.CastagnoliCrcTable) != binary.BigEndian.Uint32(data[end:end+4]) {
+		return 0, false
+	}
+	return end + 4 - off, true
+}
+
+// Held reports whether another process (or another DB of this one) holds
+// dir open: a running bot.
+func Held(dir string) bool { return errors.Is(lockFree(dir, true), ErrLocked) }
