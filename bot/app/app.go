@@ -57,6 +57,14 @@ type App struct {
 	downMu    sync.Mutex
 	down      map[string]bool // platforms whose adapter stopped (logged out, token revoked)
 	closeOnce sync.Once
+	view      bool // a View: Close leaves the store open
+}
+
+// View returns the App for a command that reads the running bot's state
+// (the control socket) and then calls Close: that Close closes nothing.
+func (a *App) View() *App {
+	return &App{opts: a.opts, Store: a.Store, Engine: a.Engine, Flows: a.Flows, Screen: a.Screen,
+		Reminders: a.Reminders, adapters: a.adapters, order: a.order, log: a.log, view: true}
 }
 
 // Open opens the data directory, rebuilds the in-memory state and wires
@@ -177,6 +185,9 @@ func (a *App) Run(ctx context.Context) error {
 // Close flushes and closes the store.
 func (a *App) Close() error {
 	var err error
+	if a.view {
+		return nil
+	}
 	a.closeOnce.Do(func() { err = a.Store.Close() })
 	return err
 }

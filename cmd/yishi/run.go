@@ -52,16 +52,21 @@ func (d *dataFlags) communities() ([]*config.Community, error) {
 }
 
 // openExisting opens the app on an existing data directory for a tool
-// that reads it (record, reminders, stats), with no adapters.
+// that reads it (record, reminders, stats), with no adapters: read-only,
+// or, inside a running bot (control socket), that bot's own state.
 func (d *dataFlags) openExisting(ctx context.Context, io Stdio) (*app.App, []*config.Community, error) {
-	if err := mustExist(d.data); err != nil {
-		return nil, nil, err
+	if l := liveFrom(ctx); l != nil {
+		return l.app.View(), l.app.Engine.Communities(), nil
 	}
 	comms, err := d.communities()
 	if err != nil {
 		return nil, nil, err
 	}
-	a, err := app.Open(ctx, app.Options{DataDir: d.data, Communities: comms, Logger: newLogger(io.Err)})
+	db, err := openReadOnly(d.data, io)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := app.Open(ctx, app.Options{DataDir: d.data, Store: readStore{db}, Communities: comms, Logger: newLogger(io.Err)})
 	if err != nil {
 		return nil, nil, err
 	}
