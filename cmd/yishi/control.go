@@ -89,8 +89,8 @@ func (r readStore) Last(p []byte) ([]byte, []byte, error) { return r.db.Last(p) 
 func (r readStore) Close() error                          { return r.db.Close() }
 func (r readStore) Backup(w io.Writer) error              { return r.db.Backup(w) }
 
-// openReadOnly opens an existing data directory read-only for a tool and
-// says on stderr how it reads it.
+// openReadOnly opens an existing data directory read-only for a tool; it
+// says on stderr when it reads a temporary copy.
 func openReadOnly(dir string, io Stdio) (*storage.DB, error) {
 	if err := mustExist(dir); err != nil {
 		return nil, err
@@ -99,10 +99,10 @@ func openReadOnly(dir string, io Stdio) (*storage.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Reading the directory itself says nothing (the usual case, and
+	// output stays clean for scripts); the two other paths are named.
 	if db.ReadCopy() {
 		fmt.Fprintf(io.Err, "（数据目录 %s 上次没有正常关闭：在它的临时副本上只读读取，目录本身未改动）\n", dir)
-	} else {
-		fmt.Fprintf(io.Err, "（直接只读读取数据目录 %s）\n", dir)
 	}
 	return db, nil
 }
@@ -302,4 +302,16 @@ func serveOne(ctx context.Context, conn net.Conn, a *app.App, log *slog.Logger) 
 	mu.Lock()
 	defer mu.Unlock()
 	_ = writeFrame(conn, 'x', []byte(strconv.Itoa(code)))
+}
+
+// startControl serves the control socket for a running bot; without it
+// (a path too long for a socket, say) the bot still runs and the tools
+// say they cannot reach it.
+func startControl(ctx context.Context, dir string, a *app.App, log *slog.Logger) (stop func()) {
+	stop, err := serveControl(ctx, dir, a, log)
+	if err != nil {
+		log.Warn("control socket not available: record, stats, audit and backup cannot run while this bot runs", "err", err)
+		return func() {}
+	}
+	return stop
 }

@@ -175,6 +175,7 @@ func servePlatforms(ctx context.Context, dataDir string, comms []*config.Communi
 		return err
 	}
 	defer a.Close()
+	defer startControl(ctx, dataDir, a, log)()
 	for _, ad := range adapters {
 		fmt.Fprintf(io.Err, "已启用：%s\n", ad.Platform())
 	}
@@ -192,6 +193,7 @@ func serveConsole(ctx context.Context, dataDir string, comms []*config.Community
 		return err
 	}
 	defer a.Close()
+	defer startControl(ctx, dataDir, a, log)()
 	if banner {
 		abs, _ := filepath.Abs(dataDir)
 		fmt.Fprintf(io.Err, "议事助手已启动(控制台)。数据目录：%s\n", abs)
