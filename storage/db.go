@@ -721,9 +721,36 @@ func copyFile(src, dst string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(out, in); err != nil {
+	if err := copySparse(out, in); err != nil {
 		out.Close()
 		return err
 	}
 	return out.Close()
+}
+
+// copySparse copies in to out leaving runs of zeros as holes: badger's
+// logs are preallocated sparse files mostly made of them.
+func copySparse(out *os.File, in io.Reader) error {
+	buf := make([]byte, 64<<10)
+	var size int64
+	for {
+		n, err := io.ReadFull(in, buf)
+		if n > 0 {
+			chunk := buf[:n]
+			if len(bytes.Trim(chunk, "\x00")) == 0 {
+				if _, err := out.Seek(int64(n), io.SeekCurrent); err != nil {
+					return err
+				}
+			} else if _, err := out.Write(chunk); err != nil {
+				return err
+			}
+			size += int64(n)
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return out.Truncate(size)
+		}
+		if err != nil {
+			return err
+		}
+	}
 }

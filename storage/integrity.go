@@ -285,8 +285,15 @@ const logHeaderSize = 20
 
 // scanLog reads a write-ahead (.mem) or value (.vlog) log entry by entry,
 // as badger's replay does, and reports whether it has a tail to cut (dirty)
-// and, as an error, an intact entry after the point where replay would stop:
-// badger would silently drop it and everything after.
+// and, as an error, committed data that replay would silently drop: an
+// intact entry after a damaged one, or a transaction whose entries are all
+// intact but whose closing entry, fully written, fails its checksum.
+//
+// A process killed in the middle of writing leaves a prefix of its last
+// entry followed by zeros (badger writes each entry whole into a memory
+// map and zeroes the header after it); such a tail is only dirty. A power
+// cut cannot tear an acknowledged write either: every commit is synced
+// before it is acknowledged.
 func scanLog(path string) (dirty bool, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -295,39 +302,85 @@ func scanLog(path string) (dirty bool, err error) {
 	if len(data) < logHeaderSize {
 		return len(data) > 0, nil
 	}
-	end := walkEntries(data, logHeaderSize)
-	if end == len(data) {
-		return false, nil
-	}
-	rest := data[end:]
+	stop, txnStart := walkEntries(data, logHeaderSize)
+	rest := data[stop:]
 	if len(bytes.Trim(rest, "\x00")) == 0 {
-		// Zero padding of a preallocated file: clean unless badger
-		// would still cut it (it does on every open after a kill).
-		return true, nil
+		// Zero padding of a preallocated file, after an unfinished
+		// transaction at most (never acknowledged).
+		return stop < len(data) || txnStart < stop, nil
 	}
-	// Something follows the stop point. An intact entry further on means
-	// data after a damaged one.
-	for off := end + 1; off < len(data); off++ {
+	// A damaged entry at stop. Entries after it that are intact were
+	// committed after it.
+	for off := stop + 1; off < len(data); off++ {
 		if data[off] == 0 {
 			continue
 		}
 		if n, ok := entryAt(data, off); ok && n > 0 {
-			return true, fmt.Errorf("damaged entry at byte %d, intact entry at byte %d", end, off)
+			return true, fmt.Errorf("damaged entry at byte %d, intact entry at byte %d", stop, off)
+		}
+	}
+	// The damaged entry is the last one. Fully present (its claimed
+	// length reaches the last written byte) it was written whole and then
+	// altered; cut short, it is the unfinished write of a killed process.
+	if n, ok := claimedLen(data, stop); ok {
+		last := len(bytes.TrimRight(data, "\x00")) - 1
+		if last >= stop+n-1-4 && txnStart < stop {
+			return true, fmt.Errorf("damaged entry at byte %d (%d bytes, fully written) ends a transaction of intact entries from byte %d", stop, n, txnStart)
 		}
 	}
 	return true, nil
 }
 
-// walkEntries returns the offset after the last intact entry from off.
-func walkEntries(data []byte, off int) int {
+// walkEntries returns the offset of the first entry from off that is not
+// intact (or the end), and where the transaction that entry belongs to
+// began (== stop when it is not inside one): replay keeps nothing of a
+// transaction without its closing entry.
+func walkEntries(data []byte, off int) (stop, txnStart int) {
+	txnStart = off
 	for off < len(data) {
 		n, ok := entryAt(data, off)
 		if !ok || n == 0 {
-			return off
+			return off, txnStart
 		}
+		meta := data[off]
 		off += n
+		if meta&bitTxn == 0 || meta&bitFinTxn != 0 {
+			txnStart = off
+		}
 	}
-	return off
+	return off, txnStart
+}
+
+// badger's entry meta bits (value.go): part of a transaction, and the
+// entry that closes one.
+const (
+	bitTxn    = 1 << 6
+	bitFinTxn = 1 << 7
+)
+
+// claimedLen is the length the entry header at off claims, when the
+// header decodes and the entry would fit in data.
+func claimedLen(data []byte, off int) (int, bool) {
+	p := off + 2
+	if p > len(data) {
+		return 0, false
+	}
+	var lens [3]uint64
+	for i := range lens {
+		v, k := binary.Uvarint(data[p:])
+		if k <= 0 {
+			return 0, false
+		}
+		lens[i], p = v, p+k
+	}
+	if lens[0] == 0 || lens[0] > 1<<16 || lens[1] > uint64(len(data)) {
+		return 0, false
+	}
+	n := p - off + int(lens[0]) + int(lens[1]) + 4
+	if off+n > len(data) {
+		return 0, false
+	}
+	return n, true
 }
 
 // entryAt decodes one log entry at off: header (meta, user meta, varint key
