@@ -57,6 +57,7 @@ type App struct {
 	downMu    sync.Mutex
 	down      map[string]bool // platforms whose adapter stopped (logged out, token revoked)
 	closeOnce sync.Once
+	space     spaceWatch
 	view      bool // a View: Close leaves the store open
 }
 
@@ -132,8 +133,21 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 }
 
 // Handle passes a message to the flows; it is the bot.Handler given to
-// adapters.
-func (a *App) Handle(ctx context.Context, in bot.Incoming) error { return a.Flows.Handle(ctx, in) }
+// adapters. With the disk below its free-space margin the message is
+// refused before anything is applied, and the sender is told so.
+func (a *App) Handle(ctx context.Context, in bot.Incoming) error {
+	if err := a.checkSpace(ctx); err != nil {
+		a.refuseForSpace(ctx, in, err)
+		return nil
+	}
+	err := a.Flows.Handle(ctx, in)
+	if bot.ErrorCode(err) == bot.ENOSPACE {
+		// The engine's own check refused it (the disk filled meanwhile).
+		a.refuseForSpace(ctx, in, err)
+		return nil
+	}
+	return err
+}
 
 // Run starts every adapter, the dispatcher and the timers, and returns when
 // ctx ends or every adapter has returned (the console at end of input), after
@@ -200,6 +214,9 @@ func (a *App) tickLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			if a.checkSpace(ctx) != nil {
+				continue // nothing can be recorded; timers catch up once space is back
+			}
 			if err := a.Flows.Tick(ctx); err != nil && ctx.Err() == nil {
 				a.log.Error("timer tick", "err", err)
 			}
