@@ -44,7 +44,8 @@ type Community struct {
 	// CoolingOffDays is how long a failed topic waits before it may be held
 	// again (0: no wait; off by default, LEGAL.md).
 	CoolingOffDays int
-	File           string // the file it was read from (SampleFile for the embedded sample)
+	Backup         *Backup // nil: no scheduled backups (parse.go)
+	File           string  // the file it was read from (SampleFile for the embedded sample)
 
 	// Lines of the id and of each group's chat, for errors that name two
 	// files (LoadDir).
