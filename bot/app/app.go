@@ -33,6 +33,9 @@ type Options struct {
 	// TickEvery is how often vote deadlines and idle flows are checked;
 	// default 1s.
 	TickEvery time.Duration
+	// Backup overrides the communities' backup block (yishi run
+	// --backup-dir); nil: the first community's block, if any.
+	Backup *config.Backup
 	// TallyDebounce is how long the live tally waits for more votes before
 	// it is sent on a chat platform (default 2s; the console never waits).
 	TallyDebounce time.Duration
@@ -58,6 +61,9 @@ type App struct {
 	down      map[string]bool // platforms whose adapter stopped (logged out, token revoked)
 	closeOnce sync.Once
 	space     spaceWatch
+
+	backupMu        sync.Mutex
+	lastBackupAlert time.Time
 	view      bool // a View: Close leaves the store open
 }
 
@@ -160,7 +166,8 @@ func (a *App) Run(ctx context.Context) error {
 	a.downMu.Unlock()
 	a.Engine.OutboxWake("")
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(4)
+	go func() { defer wg.Done(); a.runBackups(ctx) }()
 	go func() { defer wg.Done(); a.dispatchLoop(ctx) }()
 	go func() { defer wg.Done(); a.tickLoop(ctx) }()
 	go func() { defer wg.Done(); _ = a.Reminders.Run(ctx) }()

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"yishi/bot"
@@ -58,12 +59,18 @@ func (a *App) checkSpace(ctx context.Context) error {
 // tellCadres sends text privately to every community's party secretary
 // and directors, now, through the first platform that knows them.
 func (a *App) tellCadres(ctx context.Context, text string) {
+	a.tellRoles(ctx, text, bot.RoleSecretary, bot.RoleDirector)
+}
+
+// tellRoles sends text privately, straight to the platform (not through
+// the outbox, which may be what failed), to every member with one of roles.
+func (a *App) tellRoles(ctx context.Context, text string, roles ...bot.Role) {
 	var outs []bot.Outgoing
 	a.Engine.Read(func(tx *engine.Tx) {
 		for _, c := range tx.Communities() {
 			for i := range c.Roster {
 				m := &c.Roster[i]
-				if m.Has(bot.RoleSecretary) || m.Has(bot.RoleDirector) {
+				if slices.ContainsFunc(roles, m.Has) {
 					outs = append(outs, bot.Outgoing{Community: c.ID, Member: m.ID, Text: text})
 				}
 			}

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"yishi/bot"
 	"yishi/bot/app"
+	"yishi/bot/config"
 )
 
 const backupUsage = "用法: yishi backup [--data DIR] 备份文件\n" +
@@ -41,4 +43,17 @@ func runBackup(ctx context.Context, args []string, io Stdio) error {
 	}
 	fmt.Fprintf(io.Out, "已备份：%s。\n", r.Summary())
 	return nil
+}
+
+// backupFlags checks yishi run's --backup-* flags as the configuration's
+// backup block would be checked.
+func backupFlags(dir, schedule string, keep int, c *config.Community) (*config.Backup, error) {
+	s, err := config.ParseCron(schedule)
+	if err != nil || s.Next(time.Date(2025, 1, 1, 0, 0, 0, 0, c.Location)).IsZero() {
+		return nil, fmt.Errorf("--backup-schedule %q 不是有效的、会到来的 cron 表达式（例如 \"0 3 * * *\" 表示每天 3 点）", schedule)
+	}
+	if keep < 1 || keep > 1000 {
+		return nil, fmt.Errorf("--backup-keep 应在 1 到 1000 之间，不是 %d", keep)
+	}
+	return &config.Backup{Schedule: schedule, Dir: dir, Keep: keep, Location: c.Location}, nil
 }

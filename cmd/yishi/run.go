@@ -96,6 +96,9 @@ func runBot(ctx context.Context, args []string, io Stdio) error {
 	tg.RegisterFlags(fs)
 	useConsole := fs.Bool("console", true, "启用控制台(标准输入/输出)")
 	useWechat := fs.Bool("wechat", false, "启用微信(首次启动需扫码登录，见 adapters/wechat/README.md)")
+	backupDir := fs.String("backup-dir", "", "定时备份到这个目录(覆盖配置里的 backup 块)")
+	backupSchedule := fs.String("backup-schedule", "0 3 * * *", "定时备份的 cron 表达式(与 --backup-dir 一起用)")
+	backupKeep := fs.Int("backup-keep", config.DefaultBackupKeep, "保留最新的几份备份(与 --backup-dir 一起用)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -103,6 +106,15 @@ func runBot(ctx context.Context, args []string, io Stdio) error {
 	comms, err := d.communities()
 	if err != nil {
 		return err
+	}
+	if *backupDir != "" {
+		plan, err := backupFlags(*backupDir, *backupSchedule, *backupKeep, comms[0])
+		if err != nil {
+			fmt.Fprintln(io.Err, err)
+			return errUsage
+		}
+		// The first community's block is the one in force (bot/app).
+		comms[0].Backup = plan
 	}
 	if !tg.Enabled() && !*useWechat {
 		return serveConsole(ctx, d.data, comms, io, true)
