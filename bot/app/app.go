@@ -64,7 +64,7 @@ type App struct {
 
 	backupMu        sync.Mutex
 	lastBackupAlert time.Time
-	view      bool // a View: Close leaves the store open
+	view            bool // a View: Close leaves the store open
 }
 
 // View returns the App for a command that reads the running bot's state
