@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bufio"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestControlSocket: while the bot runs on a directory, record, stats,
+// reminders, audit verify, audit export and backup are answered by it over
+// the control socket (owner-only), with the same output as when they read
+// the stopped directory; the backup made on the running bot restores to
+// the same record sheet.
+func TestControlSocket(t *testing.T) {
+	k := newFaultKit(t)
+	dir := k.copyDemo(t)
+	bot := exec.Command(k.bin, "--data", dir)
+	bot.Env = append(os.Environ(), "YISHI_LOG=error")
+	stdin, _ := bot.StdinPipe()
+	stderr, _ := bot.StderrPipe()
+	bot.Stdout = io.Discard
+	if err := bot.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer bot.Process.Kill()
+	started := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "已启动") {
+				close(started)
+				break
+			}
+		}
+		io.Copy(io.Discard, stderr)
+	}()
+	select {
+	case <-started:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the bot did not start")
+	}
+	sock := filepath.Join(dir, controlSocket)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if fi, err := os.Stat(sock); err == nil {
+			if fi.Mode().Perm() != 0o600 {
+				t.Errorf("control socket mode %v, want 0600", fi.Mode().Perm())
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no control socket")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	backup := filepath.Join(t.TempDir(), "live.backup")
+	cmds := [][]string{
+		{"record", "1", "--data", dir},
+		{"record", "1", "--html", "--data", dir},
+		{"audit", "verify", "--data", dir},
+		{"audit", "export", "houchen", "--data", dir},
+		{"stats", "--period", "all", "--at", "2027-01-01 09:00", "--data", dir},
+		{"reminders", "--at", "2027-01-05 09:00", "--data", dir},
+		{"record", "99", "--data", dir}, // an error travels back too
+	}
+	live := map[int]string{}
+	for i, c := range cmds {
+		out, e, code := k.run(t, c...)
+		if !strings.Contains(e, "控制套接字") {
+			t.Errorf("yishi %s while the bot runs: not answered over the socket (exit %d): %s", strings.Join(c, " "), code, e)
+		}
+		if (code == 0) != (c[1] != "99") {
+			t.Errorf("yishi %s: exit %d: %s", strings.Join(c, " "), code, e)
+		}
+		live[i] = out + "\x00" + stripSocketNote(e)
+	}
+	out, e, code := k.run(t, "backup", "--data", dir, backup)
+	if code != 0 || !strings.Contains(out, "已备份") || !strings.Contains(e, "控制套接字") {
+		t.Fatalf("backup while the bot runs: exit %d\n%s\n%s", code, out, e)
+	}
+
+	stdin.Close()
+	if err := bot.Wait(); err != nil {
+		t.Fatalf("bot: %v", err)
+	}
+	for i, c := range cmds {
+		out, e, _ := k.run(t, c...)
+		if got := out + "\x00" + e; got != live[i] {
+			t.Errorf("yishi %s: output differs between the socket and the directory:\nsocket: %q\ndirect: %q", strings.Join(c, " "), live[i], got)
+		}
+	}
+	fresh := filepath.Join(t.TempDir(), "fresh")
+	if out, e, code := k.run(t, "restore", backup, "--data", fresh); code != 0 || !strings.Contains(out, "已恢复") {
+		t.Fatalf("restore: %s %s", out, e)
+	}
+	if out, _, _ := k.run(t, "record", "1", "--data", fresh); out != k.record {
+		t.Errorf("the restored backup prints another record:\n%s", out)
+	}
+}
+
+// stripSocketNote drops the line saying the socket was used.
+func stripSocketNote(s string) string {
+	var keep []string
+	for _, l := range strings.SplitAfter(s, "\n") {
+		if !strings.Contains(l, "控制套接字") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "")
+}
