@@ -152,7 +152,7 @@ func dataDirOf(args []string) string {
 // viaBot forwards the command to the bot that holds its data directory.
 // handled is false when no bot holds it (the command then runs here).
 func viaBot(ctx context.Context, name string, args []string, io Stdio) (code int, handled bool) {
-	if !slices.Contains(remoteCommands, name) || slices.ContainsFunc(args, func(a string) bool { return a == "-h" || a == "--help" || a == "-help" }) {
+	if !slices.Contains(remoteCommands, name) || slices.ContainsFunc(args, isHelpFlag) {
 		return 0, false
 	}
 	dir := dataDirOf(args)

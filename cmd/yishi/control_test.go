@@ -113,3 +113,25 @@ func stripSocketNote(s string) string {
 	}
 	return strings.Join(keep, "")
 }
+
+// TestHelpForEverySubcommand: yishi --help lists every subcommand, and
+// each answers --help with its usage and exit status 0.
+func TestHelpForEverySubcommand(t *testing.T) {
+	out, _, code := run(t, "", "--help")
+	if code != 0 {
+		t.Fatalf("yishi --help: exit %d", code)
+	}
+	for _, c := range commands {
+		if !strings.Contains(out, "  "+c.name+" ") {
+			t.Errorf("yishi --help does not list %s:\n%s", c.name, out)
+		}
+		args := []string{c.name, "--help"}
+		if c.name == "audit" || c.name == "decisions" {
+			args = []string{c.name, map[string]string{"audit": "verify", "decisions": "import"}[c.name], "--help"}
+		}
+		o, e, code := run(t, "", args...)
+		if code != 0 || len(o)+len(e) == 0 {
+			t.Errorf("yishi %s: exit %d, no usage: %q %q", strings.Join(args, " "), code, o, e)
+		}
+	}
+}

@@ -77,7 +77,7 @@ var errUsage = errors.New("usage")
 func Main(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer) int {
 	io := Stdio{In: in, Out: out, Err: errOut}
 	name := "run"
-	if len(args) > 0 && slices.Contains([]string{"help", "-h", "-help", "--help"}, args[0]) {
+	if len(args) > 0 && (args[0] == "help" || isHelpFlag(args[0])) {
 		usage(out)
 		return 0
 	}
@@ -96,8 +96,13 @@ func runNamed(ctx context.Context, name string, args []string, io Stdio) int {
 	for _, c := range commands {
 		if c.name == name {
 			err := c.run(ctx, args, io)
+			// Asking for help is not a mistake, even where the command
+			// answers it with its usage text and the usage exit code.
+			help := slices.ContainsFunc(args, isHelpFlag)
 			var code exitCode
 			switch {
+			case help && (errors.Is(err, errUsage) || errors.As(err, &code) && code == 2):
+				return 0
 			case errors.As(err, &code):
 				return int(code)
 			case err == nil:
@@ -116,6 +121,8 @@ func runNamed(ctx context.Context, name string, args []string, io Stdio) int {
 	usage(io.Err)
 	return 2
 }
+
+func isHelpFlag(a string) bool { return a == "-h" || a == "-help" || a == "--help" }
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "用法: yishi [命令] [选项]")
