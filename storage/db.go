@@ -144,7 +144,7 @@ func OpenReadOnly(dir string, opts Options) (*DB, error) {
 		return nil, err
 	}
 	db.copyOf = tmp
-	db.log.Info("data directory was not closed cleanly; reading a temporary copy, the directory itself is left as it is",
+	db.log.Debug("data directory was not closed cleanly; reading a temporary copy, the directory itself is left as it is",
 		"dir", dir, "logs", st.dirtyLogs, "orphans", st.orphans)
 	return db, nil
 }

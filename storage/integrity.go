@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -37,6 +38,12 @@ func (e *DamageError) Error() string {
 	file := e.File
 	if file == "" {
 		file = "(目录)"
+	}
+	if errors.Is(e.Err, fs.ErrPermission) {
+		// Not damage: the files are there but this user may not read them.
+		return fmt.Sprintf("数据目录 %s 里的 %s 没有读写权限：请用数据目录的属主运行 yishi，或改正文件的属主和权限(chown/chmod)。没有删除或改写任何文件。 / "+
+			"%s in data directory %s cannot be accessed by this user: run yishi as the directory's owner or fix ownership and permissions. Nothing was changed. (%v)",
+			e.Dir, file, file, e.Dir, e.Err)
 	}
 	s := fmt.Sprintf("数据目录 %s 已损坏：文件 %s %s。yishi 没有删除或改写任何文件。"+
 		"请停止 yishi，把这个目录整个复制一份留作证据，然后用 yishi restore 备份文件 --data 新目录 从最近的备份恢复，"+

@@ -90,3 +90,21 @@ func TestCheckSpaceOnTmpfs(t *testing.T) {
 		t.Error("write below the margin lost")
 	}
 }
+
+// BenchmarkCheckSpace is the free-space check as the engine calls it
+// before every action (statfs at most every 50 ms).
+func BenchmarkCheckSpace(b *testing.B) {
+	db, err := Open(b.TempDir(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := db.CheckSpace(); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}

@@ -315,3 +315,14 @@ func startControl(ctx context.Context, dir string, a *app.App, log *slog.Logger)
 	}
 	return stop
 }
+
+// openStoreReadOnly is the opener for yishi screen (screencli.Screen): it
+// only reads the decision archive. (yishi decisions import writes and keeps
+// openStore.)
+func openStoreReadOnly(dir string) (bot.Store, error) {
+	db, err := storage.OpenReadOnly(dir, storage.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return readStore{db}, nil
+}

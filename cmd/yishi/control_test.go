@@ -135,3 +135,41 @@ func TestHelpForEverySubcommand(t *testing.T) {
 		}
 	}
 }
+
+// TestReadOnlyToolsChangeNoByte: on a stopped directory the reading tools
+// change no byte of any file, also after a crash (they read a copy then).
+func TestReadOnlyToolsChangeNoByte(t *testing.T) {
+	k := newFaultKit(t)
+	img, _ := crashImage(t, k.bin)
+	for _, dir := range []string{k.copyDemo(t), img} {
+		before := treeSums(t, dir)
+		for _, c := range [][]string{
+			{"record", "1", "--data", dir},
+			{"audit", "verify", "--data", dir},
+			{"audit", "export", "houchen", "--data", dir},
+			{"stats", "--data", dir},
+			{"reminders", "--data", dir},
+			{"backup", "--data", dir, filepath.Join(t.TempDir(), "b")},
+		} {
+			if _, e, code := k.run(t, c...); code != 0 {
+				t.Fatalf("yishi %s: exit %d: %s", strings.Join(c, " "), code, e)
+			}
+		}
+		s, err := openStoreReadOnly(dir) // yishi screen's opener
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Commit(t.Context(), nil); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		if after := treeSums(t, dir); !mapsEqual(before, after) {
+			for f, h := range before {
+				if after[f] != h {
+					t.Errorf("%s changed", f)
+				}
+			}
+			t.Errorf("a read-only tool changed %s", dir)
+		}
+	}
+}
