@@ -449,3 +449,93 @@ func mapsEqual(a, b map[string]string) bool {
 	}
 	return true
 }
+
+// TestDiskFullOnTmpfs runs the bot on a real small file system (a tmpfs
+// mounted for the test; skipped where mount is not permitted), fills it to
+// below the free-space margin and checks that a message is refused with
+// the ENOSPACE answer, the cadres are alerted, the process stays alive (no
+// SIGBUS), and it works again once space is freed.
+func TestDiskFullOnTmpfs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	mnt := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256m", "tmpfs", mnt).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
+	bin := sharedBinary(t)
+	dir := filepath.Join(mnt, "data")
+	cmd := exec.Command(bin, "--data", dir)
+	cmd.Env = append(os.Environ(), "YISHI_LOG=error")
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	lines := make(chan string, 1000)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	waitFor := func(what string) (seen string) {
+		t.Helper()
+		deadline := time.After(20 * time.Second)
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatalf("the bot exited while waiting for %q", what)
+				}
+				seen += l + "\n"
+				if strings.Contains(l, what) {
+					return seen
+				}
+			case <-deadline:
+				t.Fatalf("no %q from the bot", what)
+			}
+		}
+	}
+	fmt.Fprintln(stdin, "[私聊] 陈小龙: 帮助")
+	waitFor("[私聊→陈小龙]")
+
+	var st syscall.Statfs_t
+	syscall.Statfs(mnt, &st)
+	free := int64(st.Bavail) * st.Bsize
+	const margin = 190 << 20 // about storage's margin with the default memory profile
+	f, err := os.Create(filepath.Join(mnt, "filler"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Fallocate(int(f.Fd()), 0, 0, free-margin/2); err != nil {
+		t.Skipf("fallocate: %v", err)
+	}
+	f.Close()
+	fmt.Fprintln(stdin, "[私聊] 陈小龙: 提议")
+	seen := waitFor("存储空间不足，本条未记录，请联系管理员。")
+	if !strings.Contains(seen, "[私聊→张建国]") || !strings.Contains(seen, "存储空间不足，为了不丢失记录") {
+		t.Errorf("the secretary was not alerted before the refusal:\n%s", seen)
+	}
+	os.Remove(filepath.Join(mnt, "filler"))
+	// The check is cached for 50 ms: ask until the bot answers again.
+	for i := 0; ; i++ {
+		fmt.Fprintln(stdin, "[私聊] 陈小龙: 取消")
+		select {
+		case l := <-lines:
+			if strings.Contains(l, "存储空间已恢复") || (strings.Contains(l, "[私聊→陈小龙]") && !strings.Contains(l, "存储空间不足")) {
+				stdin.Close()
+				if err := cmd.Wait(); err != nil {
+					t.Fatalf("the bot did not exit cleanly: %v", err)
+				}
+				return
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("the bot did not resume after space was freed")
+		}
+	}
+}
