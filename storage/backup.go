@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -8,21 +10,69 @@ import (
 	"path/filepath"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/pb"
+	"google.golang.org/protobuf/proto"
 )
 
-// Backup writes a consistent copy of every key (badger's backup stream:
-// length-prefixed protobuf lists, read from one snapshot) to w. It works
-// on a read-only DB and while commits go on.
+// Backup writes a consistent copy of every key's current value, read from
+// one snapshot, to w in badger's backup format (little-endian uint64
+// length, then a protobuf KVList; badger's Load reads it). It works on a
+// read-only DB and while commits go on.
+//
+// Not badger's own DB.Backup: that writes every version of a key still in
+// the tree, so a value overwritten to erase it (a secret ballot after the
+// vote closed) would live on in the backup.
 func (db *DB) Backup(w io.Writer) (err error) {
 	if !db.startRead() {
 		return ErrClosed
 	}
 	defer db.endRead()
 	defer db.recoverRead(&err, nil)
-	if _, err := db.bdb.Backup(w, 0); err != nil {
+	bw := bufio.NewWriterSize(w, 256<<10)
+	err = db.bdb.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{})
+		defer it.Close()
+		list := &pb.KVList{}
+		size := 0
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			val, err := item.ValueCopy(nil)
+			if err != nil {
+				return fmt.Errorf("read %q: %w", item.Key(), err)
+			}
+			list.Kv = append(list.Kv, &pb.KV{Key: item.KeyCopy(nil), Value: val, Version: item.Version(),
+				UserMeta: []byte{item.UserMeta()}, ExpiresAt: item.ExpiresAt()})
+			if size += len(val) + int(item.KeySize()); size > 1<<20 || len(list.Kv) >= 1000 {
+				if err := writeList(bw, list); err != nil {
+					return err
+				}
+				list.Kv, size = list.Kv[:0], 0
+			}
+		}
+		if len(list.Kv) > 0 {
+			return writeList(bw, list)
+		}
+		return nil
+	})
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
 		return fmt.Errorf("storage: backup of %s: %w", db.dir, err)
 	}
 	return nil
+}
+
+func writeList(w io.Writer, list *pb.KVList) error {
+	buf, err := proto.Marshal(list)
+	if err != nil {
+		return err
+	}
+	if err := binary.Write(w, binary.LittleEndian, uint64(len(buf))); err != nil {
+		return err
+	}
+	_, err = w.Write(buf)
+	return err
 }
 
 // WriteBackupFile writes a backup of db to path atomically: into a

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -316,5 +317,26 @@ func TestBackupRestore(t *testing.T) {
 	os.WriteFile(file, b[:len(b)-7], 0o600)
 	if err := Restore(file, filepath.Join(t.TempDir(), "cut"), Options{}); err == nil {
 		t.Error("a truncated backup restored without an error")
+	}
+}
+
+// TestBackupHoldsOnlyCurrentValues: a value overwritten to erase it (a
+// secret ballot after the vote closed) or deleted is not in the backup,
+// although badger still keeps the old version until a compaction.
+func TestBackupHoldsOnlyCurrentValues(t *testing.T) {
+	db := openTest(t, "", Options{})
+	mustCommit(t, db, kv("ballot/1/r001", "选择：反对"), kv("gone", "已删除的内容"))
+	mustCommit(t, db, kv("ballot/1/r001", "erased"), del("gone"))
+	var buf bytes.Buffer
+	if err := db.Backup(&buf); err != nil {
+		t.Fatal(err)
+	}
+	for _, old := range []string{"选择：反对", "已删除的内容"} {
+		if bytes.Contains(buf.Bytes(), []byte(old)) {
+			t.Errorf("backup holds the old value %q", old)
+		}
+	}
+	if !bytes.Contains(buf.Bytes(), []byte("erased")) {
+		t.Error("backup lacks the current value")
 	}
 }
