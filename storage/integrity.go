@@ -329,6 +329,15 @@ func scanLog(path string) (dirty bool, err error) {
 	// The damaged entry is the last one. Fully present (its claimed
 	// length reaches the last written byte) it was written whole and then
 	// altered; cut short, it is the unfinished write of a killed process.
+	// An altered length can make it look cut short, but then the closing
+	// entry of its transaction (key !badger!txn, then the 8-byte version,
+	// then the commit timestamp in decimal) is there in full: a write that
+	// got that far finished, since each entry is copied front to back.
+	if i := bytes.Index(rest, finTxnKey); i >= 0 {
+		if j := i + len(finTxnKey) + 8; j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
+			return true, fmt.Errorf("damaged entry at byte %d; the transaction's closing entry at byte %d was written in full", stop, stop+i)
+		}
+	}
 	if n, ok := claimedLen(data, stop); ok {
 		last := len(bytes.TrimRight(data, "\x00")) - 1
 		if last >= stop+n-1-4 && txnStart < stop {
@@ -364,6 +373,9 @@ const (
 	bitTxn    = 1 << 6
 	bitFinTxn = 1 << 7
 )
+
+// finTxnKey is the key of badger's entry that closes a transaction.
+var finTxnKey = []byte("!badger!txn")
 
 // claimedLen is the length the entry header at off claims, when the
 // header decodes and the entry would fit in data.

@@ -340,3 +340,34 @@ func TestBackupHoldsOnlyCurrentValues(t *testing.T) {
 		t.Error("backup lacks the current value")
 	}
 }
+
+// TestFlippedLengthOfClosingEntryIsRefused: the last transaction of the
+// write-ahead log is intact but for a larger key length in its closing
+// entry, so that entry seems to run past the written bytes as an
+// unfinished write would; badger would drop the transaction.
+func TestFlippedLengthOfClosingEntryIsRefused(t *testing.T) {
+	img := crashImage(t, 20)
+	p := firstWith(t, img, ".mem")
+	b, _ := os.ReadFile(p)
+	last := -1
+	for off := logHeaderSize; ; {
+		n, ok := entryAt(b, off)
+		if !ok || n == 0 {
+			break
+		}
+		if b[off]&bitFinTxn != 0 {
+			last = off
+		}
+		off += n
+	}
+	if last < 0 {
+		t.Fatal("no closing entry in the WAL")
+	}
+	if b[last+2] != byte(len(finTxnKey)+8) {
+		t.Fatalf("unexpected key length byte %#x", b[last+2])
+	}
+	b[last+2] |= 0x40 // 19 → 83: claims 64 bytes more than were written
+	os.WriteFile(p, b, 0o644)
+	_, err := Open(img, Options{})
+	wantDamaged(t, err, filepath.Base(p))
+}
