@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -117,6 +118,7 @@ func checkDir(dir string) (dirState, error) {
 		}
 		onDisk[id] = n
 	}
+	var buf []byte // one buffer for every table: a cold start reads them all
 	ids := make([]uint64, 0, len(m.Tables))
 	for id := range m.Tables {
 		ids = append(ids, id)
@@ -128,7 +130,7 @@ func checkDir(dir string) (dirState, error) {
 			n = fmt.Sprintf("%06d.sst", id)
 			return st, &DamageError{Dir: dir, File: n, What: "在 MANIFEST 里登记了但不存在", Eng: "is listed in MANIFEST but missing"}
 		}
-		if err := verifyTable(filepath.Join(dir, n)); err != nil {
+		if err := verifyTable(filepath.Join(dir, n), &buf); err != nil {
 			return st, &DamageError{Dir: dir, File: n, What: "校验失败(数据表内容被改动或截断)", Eng: "fails its checksums (table altered or truncated)", Err: err}
 		}
 	}
@@ -220,9 +222,21 @@ func replayManifest(fp *os.File, dir string) (m badger.Manifest, end int64, err 
 // checksums, with bounds checks first: badger reads lengths from the file
 // before it checks anything and panics (in a goroutine, unrecoverable) when
 // they point outside it.
-func verifyTable(path string) error {
-	data, err := os.ReadFile(path)
+func verifyTable(path string, buf *[]byte) error {
+	f, err := os.Open(path)
 	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if int64(cap(*buf)) < fi.Size() {
+		*buf = make([]byte, fi.Size())
+	}
+	data := (*buf)[:fi.Size()]
+	if _, err := io.ReadFull(f, data); err != nil {
 		return err
 	}
 	n := len(data)
@@ -302,10 +316,11 @@ const logHeaderSize = 20
 // cut cannot tear an acknowledged write either: every commit is synced
 // before it is acknowledged.
 func scanLog(path string) (dirty bool, err error) {
-	data, err := os.ReadFile(path)
+	w, err := readWritten(path)
 	if err != nil {
 		return false, err
 	}
+	data := w.b
 	if len(data) < logHeaderSize {
 		return len(data) > 0, nil
 	}
@@ -314,7 +329,7 @@ func scanLog(path string) (dirty bool, err error) {
 	if len(bytes.Trim(rest, "\x00")) == 0 {
 		// Zero padding of a preallocated file, after an unfinished
 		// transaction at most (never acknowledged).
-		return stop < len(data) || txnStart < stop, nil
+		return stop < len(data) || txnStart < stop || w.padded, nil
 	}
 	// A damaged entry at stop. Entries after it that are intact were
 	// committed after it.
@@ -345,6 +360,48 @@ func scanLog(path string) (dirty bool, err error) {
 		}
 	}
 	return true, nil
+}
+
+// written is a log file's bytes up to its last non-zero one; padded says
+// zeros followed (badger preallocates logs at twice their size, sparse).
+type written struct {
+	b      []byte
+	padded bool
+}
+
+// readWritten reads a log without its zero tail, which is most of it: a
+// 64 MB value log with a few entries costs a few bytes of memory, not 64 MB.
+func readWritten(path string) (written, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return written{}, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return written{}, err
+	}
+	size := fi.Size()
+	end := size
+	buf := make([]byte, 1<<20)
+	for end > 0 {
+		start := max(0, end-int64(len(buf)))
+		chunk := buf[:end-start]
+		if _, err := f.ReadAt(chunk, start); err != nil {
+			return written{}, err
+		}
+		if t := bytes.TrimRight(chunk, "\x00"); len(t) > 0 {
+			// Keep 4 zeros: an entry's CRC may end in zero bytes.
+			end = min(size, start+int64(len(t))+4)
+			break
+		}
+		end = start
+	}
+	b := make([]byte, end)
+	if _, err := f.ReadAt(b, 0); err != nil && end > 0 {
+		return written{}, err
+	}
+	return written{b: b, padded: end < size}, nil
 }
 
 // walkEntries returns the offset of the first entry from off that is not
