@@ -37,12 +37,8 @@ func voteCommunity(tb testing.TB, n int) *config.Community {
 	return c
 }
 
-// openVoting opens an app on dir whose topic #1 is in the vote with every
+// openVotingWith opens an app on dir (a store opened with opts) whose topic #1 is in the vote with every
 // representative present, and starts its dispatcher (output discarded).
-func openVoting(tb testing.TB, dir string, voters int) (*app.App, func()) {
-	return openVotingWith(tb, dir, voters, storage.Options{})
-}
-
 func openVotingWith(tb testing.TB, dir string, voters int, opts storage.Options) (*app.App, func()) {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
