@@ -136,6 +136,9 @@ func Restore(path, dir string, opts Options) (err error) {
 		return fmt.Errorf("备份文件 %s 无法打开 / cannot open backup %s: %w", path, path, err)
 	}
 	defer f.Close()
+	if err := checkFrames(f); err != nil {
+		return fmt.Errorf("%s 不是完整的 yishi 备份文件 / %s is not a complete yishi backup: %w", path, path, err)
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("storage: create %s: %w", dir, err)
 	}
@@ -155,6 +158,43 @@ func Restore(path, dir string, opts Options) (err error) {
 		return fmt.Errorf("备份文件 %s 已损坏或不完整 / backup %s is damaged or incomplete: %w", path, path, err)
 	}
 	return bdb.Sync()
+}
+
+// checkFrames walks the backup's frames (length, protobuf list) before
+// badger's Load sees them: Load allocates whatever length a frame claims,
+// so a file that is not a backup could ask for gigabytes. It leaves f at
+// its start.
+func checkFrames(f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	size := fi.Size()
+	r := bufio.NewReader(f)
+	var off int64
+	for off < size {
+		var n uint64
+		if err := binary.Read(r, binary.LittleEndian, &n); err != nil {
+			return fmt.Errorf("frame at byte %d: %w", off, err)
+		}
+		off += 8
+		if n > uint64(size-off) {
+			return fmt.Errorf("frame at byte %d claims %d bytes, %d left", off-8, n, size-off)
+		}
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return err
+		}
+		if err := proto.Unmarshal(buf, &pb.KVList{}); err != nil {
+			return fmt.Errorf("frame at byte %d: %w", off-8, err)
+		}
+		off += int64(n)
+	}
+	if size == 0 {
+		return errors.New("empty file")
+	}
+	_, err = f.Seek(0, io.SeekStart)
+	return err
 }
 
 // Count returns how many keys the DB holds (the schema key included).

@@ -312,6 +312,13 @@ func TestBackupRestore(t *testing.T) {
 	if err := Restore(file, target, Options{}); !errors.Is(err, ErrNotEmpty) {
 		t.Errorf("restore into a non-empty directory: %v", err)
 	}
+	// A file that is not a backup is refused before badger reads it
+	// (Load would allocate what its first 8 bytes claim).
+	junk := filepath.Join(t.TempDir(), "junk")
+	os.WriteFile(junk, []byte("这不是备份文件，只是一段文字。"), 0o600)
+	if err := Restore(junk, filepath.Join(t.TempDir(), "j"), Options{}); err == nil || !strings.Contains(err.Error(), "不是完整的 yishi 备份文件") {
+		t.Errorf("restore of a text file: %v", err)
+	}
 	// A cut backup is refused.
 	b, _ := os.ReadFile(file)
 	os.WriteFile(file, b[:len(b)-7], 0o600)
