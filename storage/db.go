@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -178,7 +179,7 @@ func openBadger(path, dir string, opts Options, readOnly bool) (db *DB, err erro
 			de.Dir = dir
 			return nil, de
 		}
-		return nil, &DamageError{Dir: dir, What: "badger 无法打开", Eng: "cannot be opened by badger", Err: err}
+		return nil, &DamageError{Dir: dir, File: fileInErr(err), What: "badger 无法打开", Eng: "cannot be opened by badger", Err: err}
 	}
 	log := opts.Logger
 	if log == nil {
@@ -200,6 +201,18 @@ func openBadger(path, dir string, opts Options, readOnly bool) (db *DB, err erro
 		return nil, err
 	}
 	return db, nil
+}
+
+var badgerFileRE = regexp.MustCompile(`\b\d+\.(sst|vlog|mem)\b|MANIFEST|KEYREGISTRY|DISCARD`)
+
+// fileInErr names the file a badger error is about, as far as its text
+// tells ("" when it does not).
+func fileInErr(err error) string {
+	s := err.Error()
+	if strings.Contains(strings.ToLower(s), "key registry") {
+		return "KEYREGISTRY"
+	}
+	return badgerFileRE.FindString(s)
 }
 
 // guardedOpen is badger.Open with its panics (on data checkDir did not

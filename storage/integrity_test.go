@@ -378,3 +378,16 @@ func TestFlippedLengthOfClosingEntryIsRefused(t *testing.T) {
 	_, err := Open(img, Options{})
 	wantDamaged(t, err, filepath.Base(p))
 }
+
+func TestFileInErr(t *testing.T) {
+	for _, c := range []struct{ err, want string }{
+		{"Error while reading IV for key registry. err: EOF", "KEYREGISTRY"},
+		{"Opening table: \"/d/000012.sst\": bad", "000012.sst"},
+		{"while opening file: /d/000001.vlog: x", "000001.vlog"},
+		{"something else", ""},
+	} {
+		if got := fileInErr(errors.New(c.err)); got != c.want {
+			t.Errorf("fileInErr(%q) = %q, want %q", c.err, got, c.want)
+		}
+	}
+}

@@ -264,6 +264,18 @@ func TestFaultInjection(t *testing.T) {
 			os.Mkdir(p, 0o700)
 			return "MANIFEST"
 		}},
+		{"KEYREGISTRY emptied", func(t *testing.T, dir string) string {
+			os.Truncate(filepath.Join(dir, "KEYREGISTRY"), 0)
+			return "KEYREGISTRY"
+		}},
+		{"DISCARD flipped", func(t *testing.T, dir string) string {
+			p := filepath.Join(dir, "DISCARD")
+			b, _ := os.ReadFile(p)
+			b[3] ^= 0xff
+			b[len(b)/2] ^= 0xff
+			os.WriteFile(p, b, 0o600)
+			return ""
+		}},
 		{"value log header flipped", func(t *testing.T, dir string) string {
 			p := largest(t, dir, ".vlog")
 			b, _ := os.ReadFile(p)
