@@ -62,6 +62,7 @@ type App struct {
 	closeOnce sync.Once
 	space     spaceWatch
 
+	plan            *config.Backup // backup schedule in force, nil: none
 	backupMu        sync.Mutex
 	lastBackupAlert time.Time
 	view            bool // a View: Close leaves the store open
@@ -130,6 +131,7 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 	}
 	a.Flows = flows.New(flows.Options{Engine: eng, Logger: opts.Logger, Binders: binders,
 		Screener: a.Screen.Screen, OnDecision: a.Screen.Learn, Record: RecordText})
+	a.plan = a.backupPlan()
 	a.Reminders, err = reminders.New(reminders.Options{Engine: eng, Clock: opts.Clock, Logger: opts.Logger})
 	if err != nil {
 		a.Store.Close()

@@ -32,17 +32,23 @@ func (a *App) backupPlan() *config.Backup {
 	if a.opts.Backup != nil {
 		return a.opts.Backup
 	}
+	var plan *config.Backup
 	for _, c := range a.opts.Communities {
-		if c.Backup != nil {
-			return c.Backup
+		switch {
+		case c.Backup == nil:
+		case plan == nil:
+			plan = c.Backup
+		case *c.Backup != *plan:
+			a.log.Warn("several communities configure backups; one data directory has one schedule, the first one is used",
+				"ignored", c.File)
 		}
 	}
-	return nil
+	return plan
 }
 
 // runBackups runs the backup schedule until ctx ends.
 func (a *App) runBackups(ctx context.Context) {
-	plan := a.backupPlan()
+	plan := a.plan
 	if plan == nil {
 		return
 	}
@@ -73,7 +79,7 @@ func (a *App) runBackups(ctx context.Context) {
 // the newest Keep backups. A failure goes to the operator log and, at most
 // once a day, privately to the party secretary.
 func (a *App) BackupNow(ctx context.Context) (BackupReport, error) {
-	plan := a.backupPlan()
+	plan := a.plan
 	if plan == nil {
 		return BackupReport{}, fmt.Errorf("no backup schedule configured")
 	}
