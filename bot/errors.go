@@ -13,6 +13,10 @@ const (
 	ENOTFOUND  = "not_found" // no such topic, member, item…
 	ECONFLICT  = "conflict"  // the action does not fit the current stage
 	EINTERNAL  = "internal"  // storage or another internal fault
+	// ENOSPACE: the data directory's disk is (nearly) full; the action was
+	// refused before anything was applied. The message is
+	// 「存储空间不足，本条未记录，请联系管理员。」.
+	ENOSPACE = "no_space"
 )
 
 // Error is a domain error. Message is shown to users as is, so it is Chinese

@@ -5,11 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -27,6 +31,8 @@ var (
 	// ErrMaybeCommitted: ctx ended after the batch was handed to the
 	// committer; the batch may still be (or already be) on disk.
 	ErrMaybeCommitted = errors.New("storage: commit outcome unknown, the batch may still land")
+	// ErrReadOnly: the DB was opened with OpenReadOnly.
+	ErrReadOnly = errors.New("storage: opened read-only")
 	// ErrInvalidBatch: a key or value badger cannot store. Nothing of the
 	// batch was written and the DB is not put in the failed state.
 	ErrInvalidBatch = errors.New("storage: invalid batch")
@@ -68,6 +74,10 @@ type DB struct {
 	// commitFault, when set (tests only), runs before every badger commit
 	// and fails it if it returns an error.
 	commitFault func() error
+
+	readOnly bool
+	copyOf   string // temporary copy read instead of dir (OpenReadOnly), removed by Close
+	space    *space
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -78,27 +88,111 @@ type request struct {
 }
 
 // Open opens (creating if needed) the database in dir. A directory held by
-// another process gives an error wrapping ErrLocked.
+// another process gives an error wrapping ErrLocked; a damaged one a
+// *DamageError (wrapping ErrDamaged), with nothing in it changed.
 func Open(dir string, opts Options) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("storage: create data directory %q: %w", dir, err)
 	}
-	bo := badgerOptions(dir, opts)
-	bdb, err := badger.Open(bo)
+	// The lock first: a running bot's files are in motion.
+	if err := lockFree(dir, false); err != nil {
+		return nil, err
+	}
+	st, err := checkDirUnless(dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	if len(st.orphans) > 0 {
+		if err := setAside(dir, st.orphans, opts); err != nil {
+			return nil, err
+		}
+	}
+	return openBadger(dir, dir, opts, false)
+}
+
+// OpenReadOnly opens an existing database without changing any byte in
+// dir: badger in read-only mode (a shared lock, so it fails while a
+// writer holds the directory). When the directory was not closed cleanly
+// (a log tail to cut, or tables left by an interrupted compaction), which
+// badger can only fix by writing, it reads from a private copy instead,
+// removed again by Close; ReadCopy says so.
+func OpenReadOnly(dir string, opts Options) (*DB, error) {
+	fi, err := os.Stat(dir)
+	if err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("数据目录 %s 不存在或不是目录 / data directory %s does not exist: %w", dir, dir, errors.Join(err, ErrNotFound))
+	}
+	if err := lockFree(dir, true); err != nil {
+		return nil, err
+	}
+	st, err := checkDirUnless(dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	if st.empty {
+		return nil, fmt.Errorf("数据目录 %s 里没有 yishi 的数据 / data directory %s holds no yishi data: %w", dir, dir, ErrNotFound)
+	}
+	if len(st.orphans) == 0 && len(st.dirtyLogs) == 0 {
+		return openBadger(dir, dir, opts, true)
+	}
+	tmp, err := os.MkdirTemp("", "yishi-readcopy-")
+	if err != nil {
+		return nil, fmt.Errorf("storage: temporary copy for reading: %w", err)
+	}
+	if err := copyDir(dir, tmp); err != nil {
+		os.RemoveAll(tmp)
+		return nil, fmt.Errorf("storage: copy %s for reading: %w", dir, err)
+	}
+	db, err := openBadger(tmp, dir, opts, false)
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
+	db.copyOf = tmp
+	db.log.Debug("data directory was not closed cleanly; reading a temporary copy, the directory itself is left as it is",
+		"dir", dir, "logs", st.dirtyLogs, "orphans", st.orphans)
+	return db, nil
+}
+
+// checkDirUnless is checkDir, skipped for the benchmarks that measure
+// what the checks cost.
+func checkDirUnless(dir string, opts Options) (dirState, error) {
+	if opts.noIntegrity {
+		return dirState{}, nil
+	}
+	return checkDir(dir)
+}
+
+// ErrNotFound: the data directory does not exist or holds no data.
+var ErrNotFound = errors.New("storage: no data directory")
+
+// ReadCopy reports whether a read-only DB reads a temporary copy of its
+// directory (see OpenReadOnly).
+func (db *DB) ReadCopy() bool { return db.copyOf != "" }
+
+// openBadger opens badger on path (dir, or a copy of it) and the schema.
+func openBadger(path, dir string, opts Options, readOnly bool) (db *DB, err error) {
+	bo := badgerOptions(path, opts).WithReadOnly(readOnly)
+	bdb, err := guardedOpen(bo)
 	if err != nil {
 		if isLockErr(err) {
-			return nil, fmt.Errorf("数据目录 %q 正被另一个 yishi 进程使用，同一目录只能由一个进程打开，请先停止那个进程 / "+
-				"data directory %q is in use by another yishi process; stop it first: %w: %w", dir, dir, ErrLocked, err)
+			return nil, lockedErr(dir, err)
 		}
-		return nil, fmt.Errorf("storage: open badger in %q: %w", dir, err)
+		var de *DamageError
+		if errors.As(err, &de) {
+			de.Dir = dir
+			return nil, de
+		}
+		return nil, &DamageError{Dir: dir, File: fileInErr(err), What: "badger 无法打开", Eng: "cannot be opened by badger", Err: err}
 	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	db := &DB{dir: dir, bdb: bdb, log: log.With("component", "storage"), maxValue: bo.ValueLogFileSize, done: make(chan struct{})}
+	db = &DB{dir: dir, bdb: bdb, log: log.With("component", "storage"), maxValue: bo.ValueLogFileSize, done: make(chan struct{}),
+		readOnly: readOnly}
 	db.cond = sync.NewCond(&db.mu)
 	db.readIdle = sync.NewCond(&db.readMu)
+	db.space = newSpace(path, bo, opts)
 	go db.committer()
 
 	migs := migrations
@@ -110,6 +204,83 @@ func Open(dir string, opts Options) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+var badgerFileRE = regexp.MustCompile(`\b\d+\.(sst|vlog|mem)\b|MANIFEST|KEYREGISTRY|DISCARD`)
+
+// fileInErr names the file a badger error is about, as far as its text
+// tells ("" when it does not).
+func fileInErr(err error) string {
+	s := err.Error()
+	if strings.Contains(strings.ToLower(s), "key registry") {
+		return "KEYREGISTRY"
+	}
+	return badgerFileRE.FindString(s)
+}
+
+// guardedOpen is badger.Open with its panics (on data checkDir did not
+// foresee) turned into a *DamageError.
+func guardedOpen(bo badger.Options) (bdb *badger.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			bdb, err = nil, &DamageError{What: "读取时出错(数据不一致)", Eng: "made badger fail while reading", Err: fmt.Errorf("panic: %v", r)}
+		}
+	}()
+	return badger.Open(bo)
+}
+
+func lockedErr(dir string, err error) error {
+	return fmt.Errorf("数据目录 %q 正被另一个 yishi 进程使用，同一目录只能由一个进程打开，请先停止那个进程 / "+
+		"data directory %q is in use by another yishi process; stop it first: %w: %w", dir, dir, ErrLocked, err)
+}
+
+// lockFree fails with ErrLocked when another process holds dir, before
+// anything in it is moved or copied (badger's own lock comes later).
+func lockFree(dir string, shared bool) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("storage: open %s: %w", dir, err)
+	}
+	defer f.Close()
+	how := syscall.LOCK_EX
+	if shared {
+		how = syscall.LOCK_SH
+	}
+	if err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB); err != nil {
+		return lockedErr(dir, err)
+	}
+	return syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+}
+
+// setAside moves tables the MANIFEST does not reference into a
+// subdirectory instead of letting badger delete them: after a crash in a
+// compaction they are redundant, but if the MANIFEST lost entries they are
+// the only copy.
+func setAside(dir string, orphans []string, opts Options) error {
+	aside := filepath.Join(dir, "orphaned-tables")
+	if err := os.MkdirAll(aside, 0o700); err != nil {
+		return fmt.Errorf("storage: set aside unreferenced tables: %w", err)
+	}
+	for _, n := range orphans {
+		if err := os.Rename(filepath.Join(dir, n), filepath.Join(aside, n)); err != nil {
+			return fmt.Errorf("storage: set aside unreferenced table %s: %w", n, err)
+		}
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	log.Warn("tables not listed in MANIFEST (an interrupted compaction) moved aside, not deleted", "dir", aside, "tables", orphans)
+	return syncDirectory(dir)
+}
+
+func syncDirectory(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
 }
 
 // isLockErr recognises badger's directory-lock failure. Badger formats the
@@ -179,6 +350,8 @@ func (db *DB) enqueue(batch []bot.KV) (*request, error) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	switch {
+	case db.readOnly:
+		return nil, ErrReadOnly
 	case db.closing:
 		return nil, ErrClosed
 	case db.failErr != nil:
@@ -371,13 +544,14 @@ func (db *DB) commitTxn(txn *badger.Txn) error {
 }
 
 // Get returns the value of key, or nil, nil when it is absent.
-func (db *DB) Get(key []byte) ([]byte, error) {
+func (db *DB) Get(key []byte) (_ []byte, err error) {
 	if !db.startRead() {
 		return nil, ErrClosed
 	}
 	defer db.endRead()
+	defer db.recoverRead(&err, nil)
 	var val []byte
-	err := db.bdb.View(func(txn *badger.Txn) error {
+	err = db.bdb.View(func(txn *badger.Txn) error {
 		item, err := txn.Get(key)
 		if err != nil {
 			return err
@@ -400,11 +574,13 @@ func (db *DB) Get(key []byte) ([]byte, error) {
 // Scan calls fn with copies of every key with prefix and its value, in key
 // order, until fn returns false or an error (returned as is). It reads one
 // consistent snapshot. fn must not call Close.
-func (db *DB) Scan(prefix []byte, fn func(key, value []byte) (bool, error)) error {
+func (db *DB) Scan(prefix []byte, fn func(key, value []byte) (bool, error)) (err error) {
 	if !db.startRead() {
 		return ErrClosed
 	}
 	defer db.endRead()
+	inFn := false
+	defer db.recoverRead(&err, &inFn)
 	txn := db.bdb.NewTransaction(false)
 	defer txn.Discard()
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
@@ -418,7 +594,10 @@ func (db *DB) Scan(prefix []byte, fn func(key, value []byte) (bool, error)) erro
 		if val == nil {
 			val = []byte{}
 		}
-		more, err := fn(item.KeyCopy(nil), val)
+		k := item.KeyCopy(nil)
+		inFn = true
+		more, err := fn(k, val)
+		inFn = false
 		if err != nil {
 			return err
 		}
@@ -439,6 +618,7 @@ func (db *DB) Last(prefix []byte) (key, value []byte, err error) {
 		return nil, nil, ErrClosed
 	}
 	defer db.endRead()
+	defer db.recoverRead(&err, nil)
 	txn := db.bdb.NewTransaction(false)
 	defer txn.Discard()
 	// A reverse seek lands on the last key <= the seek key, so it seeks to
@@ -482,6 +662,20 @@ func lastForward(txn *badger.Txn, prefix []byte) []byte {
 	return last
 }
 
+// recoverRead turns a panic inside badger during a read (it decodes what
+// it reads without checking it first) into a *DamageError. A panic of the
+// caller's own callback (*inFn) is not storage's to explain: it goes on.
+func (db *DB) recoverRead(err *error, inFn *bool) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	if inFn != nil && *inFn {
+		panic(r)
+	}
+	*err = &DamageError{Dir: db.dir, What: "读取时出错(数据不一致)", Eng: "made badger fail while reading", Err: fmt.Errorf("panic: %v", r)}
+}
+
 func (db *DB) startRead() bool {
 	db.readMu.Lock()
 	defer db.readMu.Unlock()
@@ -520,6 +714,71 @@ func (db *DB) Close() error {
 		if err := db.bdb.Close(); err != nil {
 			db.closeErr = fmt.Errorf("storage: close badger in %q: %w", db.dir, err)
 		}
+		if db.copyOf != "" {
+			os.RemoveAll(db.copyOf)
+		}
 	})
 	return db.closeErr
+}
+
+// copyDir copies the regular files of src into dst (badger keeps no
+// subdirectories), syncing nothing: the copy is thrown away.
+func copyDir(src, dst string) error {
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		if err := copyFile(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := copySparse(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// copySparse copies in to out leaving runs of zeros as holes: badger's
+// logs are preallocated sparse files mostly made of them.
+func copySparse(out *os.File, in io.Reader) error {
+	buf := make([]byte, 64<<10)
+	var size int64
+	for {
+		n, err := io.ReadFull(in, buf)
+		if n > 0 {
+			chunk := buf[:n]
+			if len(bytes.Trim(chunk, "\x00")) == 0 {
+				if _, err := out.Seek(int64(n), io.SeekCurrent); err != nil {
+					return err
+				}
+			} else if _, err := out.Write(chunk); err != nil {
+				return err
+			}
+			size += int64(n)
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return out.Truncate(size)
+		}
+		if err != nil {
+			return err
+		}
+	}
 }

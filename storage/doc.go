@@ -19,4 +19,27 @@
 //
 // Only one process may open a data directory; a second one gets ErrLocked
 // with a message naming the directory.
+//
+// Integrity: before badger opens a directory, checkDir replays its
+// MANIFEST, checks every table's footer, index and blocks against their
+// checksums and walks every write-ahead and value log entry by entry,
+// reading only. Badger would delete the tables of a directory without a
+// readable MANIFEST, cut a log at its first bad entry and panic (in a
+// goroutine, beyond recover) on a garbled table; a damaged directory is
+// refused instead with a *DamageError (ErrDamaged) in Chinese and English
+// that names the file and points to yishi restore, and nothing in it is
+// changed. Tables the MANIFEST does not list (an interrupted compaction)
+// are moved to orphaned-tables/ instead of being deleted. Badger checks
+// block and value checksums on every read, and a panic inside badger on a
+// read becomes a *DamageError.
+//
+// OpenReadOnly opens with a shared lock and badger's read-only mode and
+// changes no byte; a directory that needs badger's repairs after a crash
+// is read from a temporary copy. Backup writes each key's current value
+// from one snapshot in badger's backup format; WriteBackupFile makes it
+// atomic; Restore loads one into an empty directory.
+//
+// CheckSpace refuses (bot.ENOSPACE) when the file system's free space is
+// below a margin sized from the memory-mapped logs badger may still grow
+// (see space.go): a full disk under a memory map is a SIGBUS, not an error.
 package storage

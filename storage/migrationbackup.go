@@ -22,7 +22,7 @@ func (db *DB) BackupTo(path string) (int64, error) {
 	}
 	defer os.Remove(tmp.Name()) // after the rename there is nothing to remove
 	w := bufio.NewWriterSize(tmp, 1<<20)
-	if _, err := db.bdb.Backup(w, 0); err != nil {
+	if err := db.Backup(w); err != nil {
 		tmp.Close()
 		return 0, fmt.Errorf("storage: backup: %w", err)
 	}

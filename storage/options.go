@@ -35,8 +35,18 @@ type Options struct {
 	// MemoryProfile defaults to MemorySmall.
 	MemoryProfile MemoryProfile
 
+	// Statfs reports the free bytes of the file system holding dir (nil:
+	// the real statfs). Tests inject a fake one.
+	Statfs func(dir string) (free uint64, err error)
+	// SpaceMargin is the free space CheckSpace keeps; 0 sizes it from the
+	// memtable and value-log sizes (see spaceMargin).
+	SpaceMargin int64
+
 	// migrations replaces the package's migration list (tests only).
 	migrations []migration
+	// noIntegrity turns off checksum verification and the space check
+	// (benchmarks only: to measure what they cost).
+	noIntegrity bool
 }
 
 // badgerOptions builds badger's options for dir. Shared by Open and the
@@ -49,6 +59,14 @@ func badgerOptions(dir string, o Options) badger.Options {
 		// transactions: conflict detection would only cost memory.
 		WithDetectConflicts(false).
 		WithMetricsEnabled(false)
+	if !o.noIntegrity {
+		// Every table block and every value read from the value log is
+		// checked against its checksum; Open checks every table whole
+		// before badger sees it (checkDir), so OnTableRead would read
+		// each table twice.
+		bo = bo.WithChecksumVerificationMode(options.OnBlockRead).
+			WithVerifyValueChecksum(true)
+	}
 	if o.MemoryProfile == MemoryLarge {
 		return bo
 	}

@@ -45,7 +45,7 @@ func (db *DB) ensureSchema(migs []migration) error {
 		}); err != nil {
 			return fmt.Errorf("storage: check for existing data: %w", err)
 		}
-		if !empty {
+		if !empty || db.readOnly {
 			return fmt.Errorf("数据目录 %q 有数据但没有格式版本号（%s），无法确定如何读取 / "+
 				"data directory %q has data but no schema version key %q", db.dir, SchemaKey, db.dir, SchemaKey)
 		}

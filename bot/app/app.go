@@ -34,6 +34,9 @@ type Options struct {
 	// TickEvery is how often vote deadlines and idle flows are checked;
 	// default 1s.
 	TickEvery time.Duration
+	// Backup overrides the communities' backup block (yishi run
+	// --backup-dir); nil: the first community's block, if any.
+	Backup *config.Backup
 	// TallyDebounce is how long the live tally waits for more votes before
 	// it is sent on a chat platform (default 2s; the console never waits).
 	TallyDebounce time.Duration
@@ -62,6 +65,19 @@ type App struct {
 	downMu    sync.Mutex
 	down      map[string]bool // platforms whose adapter stopped (logged out, token revoked)
 	closeOnce sync.Once
+	space     spaceWatch
+
+	plan            *config.Backup // backup schedule in force, nil: none
+	backupMu        sync.Mutex
+	lastBackupAlert time.Time
+	view            bool // a View: Close leaves the store open
+}
+
+// View returns the App for a command that reads the running bot's state
+// (the control socket) and then calls Close: that Close closes nothing.
+func (a *App) View() *App {
+	return &App{opts: a.opts, Store: a.Store, Engine: a.Engine, Flows: a.Flows, Screen: a.Screen,
+		Reminders: a.Reminders, adapters: a.adapters, order: a.order, log: a.log, view: true}
 }
 
 // Open opens the data directory, rebuilds the in-memory state and wires
@@ -121,6 +137,7 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 	}
 	a.Flows = flows.New(flows.Options{Engine: eng, Logger: opts.Logger, Binders: binders,
 		Screener: a.Screen.Screen, OnDecision: a.Screen.Learn, Record: RecordText})
+	a.plan = a.backupPlan()
 	a.Reminders, err = reminders.New(reminders.Options{Engine: eng, Clock: opts.Clock, Logger: opts.Logger})
 	if err != nil {
 		a.Store.Close()
@@ -130,8 +147,21 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 }
 
 // Handle passes a message to the flows; it is the bot.Handler given to
-// adapters.
-func (a *App) Handle(ctx context.Context, in bot.Incoming) error { return a.Flows.Handle(ctx, in) }
+// adapters. With the disk below its free-space margin the message is
+// refused before anything is applied, and the sender is told so.
+func (a *App) Handle(ctx context.Context, in bot.Incoming) error {
+	if err := a.checkSpace(ctx); err != nil {
+		a.refuseForSpace(ctx, in, err)
+		return nil
+	}
+	err := a.Flows.Handle(ctx, in)
+	if bot.ErrorCode(err) == bot.ENOSPACE {
+		// The engine's own check refused it (the disk filled meanwhile).
+		a.refuseForSpace(ctx, in, err)
+		return nil
+	}
+	return err
+}
 
 // Run starts every adapter, the dispatcher and the timers, and returns when
 // ctx ends or every adapter has returned (the console at end of input), after
@@ -144,7 +174,8 @@ func (a *App) Run(ctx context.Context) error {
 	a.downMu.Unlock()
 	a.Engine.OutboxWake("")
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(4)
+	go func() { defer wg.Done(); a.runBackups(ctx) }()
 	go func() { defer wg.Done(); a.dispatchLoop(ctx) }()
 	go func() { defer wg.Done(); a.tickLoop(ctx) }()
 	go func() { defer wg.Done(); _ = a.Reminders.Run(ctx) }()
@@ -183,6 +214,9 @@ func (a *App) Run(ctx context.Context) error {
 // Close flushes and closes the store.
 func (a *App) Close() error {
 	var err error
+	if a.view {
+		return nil
+	}
 	a.closeOnce.Do(func() {
 		if a.Engine != nil {
 			a.Engine.WaitErasures() // a closed secret round is erased before the store closes
@@ -200,6 +234,9 @@ func (a *App) tickLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			if a.checkSpace(ctx) != nil {
+				continue // nothing can be recorded; timers catch up once space is back
+			}
 			if err := a.Flows.Tick(ctx); err != nil && ctx.Err() == nil {
 				a.log.Error("timer tick", "err", err)
 			}

@@ -48,7 +48,8 @@ type Community struct {
 	CoolingOffDays int
 	// ObjectionDays is the 公示 objection window in days (0: none).
 	ObjectionDays int
-	File          string // the file it was read from (SampleFile for the embedded sample)
+	Backup        *Backup // nil: no scheduled backups (parse.go)
+	File          string  // the file it was read from (SampleFile for the embedded sample)
 
 	// Lines of the id and of each group's chat, for errors that name two
 	// files (LoadDir).

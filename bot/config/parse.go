@@ -36,7 +36,25 @@ type rawCommunity struct {
 	Recusal         bool          `yaml:"recusal"`
 	CoolingOffDays  *int          `yaml:"cooling_off_days"`
 	ObjectionDays   *int          `yaml:"objection_days"`
+	Backup          *rawBackup    `yaml:"backup"`
 }
+
+type rawBackup struct {
+	Schedule string `yaml:"schedule"`
+	Dir      string `yaml:"dir"`
+	Keep     *int   `yaml:"keep"`
+}
+
+// Backup schedules backups of the data directory (run inside the bot).
+type Backup struct {
+	Schedule string         // robfig/cron/v3 standard spec, in the community's time zone
+	Dir      string         // where the backup files go
+	Keep     int            // newest backups kept; older ones are removed
+	Location *time.Location // the community's
+}
+
+// DefaultBackupKeep is how many backups are kept when keep is not given.
+const DefaultBackupKeep = 14
 
 type rawGroup struct {
 	Name     string `yaml:"name"`
@@ -174,6 +192,7 @@ func (v *validator) community(raw *rawCommunity) *Community {
 	if raw.ObjectionDays != nil {
 		c.ObjectionDays = v.integer("objection_days", raw.ObjectionDays, 0, 90)
 	}
+	c.Backup = v.backup(raw.Backup, c.Location)
 	if v.err == nil {
 		if len(c.WithRole(bot.RoleSecretary)) == 0 {
 			v.fail("roster", "名册里至少要有一位党组织书记（secretary）：议题须经党组织审定")
@@ -452,6 +471,36 @@ func (v *validator) reminders(raw *rawReminders, community *time.Location) Remin
 		v.fail("reminders.quiet_hours", "%s", err.Error())
 	}
 	return r
+}
+
+// backup checks the backup block; nil when there is none.
+func (v *validator) backup(raw *rawBackup, loc *time.Location) *Backup {
+	if raw == nil {
+		return nil
+	}
+	b := &Backup{Schedule: strings.TrimSpace(raw.Schedule), Dir: strings.TrimSpace(raw.Dir), Location: loc}
+	if b.Schedule == "" {
+		b.Schedule = "0 3 * * *"
+	}
+	s, err := ParseCron(b.Schedule)
+	switch {
+	case err != nil:
+		v.fail("backup.schedule", "备份时间 %q 不是有效的 cron 表达式（5 段：分 时 日 月 周，例如 \"0 3 * * *\" 表示每天 3 点）", b.Schedule)
+	case strings.HasPrefix(b.Schedule, "TZ=") || strings.HasPrefix(b.Schedule, "CRON_TZ="):
+		v.fail("backup.schedule", "cron 表达式里不要写时区：备份按社区的 timezone 计时")
+	case s.Next(time.Date(2025, 1, 1, 0, 0, 0, 0, loc)).IsZero():
+		v.fail("backup.schedule", "备份时间 %q 永远不会到（例如 2 月 30 日），请检查日期", b.Schedule)
+	}
+	if b.Dir == "" {
+		v.fail("backup.dir", "缺少备份目录（例如 dir: /var/backups/yishi）")
+	} else if !singleLine(b.Dir) {
+		v.fail("backup.dir", multiLine)
+	}
+	b.Keep = v.integer("backup.keep", raw.Keep, DefaultBackupKeep, 1000)
+	if raw.Keep != nil && *raw.Keep == 0 {
+		v.fail("backup.keep", "至少保留 1 份备份")
+	}
+	return b
 }
 
 func (v *validator) cron(field, spec string, loc *time.Location) {

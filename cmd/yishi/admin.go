@@ -15,7 +15,6 @@ import (
 	"yishi/bot/config"
 	"yishi/bot/engine"
 	"yishi/bot/record"
-	"yishi/storage"
 )
 
 func runRecord(ctx context.Context, args []string, io Stdio) error {
@@ -77,9 +76,9 @@ func runAudit(ctx context.Context, args []string, io Stdio) error {
 	if len(args) > 0 {
 		switch args[0] {
 		case "verify":
-			return runAuditVerify(args[1:], io)
+			return runAuditVerify(ctx, args[1:], io)
 		case "export":
-			return runAuditExport(args[1:], io)
+			return runAuditExport(ctx, args[1:], io)
 		}
 	}
 	fmt.Fprintln(io.Err, auditUsage)
@@ -87,15 +86,20 @@ func runAudit(ctx context.Context, args []string, io Stdio) error {
 }
 
 // openAuditData opens the data directory for the audit subcommands: the
-// store alone, without the engine, so a broken chain can still be read.
-func openAuditData(data string, io Stdio) (*storage.DB, error) {
-	if err := mustExist(data); err != nil {
+// store alone, without the engine, so a broken chain can still be read;
+// read-only, or the running bot's store over the control socket.
+func openAuditData(ctx context.Context, data string, io Stdio) (bot.Store, error) {
+	if l := liveFrom(ctx); l != nil {
+		return borrowedStore{l.app.Store}, nil
+	}
+	db, err := openReadOnly(data, io)
+	if err != nil {
 		return nil, err
 	}
-	return storage.Open(data, storage.Options{Logger: newLogger(io.Err)})
+	return db, nil
 }
 
-func runAuditVerify(args []string, io Stdio) error {
+func runAuditVerify(ctx context.Context, args []string, io Stdio) error {
 	fs := newFlagSet("audit verify", io)
 	data := fs.String("data", envOr("YISHI_DATA", "yishi-data"), "数据目录")
 	only := fs.String("community", "", "只校验这个社区(给了 --anchor 且有多个社区时必填)")
@@ -110,7 +114,7 @@ func runAuditVerify(args []string, io Stdio) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	db, err := openAuditData(*data, io)
+	db, err := openAuditData(ctx, *data, io)
 	if err != nil {
 		return err
 	}
@@ -197,7 +201,7 @@ func replayCheck(db bot.Store, c string, io Stdio) bool {
 // runAuditExport writes one community's chain for an outside auditor, one
 // canonical JSON line per entry (the package doc of bot/audit has the
 // recipe to check it).
-func runAuditExport(args []string, io Stdio) error {
+func runAuditExport(ctx context.Context, args []string, io Stdio) error {
 	fs := newFlagSet("audit export", io)
 	data := fs.String("data", envOr("YISHI_DATA", "yishi-data"), "数据目录")
 	comm, err := parseFlagsAndArg(fs, args)
@@ -208,7 +212,7 @@ func runAuditExport(args []string, io Stdio) error {
 		fmt.Fprintln(io.Err, "用法: yishi audit export [--data DIR] 社区ID")
 		return errUsage
 	}
-	db, err := openAuditData(*data, io)
+	db, err := openAuditData(ctx, *data, io)
 	if err != nil {
 		return err
 	}

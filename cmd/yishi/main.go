@@ -7,6 +7,10 @@
 //	yishi audit export COMMUNITY              write a chain for an outside auditor, one JSON line per entry
 //	yishi screen [--prior FILE]               screen proposals read from stdin (五不议/六必议)
 //	yishi decisions import FILE               import earlier assembly resolutions
+//	yishi reminders [--at TIME]               preview the follow-up reminders due at TIME
+//	yishi stats [--period P]                  evaluation figures (评估)
+//	yishi backup [--data DIR] FILE            consistent backup, verified (also while the bot runs)
+//	yishi restore FILE --data NEWDIR          restore a backup into a new directory, verified
 package main
 
 import (
@@ -19,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"syscall"
 )
 
@@ -60,6 +65,8 @@ func init() {
 		{"decisions", "决议档案：yishi decisions import FILE", runDecisions},
 		{"reminders", "预览某一时刻会发出的落实提醒：yishi reminders [--at TIME]", runReminders},
 		{"stats", "评估统计：按社区和时期统计议题、结果、用时、参会和逾期 [--json]", runStats},
+		{"backup", "备份数据目录(机器人运行时也可以)并校验：yishi backup [--data DIR] 备份文件", runBackup},
+		{"restore", "从备份恢复到一个新的空目录并校验：yishi restore 备份文件 --data 新目录", runRestore},
 	}
 }
 
@@ -70,18 +77,32 @@ var errUsage = errors.New("usage")
 func Main(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer) int {
 	io := Stdio{In: in, Out: out, Err: errOut}
 	name := "run"
+	if len(args) > 0 && (args[0] == "help" || isHelpFlag(args[0])) {
+		usage(out)
+		return 0
+	}
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		name, args = args[0], args[1:]
 	}
-	if name == "help" || name == "-h" || name == "--help" {
-		usage(errOut)
-		return 0
+	if code, ok := viaBot(ctx, name, args, io); ok {
+		return code
 	}
+	return runNamed(ctx, name, args, io)
+}
+
+// runNamed runs one command here (in the CLI, or inside the bot for the
+// control socket) and returns its exit code.
+func runNamed(ctx context.Context, name string, args []string, io Stdio) int {
 	for _, c := range commands {
 		if c.name == name {
 			err := c.run(ctx, args, io)
+			// Asking for help is not a mistake, even where the command
+			// answers it with its usage text and the usage exit code.
+			help := slices.ContainsFunc(args, isHelpFlag)
 			var code exitCode
 			switch {
+			case help && (errors.Is(err, errUsage) || errors.As(err, &code) && code == 2):
+				return 0
 			case errors.As(err, &code):
 				return int(code)
 			case err == nil:
@@ -91,22 +112,24 @@ func Main(ctx context.Context, args []string, in io.Reader, out, errOut io.Write
 			case errors.Is(err, errUsage):
 				return 2
 			default:
-				fmt.Fprintf(errOut, "yishi %s: %v\n", name, err)
+				fmt.Fprintf(io.Err, "yishi %s: %v\n", name, err)
 				return 1
 			}
 		}
 	}
-	fmt.Fprintf(errOut, "yishi: 未知的命令 %q\n", name)
-	usage(errOut)
+	fmt.Fprintf(io.Err, "yishi: 未知的命令 %q\n", name)
+	usage(io.Err)
 	return 2
 }
+
+func isHelpFlag(a string) bool { return a == "-h" || a == "-help" || a == "--help" }
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "用法: yishi [命令] [选项]")
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "每个命令加 -h 查看选项。")
+	fmt.Fprintln(w, "每个命令加 --help 查看它的选项，例如 yishi backup --help。")
 }
 
 // newLogger logs to stderr; the level comes from YISHI_LOG (debug, info,

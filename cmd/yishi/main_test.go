@@ -87,7 +87,9 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-// TestSecondProcessRefused: the data directory is locked while open.
+// TestSecondProcessRefused: the data directory is locked while open: a
+// second bot is refused, and a reading tool is answered by the running
+// bot over its control socket.
 func TestSecondProcessRefused(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "d")
 	r, w, _ := os.Pipe()
@@ -105,9 +107,13 @@ func TestSecondProcessRefused(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	_, e, code := run(t, "", "record", "1", "--data", dir)
+	_, e, code := run(t, "", "--data", dir)
 	if code == 0 || !strings.Contains(e, "another yishi process") || !strings.Contains(e, dir) {
 		t.Fatalf("second process: code %d, stderr %q", code, e)
+	}
+	_, e, code = run(t, "", "record", "1", "--data", dir)
+	if code == 0 || !strings.Contains(e, "控制套接字") || !strings.Contains(e, "没有") {
+		t.Fatalf("record while the bot runs: code %d, stderr %q (want the running bot's answer: no topic #1)", code, e)
 	}
 	w.Close()
 	if c := <-done; c != 0 {

@@ -105,4 +105,3 @@ func lineDiff(want, got string) string {
 	}
 	return ""
 }
-

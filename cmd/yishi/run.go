@@ -52,18 +52,23 @@ func (d *dataFlags) communities() ([]*config.Community, error) {
 }
 
 // openExisting opens the app on an existing data directory for a tool
-// that reads it (record, reminders, stats), with no adapters.
+// that reads it (record, reminders, stats), with no adapters: read-only,
+// or, inside a running bot (control socket), that bot's own state.
 func (d *dataFlags) openExisting(ctx context.Context, io Stdio) (*app.App, []*config.Community, error) {
-	if err := mustExist(d.data); err != nil {
-		return nil, nil, err
+	if l := liveFrom(ctx); l != nil {
+		return l.app.View(), l.app.Engine.Communities(), nil
 	}
 	comms, err := d.communities()
 	if err != nil {
 		return nil, nil, err
 	}
+	db, err := openReadOnly(d.data, io)
+	if err != nil {
+		return nil, nil, err
+	}
 	// What the read-only tools print is rebuilt from the event log, never
 	// read from a snapshot that could have been edited.
-	a, err := app.Open(ctx, app.Options{DataDir: d.data, Communities: comms, Logger: newLogger(io.Err), FromLog: true, ReadOnly: true})
+	a, err := app.Open(ctx, app.Options{DataDir: d.data, Store: readStore{db}, Communities: comms, Logger: newLogger(io.Err), FromLog: true, ReadOnly: true})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -93,6 +98,9 @@ func runBot(ctx context.Context, args []string, io Stdio) error {
 	tg.RegisterFlags(fs)
 	useConsole := fs.Bool("console", true, "启用控制台(标准输入/输出)")
 	useWechat := fs.Bool("wechat", false, "启用微信(首次启动需扫码登录，见 adapters/wechat/README.md)")
+	backupDir := fs.String("backup-dir", "", "定时备份到这个目录(覆盖配置里的 backup 块)")
+	backupSchedule := fs.String("backup-schedule", "0 3 * * *", "定时备份的 cron 表达式(与 --backup-dir 一起用)")
+	backupKeep := fs.Int("backup-keep", config.DefaultBackupKeep, "保留最新的几份备份(与 --backup-dir 一起用)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -100,6 +108,15 @@ func runBot(ctx context.Context, args []string, io Stdio) error {
 	comms, err := d.communities()
 	if err != nil {
 		return err
+	}
+	if *backupDir != "" {
+		plan, err := backupFlags(*backupDir, *backupSchedule, *backupKeep, comms[0])
+		if err != nil {
+			fmt.Fprintln(io.Err, err)
+			return errUsage
+		}
+		// The first community's block is the one in force (bot/app).
+		comms[0].Backup = plan
 	}
 	if !tg.Enabled() && !*useWechat {
 		return serveConsole(ctx, d.data, comms, io, true)
@@ -172,6 +189,7 @@ func servePlatforms(ctx context.Context, dataDir string, comms []*config.Communi
 		return err
 	}
 	defer a.Close()
+	defer startControl(ctx, dataDir, a, log)()
 	for _, ad := range adapters {
 		fmt.Fprintf(io.Err, "已启用：%s\n", ad.Platform())
 	}
@@ -189,6 +207,7 @@ func serveConsole(ctx context.Context, dataDir string, comms []*config.Community
 		return err
 	}
 	defer a.Close()
+	defer startControl(ctx, dataDir, a, log)()
 	if banner {
 		abs, _ := filepath.Abs(dataDir)
 		fmt.Fprintf(io.Err, "议事助手已启动(控制台)。数据目录：%s\n", abs)
