@@ -1,6 +1,6 @@
 module yishi
 
-go 1.26.0
+go 1.27.3
 
 require (
 	github.com/coregx/ahocorasick v0.3.1
@@ -22,7 +22,7 @@ require (
 	github.com/go-logr/logr v1.4.3 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
 	github.com/google/flatbuffers v25.2.10+incompatible // indirect
-	github.com/klauspost/compress v1.18.0 // indirect
+	github.com/klauspost/compress v1.20.4 // indirect
 	github.com/liuzl/cedar-go v0.0.0-20170805034717-80a9c64b256d // indirect
 	github.com/liuzl/da v0.0.0-20180704015230-14771aad5b1d // indirect
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
