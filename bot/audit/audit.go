@@ -13,20 +13,24 @@
 //
 // Community ids must not contain "/". An entry is written for every vote,
 // in the same batch as the state change it records, so it is stored
-// compactly (a vote's entry is about 60 bytes, against about 280 as JSON):
+// compactly (a vote's entry is about 60 bytes, against about 280 as JSON).
+// The first byte of the value names its stored form:
 //
-//	0x01                          format version (a JSON entry starts with '{')
-//	varint                        At, UTC unix nanoseconds (encoding/binary, signed)
-//	uvarint length, then bytes    Actor, Action, Topic, Detail, in this order
-//	32 bytes                      the sha256 (Hash, raw)
+//	0x02  JCS hash form (form 2):    varint At, UTC unix seconds (encoding/binary, signed),
+//	                                 uvarint nanoseconds (0 to 999999999)
+//	0x01  legacy hash form (form 1): varint At, UTC unix nanoseconds (signed)
+//	then, in both: uvarint length and bytes of Actor, Action, Topic, Detail, in this
+//	order, and the 32-byte sha256 (Hash, raw)
+//	'{'   legacy hash form as JSON: the form-1 canonical bytes with the hash filled in
 //
 // Seq and Community are implied by the key and Prev is the Hash of the entry
-// before, so none of them is stored; they are still part of the hashed
-// canonical form. Earlier versions stored each entry as its canonical form
-// with the hash filled in (a value starting with '{'). Both forms are read,
-// entry by entry, so a chain switches form where it was upgraded; Append
-// still writes the JSON form for a time the binary one cannot hold (before
-// 1678 or after 2262).
+// before, so none of them is stored in the binary forms; they are still part
+// of the hashed canonical form. Every stored form is read, entry by entry,
+// so a chain switches form where it was upgraded. Entries written from the
+// JCS form on are form 2 (any time fits it); the JSON form was written for
+// a time form 1 cannot hold (before 1678 or after 2262) and by earlier
+// versions for every entry. A JSON entry is read by a strict reader of
+// exactly that layout, not by encoding/json.
 //
 // There is no head pointer: the head of a chain is its last entry, found
 // with a reverse seek (bot.LastFinder). Earlier versions also wrote
@@ -35,33 +39,60 @@
 // (which would mean entries were removed) and agrees with the entry it
 // names.
 //
-// # Canonical form (for an outside auditor)
+// # Canonical forms (for an outside auditor)
 //
-// Hash is the lowercase hex sha256 of the canonical bytes of the entry: a
-// JSON object with exactly these keys in this order, no whitespace, UTF-8
-// text unescaped (no \uXXXX for non-ASCII, no HTML escaping of < > &):
+// Hash is the lowercase hex sha256 of the UTF-8 canonical bytes of the
+// entry. Both forms are fixed functions written out in canonical.go and
+// pinned by test vectors; none depends on a JSON encoder (Go 1.27's
+// encoding/json, for one, writes what the legacy form escapes as \ufffd
+// as a raw U+FFFD).
+//
+// Form 2 (every entry written since the JCS form): the RFC 8785 (JCS)
+// canonical JSON of the object with the members
+//
+//	{"action":…,"actor":…,"at":…,"community":…,"detail":…,"prev":…,"seq":N,"topic":…,"v":2}
+//
+// that is: members sorted by name, no whitespace, seq as an integer, each
+// string with " and \ escaped, \b \t \n \f \r as such, other characters
+// below U+0020 as \u00xx, every other character as it is. The texts are
+// Unicode: a byte that is not UTF-8 is replaced by U+FFFD when the entry is
+// sealed, so the stored, hashed and exported text are the same.
+//
+// Form 1 (entries written before, kept as they are so that their hashes,
+// and the 审计存证 anchors printed from them, still verify): a JSON object
+// with exactly these keys in this order, no whitespace:
 //
 //	{"seq":N,"community":"…","at":"…","actor":"…","action":"…","topic":"…","detail":"…","prev":"…","hash":""}
 //
-// "at" is the time in UTC in RFC 3339 with nanoseconds and trailing zeros
-// of the fraction dropped (Go's time.RFC3339Nano), e.g.
-// "2026-11-28T04:15:06.1Z". "prev" is the previous entry's hash ("" for
-// seq 1) and "hash" is "". Strings follow Go's encoding/json escaping: " and
-// \ escaped, \n \r \t as such, other control characters as \u00XX,
-// U+2028/U+2029 as \u2028/\u2029.
+// with strings escaped as in form 2 plus U+2028/U+2029 as \u2028/\u2029
+// and each byte that is not UTF-8 as \ufffd (a real U+FFFD stays as it is).
 //
-// An auditor does not read the binary form: `yishi audit export COMMUNITY`
-// (Export) writes the chain as one line per entry, in order, each line the
-// canonical form with the hash filled in. For text without the rare
-// characters above, each line checks with Python's
+// In both, "at" is the time in UTC in RFC 3339 with nanoseconds and
+// trailing zeros of the fraction dropped (Go's time.RFC3339Nano), e.g.
+// "2026-11-28T04:15:06.1Z", and "prev" is the previous entry's hash (""
+// for seq 1).
 //
-//	e = json.loads(line); h = e["hash"]; e["hash"] = ""
-//	keys = ["seq","community","at","actor","action","topic","detail","prev","hash"]
-//	body = json.dumps({k: e[k] for k in keys}, ensure_ascii=False, separators=(",", ":"))
+// An auditor does not read the stored forms: `yishi audit export COMMUNITY`
+// (ExportJCS) writes the chain as one line per entry, in order, each line
+// the JCS canonical JSON of the entry with its "hash" and "v" (the form its
+// hash covers). Each line checks with Python's standard library (the first
+// three lines rebuild JCS for an export's strings and integers; any RFC
+// 8785 library does the same):
+//
+//	q = lambda s, x="": json.dumps(s, ensure_ascii=False).translate({ord(c): "\\u%04x" % ord(c) for c in x})
+//	jcs = lambda e: "{" + ",".join(q(k) + ":" + (q(v) if isinstance(v, str) else str(v)) for k, v in sorted(e.items())) + "}"
+//	old = ["seq","community","at","actor","action","topic","detail","prev","hash"]
+//	e = json.loads(line); h = e.pop("hash")
+//	if e["v"] == 2: body = jcs(e)
+//	else: body = "{" + ",".join(q(k) + ":" + (str(e[k]) if k == "seq" else q(e.get(k, ""), "\u2028\u2029")) for k in old) + "}"
 //	hashlib.sha256(body.encode()).hexdigest() == h
 //
 // and the lines link up: seq counts 1, 2, 3, … and each line's "prev"
-// equals the previous line's "hash" ("" on the first line).
+// equals the previous line's "hash" ("" on the first). A form-1 line with
+// "lossy":true held bytes that are not UTF-8, which JSON cannot carry: its
+// hash is checked by `yishi audit verify`, which reads the stored bytes,
+// and its links by the recipe. bot/audit/testdata/check_export.py is such
+// a checker, run by the package's tests.
 //
 // A hash chain cannot by itself reveal that its last entries were removed,
 // or that everything from some entry on was rewritten with fresh hashes:
