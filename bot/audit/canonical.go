@@ -21,28 +21,29 @@ import (
 // where Go 1.26 wrote the escape \ufffd, so an encoder-defined form would
 // have broken every chain holding such a byte).
 
-// form is the canonical form an entry's hash covers.
-type form uint8
+// Form is the canonical form an entry's hash covers (see the package doc);
+// its number is the "v" of an export line.
+type Form uint8
 
 const (
-	// formLegacy (1): the fixed-order JSON of appendCanonical, which every
+	// FormLegacy (1): the fixed-order JSON of appendCanonical, which every
 	// entry written before the JCS form hashes.
-	formLegacy form = 1
-	// formJCS (2): the RFC 8785 (JCS) canonical JSON of the entry with
-	// "v":2, written by appendSealed.
-	formJCS form = 2
+	FormLegacy Form = 1
+	// FormJCS (2): the RFC 8785 (JCS) canonical JSON of the entry with
+	// "v":2, which appendSealed writes.
+	FormJCS Form = 2
 )
 
 // canonical appends the bytes an entry of form f hashes.
-func (f form) canonical(dst []byte, e Entry) []byte {
-	if f == formJCS {
-		return appendJCSEntry(dst, e, nil, formJCS, false)
+func (f Form) canonical(dst []byte, e Entry) []byte {
+	if f == FormJCS {
+		return appendJCSEntry(dst, e, nil, FormJCS, false)
 	}
 	return appendCanonical(dst, e, "")
 }
 
 // sum is the hex sha256 of e's canonical bytes in form f.
-func (f form) sum(e Entry) string {
+func (f Form) sum(e Entry) string {
 	var scratch [512]byte
 	s := sha256.Sum256(f.canonical(scratch[:0], e))
 	return hex.EncodeToString(s[:])
@@ -178,7 +179,7 @@ func appendJCSString(dst []byte, s string) []byte {
 // an integer; "at" as in the legacy form; v the form number. Without a
 // hash it is what a form-2 entry hashes; with one it is an export line.
 // lossy marks a legacy entry whose text held bytes that are not UTF-8.
-func appendJCSEntry(dst []byte, e Entry, hash *string, f form, lossy bool) []byte {
+func appendJCSEntry(dst []byte, e Entry, hash *string, f Form, lossy bool) []byte {
 	dst = append(dst, `{"action":`...)
 	dst = appendJCSString(dst, e.Action)
 	dst = append(dst, `,"actor":`...)
@@ -211,8 +212,8 @@ func appendJCSEntry(dst []byte, e Entry, hash *string, f form, lossy bool) []byt
 // its JCS form with its hash, the form its hash covers, and for a legacy
 // entry with text that is not UTF-8 "lossy":true (JCS cannot carry such
 // bytes, so only Verify, which reads them, can check that entry's hash).
-func appendExportLine(dst []byte, e Entry, f form) []byte {
-	lossy := f == formLegacy && !validText(e)
+func appendExportLine(dst []byte, e Entry, f Form) []byte {
+	lossy := f == FormLegacy && !validText(e)
 	return appendJCSEntry(dst, e, &e.Hash, f, lossy)
 }
 
@@ -296,7 +297,7 @@ func appendSealed(dst []byte, e Entry) (Entry, []byte) {
 	}
 	e.At = e.At.UTC()
 	var scratch [512]byte // the canonical form of a usual entry fits: no allocation
-	sum := sha256.Sum256(appendJCSEntry(scratch[:0], e, nil, formJCS, false))
+	sum := sha256.Sum256(appendJCSEntry(scratch[:0], e, nil, FormJCS, false))
 	var hexSum [2 * sha256.Size]byte
 	hex.Encode(hexSum[:], sum[:])
 	e.Hash = string(hexSum[:])
@@ -339,7 +340,7 @@ func decodeEntry(community string, seq uint64, prev string, v []byte) (Entry, er
 // says which canonical form its hash covers. A binary entry takes Seq and
 // Community from its place and Prev from prev (the previous entry's stored
 // hash); a JSON entry has its own, which Verify compares with its place.
-func decodeStored(community string, seq uint64, prev string, v []byte) (Entry, form, error) {
+func decodeStored(community string, seq uint64, prev string, v []byte) (Entry, Form, error) {
 	switch {
 	case len(v) == 0:
 		return Entry{}, 0, errors.New("empty value")
@@ -348,13 +349,13 @@ func decodeStored(community string, seq uint64, prev string, v []byte) (Entry, f
 		if err != nil {
 			return Entry{}, 0, fmt.Errorf("JSON entry: %w", err)
 		}
-		return e, formLegacy, nil
+		return e, FormLegacy, nil
 	case v[0] != binaryV1 && v[0] != binaryV2:
 		return Entry{}, 0, fmt.Errorf("unknown format byte 0x%02x", v[0])
 	}
 	e := Entry{Seq: seq, Community: community, Prev: prev}
-	f, p := form(v[0]), v[1:]
-	if f == formLegacy {
+	f, p := Form(v[0]), v[1:]
+	if f == FormLegacy {
 		nanos, n := binary.Varint(p)
 		if n <= 0 {
 			return Entry{}, 0, errors.New("time: truncated or overflowing varint")
@@ -383,7 +384,7 @@ func decodeStored(community string, seq uint64, prev string, v []byte) (Entry, f
 		*s = string(p[n : n+int(l)])
 		p = p[n+int(l):]
 		// appendSealed never stores such text; JCS could not hash it.
-		if f == formJCS && !utf8.ValidString(*s) {
+		if f == FormJCS && !utf8.ValidString(*s) {
 			return Entry{}, 0, fmt.Errorf("%s: not valid UTF-8", binaryFields[i])
 		}
 	}

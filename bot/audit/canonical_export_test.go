@@ -91,8 +91,8 @@ func TestGo126ChainsStillVerify(t *testing.T) {
 				t.Fatal(err)
 			}
 			e := getEntry(t, s, tt.community, uint64(i+1))
-			if was.Seq != i+1 || e.Hash != was.Hash || formLegacy.sum(e) != was.Hash {
-				t.Errorf("%s entry %d: hash %s, recomputed %s, go1.26 exported %s", tt.kv, i+1, e.Hash, formLegacy.sum(e), was.Hash)
+			if was.Seq != i+1 || e.Hash != was.Hash || FormLegacy.sum(e) != was.Hash {
+				t.Errorf("%s entry %d: hash %s, recomputed %s, go1.26 exported %s", tt.kv, i+1, e.Hash, FormLegacy.sum(e), was.Hash)
 			}
 			// The legacy form is what go1.26 wrote, except for the JSON
 			// entries holding bytes that are not UTF-8: go1.26 read them

@@ -79,11 +79,11 @@ func TestFormVectors(t *testing.T) {
 		if got, want := string(appendCanonical(nil, e, "h")), legacyHead+tt.legacy+`,"prev":"ab","hash":"h"}`; got != want {
 			t.Errorf("legacy form of %q:\n got %s\nwant %s", tt.detail, got, want)
 		}
-		if got, want := string(formJCS.canonical(nil, e)), jcsHead+tt.jcs+`,"prev":"ab","seq":7,"topic":"1","v":2}`; got != want {
+		if got, want := string(FormJCS.canonical(nil, e)), jcsHead+tt.jcs+`,"prev":"ab","seq":7,"topic":"1","v":2}`; got != want {
 			t.Errorf("JCS form of %q:\n got %s\nwant %s", tt.detail, got, want)
 		}
 		h := "h"
-		if got, want := string(appendJCSEntry(nil, e, &h, formLegacy, true)), jcsHead+tt.jcs+`,"hash":"h","lossy":true,"prev":"ab","seq":7,"topic":"1","v":1}`; got != want {
+		if got, want := string(appendJCSEntry(nil, e, &h, FormLegacy, true)), jcsHead+tt.jcs+`,"hash":"h","lossy":true,"prev":"ab","seq":7,"topic":"1","v":1}`; got != want {
 			t.Errorf("export line of %q:\n got %s\nwant %s", tt.detail, got, want)
 		}
 	}
@@ -115,9 +115,9 @@ func FuzzCanonical(f *testing.F) {
 		}
 		// A JSON entry of earlier versions reads back to an entry that
 		// hashes what it was written with.
-		e.Hash = formLegacy.sum(e)
+		e.Hash = FormLegacy.sum(e)
 		got, err := parseLegacy(appendCanonical(nil, e, e.Hash))
-		if err != nil || got.Hash != e.Hash || formLegacy.sum(got) != e.Hash {
+		if err != nil || got.Hash != e.Hash || FormLegacy.sum(got) != e.Hash {
 			t.Fatalf("legacy JSON of %+v reads back as %+v, %v", e, got, err)
 		}
 	})
@@ -171,11 +171,11 @@ func TestSealedRoundTrip(t *testing.T) {
 		if len(v) != sealedSize(in) || v[0] != binaryV2 {
 			t.Errorf("%s: % x: %d bytes, sealedSize says %d", tt.name, v, len(v), sealedSize(in))
 		}
-		if !sealed.At.Equal(in.At) || sealed.At.Location() != time.UTC || sealed.Hash != formJCS.sum(sealed) {
+		if !sealed.At.Equal(in.At) || sealed.At.Location() != time.UTC || sealed.Hash != FormJCS.sum(sealed) {
 			t.Errorf("%s: sealed %+v", tt.name, sealed)
 		}
 		got, f, err := decodeStored("houchen", 9, in.Prev, v)
-		if err != nil || f != formJCS || got != sealed {
+		if err != nil || f != FormJCS || got != sealed {
 			t.Errorf("%s: decoded %+v, form %d, %v; want %+v", tt.name, got, f, err, sealed)
 		}
 	}
@@ -270,12 +270,12 @@ func FuzzDecodeEntry(f *testing.F) {
 			var raw [sha256.Size]byte
 			hex.Decode(raw[:], []byte(got.Hash))
 			var v []byte
-			if f == formLegacy {
+			if f == FormLegacy {
 				v = appendBinary(nil, got, &raw)
 			} else {
 				v = append([]byte{binaryV2}, value[1:len(value)-sha256.Size]...)
 				v = append(v, raw[:]...)
-				if resealed, sv := appendSealed(nil, got); formJCS.sum(resealed) != resealed.Hash || len(sv) != sealedSize(got) {
+				if resealed, sv := appendSealed(nil, got); FormJCS.sum(resealed) != resealed.Hash || len(sv) != sealedSize(got) {
 					t.Fatalf("resealing %+v: %+v, %d bytes", got, resealed, len(sv))
 				}
 			}
