@@ -21,18 +21,28 @@ import (
 // where Go 1.26 wrote the escape \ufffd, so an encoder-defined form would
 // have broken every chain holding such a byte).
 
-// Form is the canonical form an entry's hash covers (see the package doc);
-// its number is the "v" of an export line.
+// Form is the canonical form an entry's hash covers (see the package doc).
+// The zero Form is the legacy one, so an Entry built without one hashes as
+// entries always did.
 type Form uint8
 
 const (
-	// FormLegacy (1): the fixed-order JSON of appendCanonical, which every
-	// entry written before the JCS form hashes.
-	FormLegacy Form = 1
-	// FormJCS (2): the RFC 8785 (JCS) canonical JSON of the entry with
+	// FormLegacy ("v":1 in an export): the fixed-order JSON of
+	// appendCanonical, which every entry written before the JCS form
+	// hashes.
+	FormLegacy Form = iota
+	// FormJCS ("v":2): the RFC 8785 (JCS) canonical JSON of the entry with
 	// "v":2, which appendSealed writes.
-	FormJCS Form = 2
+	FormJCS
 )
+
+// Version is the form's number, the "v" of an export line.
+func (f Form) Version() uint64 {
+	if f == FormJCS {
+		return 2
+	}
+	return 1
+}
 
 // canonical appends the bytes an entry of form f hashes.
 func (f Form) canonical(dst []byte, e Entry) []byte {
@@ -204,7 +214,7 @@ func appendJCSEntry(dst []byte, e Entry, hash *string, f Form, lossy bool) []byt
 	dst = append(dst, `,"topic":`...)
 	dst = appendJCSString(dst, e.Topic)
 	dst = append(dst, `,"v":`...)
-	dst = strconv.AppendUint(dst, uint64(f), 10)
+	dst = strconv.AppendUint(dst, f.Version(), 10)
 	return append(dst, '}')
 }
 
@@ -213,7 +223,7 @@ func appendJCSEntry(dst []byte, e Entry, hash *string, f Form, lossy bool) []byt
 // entry with text that is not UTF-8 "lossy":true (JCS cannot carry such
 // bytes, so only Verify, which reads them, can check that entry's hash).
 func appendExportLine(dst []byte, e Entry, f Form) []byte {
-	lossy := f == FormLegacy && !validText(e)
+	lossy := f != FormJCS && !validText(e)
 	return appendJCSEntry(dst, e, &e.Hash, f, lossy)
 }
 
@@ -354,7 +364,10 @@ func decodeStored(community string, seq uint64, prev string, v []byte) (Entry, F
 		return Entry{}, 0, fmt.Errorf("unknown format byte 0x%02x", v[0])
 	}
 	e := Entry{Seq: seq, Community: community, Prev: prev}
-	f, p := Form(v[0]), v[1:]
+	f, p := FormLegacy, v[1:]
+	if v[0] == binaryV2 {
+		f = FormJCS
+	}
 	if f == FormLegacy {
 		nanos, n := binary.Varint(p)
 		if n <= 0 {
