@@ -311,10 +311,16 @@ func appendSealed(dst []byte, e Entry) (Entry, []byte) {
 	var hexSum [2 * sha256.Size]byte
 	hex.Encode(hexSum[:], sum[:])
 	e.Hash = string(hexSum[:])
+	return e, appendBinaryJCS(dst, e, &sum)
+}
+
+// appendBinaryJCS appends e's binary form 2 with sum as its hash; the
+// caller has made e's texts valid UTF-8 (appendSealed does).
+func appendBinaryJCS(dst []byte, e Entry, sum *[sha256.Size]byte) []byte {
 	dst = append(dst, binaryV2)
 	dst = binary.AppendVarint(dst, e.At.Unix())
 	dst = binary.AppendUvarint(dst, uint64(e.At.Nanosecond()))
-	return e, appendTexts(dst, e, &sum)
+	return appendTexts(dst, e, sum)
 }
 
 // toUnicode replaces each byte of s that is not part of valid UTF-8 by

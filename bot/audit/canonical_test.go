@@ -273,8 +273,7 @@ func FuzzDecodeEntry(f *testing.F) {
 			if f == FormLegacy {
 				v = appendBinary(nil, got, &raw)
 			} else {
-				v = append([]byte{binaryV2}, value[1:len(value)-sha256.Size]...)
-				v = append(v, raw[:]...)
+				v = appendBinaryJCS(nil, got, &raw)
 				if resealed, sv := appendSealed(nil, got); FormJCS.sum(resealed) != resealed.Hash || len(sv) != sealedSize(got) {
 					t.Fatalf("resealing %+v: %+v, %d bytes", got, resealed, len(sv))
 				}
