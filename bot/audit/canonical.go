@@ -30,10 +30,10 @@ const (
 	// FormLegacy ("v":1 in an export): the fixed-order JSON of
 	// appendCanonical, which every entry written before the JCS form
 	// hashes.
-	FormLegacy Form = iota
+	FormLegacy Form = 0
 	// FormJCS ("v":2): the RFC 8785 (JCS) canonical JSON of the entry with
 	// "v":2, which appendSealed writes.
-	FormJCS
+	FormJCS Form = 2
 )
 
 // Version is the form's number, the "v" of an export line.
