@@ -5,6 +5,7 @@
 #
 #   export YISHI_TG_EMULATOR="$(.ci/install-telegram-emulator.sh)"
 set -euo pipefail
+export GOTOOLCHAIN=go1.27.3 # like every script here, though this one runs no go
 
 version="${YISHI_TG_EMULATOR_VERSION:-4.2.1}"
 dir="${YISHI_TG_EMULATOR_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/yishi/tg-emulator-$version}"

@@ -13,20 +13,24 @@
 //
 // Community ids must not contain "/". An entry is written for every vote,
 // in the same batch as the state change it records, so it is stored
-// compactly (a vote's entry is about 60 bytes, against about 280 as JSON):
+// compactly (a vote's entry is about 60 bytes, against about 280 as JSON).
+// The first byte of the value names its stored form:
 //
-//	0x01                          format version (a JSON entry starts with '{')
-//	varint                        At, UTC unix nanoseconds (encoding/binary, signed)
-//	uvarint length, then bytes    Actor, Action, Topic, Detail, in this order
-//	32 bytes                      the sha256 (Hash, raw)
+//	0x02  JCS hash form (form 2):    varint At, UTC unix seconds (encoding/binary, signed),
+//	                                 uvarint nanoseconds (0 to 999999999)
+//	0x01  legacy hash form (form 1): varint At, UTC unix nanoseconds (signed)
+//	then, in both: uvarint length and bytes of Actor, Action, Topic, Detail, in this
+//	order, and the 32-byte sha256 (Hash, raw)
+//	'{'   legacy hash form as JSON: the form-1 canonical bytes with the hash filled in
 //
 // Seq and Community are implied by the key and Prev is the Hash of the entry
-// before, so none of them is stored; they are still part of the hashed
-// canonical form. Earlier versions stored each entry as its canonical form
-// with the hash filled in (a value starting with '{'). Both forms are read,
-// entry by entry, so a chain switches form where it was upgraded; Append
-// still writes the JSON form for a time the binary one cannot hold (before
-// 1678 or after 2262).
+// before, so none of them is stored in the binary forms; they are still part
+// of the hashed canonical form. Every stored form is read, entry by entry,
+// so a chain switches form where it was upgraded. Entries written from the
+// JCS form on are form 2 (any time fits it); the JSON form was written for
+// a time form 1 cannot hold (before 1678 or after 2262) and by earlier
+// versions for every entry. A JSON entry is read by a strict reader of
+// exactly that layout, not by encoding/json.
 //
 // There is no head pointer: the head of a chain is its last entry, found
 // with a reverse seek (bot.LastFinder). Earlier versions also wrote
@@ -35,33 +39,60 @@
 // (which would mean entries were removed) and agrees with the entry it
 // names.
 //
-// # Canonical form (for an outside auditor)
+// # Canonical forms (for an outside auditor)
 //
-// Hash is the lowercase hex sha256 of the canonical bytes of the entry: a
-// JSON object with exactly these keys in this order, no whitespace, UTF-8
-// text unescaped (no \uXXXX for non-ASCII, no HTML escaping of < > &):
+// Hash is the lowercase hex sha256 of the UTF-8 canonical bytes of the
+// entry. Both forms are fixed functions written out in canonical.go and
+// pinned by test vectors; none depends on a JSON encoder (Go 1.27's
+// encoding/json, for one, writes what the legacy form escapes as \ufffd
+// as a raw U+FFFD).
+//
+// Form 2 (every entry written since the JCS form): the RFC 8785 (JCS)
+// canonical JSON of the object with the members
+//
+//	{"action":…,"actor":…,"at":…,"community":…,"detail":…,"prev":…,"seq":N,"topic":…,"v":2}
+//
+// that is: members sorted by name, no whitespace, seq as an integer, each
+// string with " and \ escaped, \b \t \n \f \r as such, other characters
+// below U+0020 as \u00xx, every other character as it is. The texts are
+// Unicode: a byte that is not UTF-8 is replaced by U+FFFD when the entry is
+// sealed, so the stored, hashed and exported text are the same.
+//
+// Form 1 (entries written before, kept as they are so that their hashes,
+// and the 审计存证 anchors printed from them, still verify): a JSON object
+// with exactly these keys in this order, no whitespace:
 //
 //	{"seq":N,"community":"…","at":"…","actor":"…","action":"…","topic":"…","detail":"…","prev":"…","hash":""}
 //
-// "at" is the time in UTC in RFC 3339 with nanoseconds and trailing zeros
-// of the fraction dropped (Go's time.RFC3339Nano), e.g.
-// "2026-11-28T04:15:06.1Z". "prev" is the previous entry's hash ("" for
-// seq 1) and "hash" is "". Strings follow Go's encoding/json escaping: " and
-// \ escaped, \n \r \t as such, other control characters as \u00XX,
-// U+2028/U+2029 as \u2028/\u2029.
+// with strings escaped as in form 2 plus U+2028/U+2029 as \u2028/\u2029
+// and each byte that is not UTF-8 as \ufffd (a real U+FFFD stays as it is).
 //
-// An auditor does not read the binary form: `yishi audit export COMMUNITY`
-// (Export) writes the chain as one line per entry, in order, each line the
-// canonical form with the hash filled in. For text without the rare
-// characters above, each line checks with Python's
+// In both, "at" is the time in UTC in RFC 3339 with nanoseconds and
+// trailing zeros of the fraction dropped (Go's time.RFC3339Nano), e.g.
+// "2026-11-28T04:15:06.1Z", and "prev" is the previous entry's hash (""
+// for seq 1).
 //
-//	e = json.loads(line); h = e["hash"]; e["hash"] = ""
-//	keys = ["seq","community","at","actor","action","topic","detail","prev","hash"]
-//	body = json.dumps({k: e[k] for k in keys}, ensure_ascii=False, separators=(",", ":"))
+// An auditor does not read the stored forms: `yishi audit export COMMUNITY`
+// (ExportJCS) writes the chain as one line per entry, in order, each line
+// the JCS canonical JSON of the entry with its "hash" and "v" (the form its
+// hash covers). Each line checks with Python's standard library (the first
+// three lines rebuild JCS for an export's strings and integers; any RFC
+// 8785 library does the same):
+//
+//	q = lambda s, x="": json.dumps(s, ensure_ascii=False).translate({ord(c): "\\u%04x" % ord(c) for c in x})
+//	jcs = lambda e: "{" + ",".join(q(k) + ":" + (q(v) if isinstance(v, str) else str(v)) for k, v in sorted(e.items())) + "}"
+//	old = ["seq","community","at","actor","action","topic","detail","prev","hash"]
+//	e = json.loads(line); h = e.pop("hash")
+//	if e["v"] == 2: body = jcs(e)
+//	else: body = "{" + ",".join(q(k) + ":" + (str(e[k]) if k == "seq" else q(e.get(k, ""), "\u2028\u2029")) for k in old) + "}"
 //	hashlib.sha256(body.encode()).hexdigest() == h
 //
 // and the lines link up: seq counts 1, 2, 3, … and each line's "prev"
-// equals the previous line's "hash" ("" on the first line).
+// equals the previous line's "hash" ("" on the first). A form-1 line with
+// "lossy":true held bytes that are not UTF-8, which JSON cannot carry: its
+// hash is checked by `yishi audit verify`, which reads the stored bytes,
+// and its links by the recipe. bot/audit/testdata/check_export.py is such
+// a checker, run by the package's tests.
 //
 // A hash chain cannot by itself reveal that its last entries were removed,
 // or that everything from some entry on was rewritten with fresh hashes:
@@ -72,7 +103,6 @@
 package audit
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -99,6 +129,9 @@ type Entry struct {
 	Detail    string    `json:"detail"` // public, see the package doc
 	Prev      string    `json:"prev"`   // hex sha256 of the previous entry, "" for the first
 	Hash      string    `json:"hash"`   // hex sha256 of this entry's canonical form
+	// Form is the canonical form Hash covers: FormJCS for what Append
+	// seals; for an entry read back, the form it was written in.
+	Form Form `json:"-"`
 }
 
 const (
@@ -170,7 +203,7 @@ func readHead(s bot.Store, community string) (h head, ok bool, decodeErr, err er
 
 // Canonical returns the bytes that Hash is the sha256 of (see the package
 // doc).
-func (e Entry) Canonical() []byte { return appendCanonical(nil, e, "") }
+func (e Entry) Canonical() []byte { return e.Form.canonical(nil, e) }
 
 func (e Entry) Sum() string {
 	s := sha256.Sum256(e.Canonical())
@@ -275,9 +308,9 @@ func (c *Chain) Community() string { return c.community }
 // Head is the last sequence number and hash (0 and "" for an empty chain).
 func (c *Chain) Head() (seq uint64, hash string) { return c.seq, c.hash }
 
-// Append seals e as the next entry (setting Community, Seq, Prev and Hash,
-// and At to UTC), advances the head in memory and returns the sealed entry
-// and the one write (the entry) that the caller must commit with the state
+// Append seals e as the next entry in the JCS form (setting Community,
+// Seq, Prev, Hash and Form, At to UTC, texts to valid UTF-8), advances the
+// head in memory and returns the sealed entry and the one write (the entry) that the caller must commit with the state
 // change it records. If that commit fails the in-memory head is ahead of
 // the disk: reload the chain with LoadChain (the engine stops instead).
 //
@@ -287,21 +320,9 @@ func (c *Chain) Append(e Entry) (sealed Entry, writes []bot.KV) {
 	e.Community = c.community
 	e.Seq = c.seq + 1
 	e.Prev = c.hash
-	e.At = e.At.UTC()
-	var scratch [512]byte // the canonical form of a usual entry fits: no allocation
-	sum := sha256.Sum256(appendCanonical(scratch[:0], e, ""))
-	var hexSum [2 * sha256.Size]byte
-	hex.Encode(hexSum[:], sum[:])
-	e.Hash = string(hexSum[:])
-	c.seq, c.hash = e.Seq, e.Hash
-
 	kn := keyLen(c.community)
-	var buf []byte
-	if binaryTimeOK(e.At) {
-		buf = appendBinary(appendKey(make([]byte, 0, kn+binarySize(e)), c.community, e.Seq), e, &sum)
-	} else {
-		buf = appendCanonical(appendKey(make([]byte, 0, kn+len(scratch)), c.community, e.Seq), e, e.Hash)
-	}
+	e, buf := appendSealed(appendKey(make([]byte, 0, kn+sealedSize(e)), c.community, e.Seq), e)
+	c.seq, c.hash = e.Seq, e.Hash
 	// The key is capped so that appending to it cannot overwrite the value.
 	return e, []bot.KV{{Key: buf[:kn:kn], Value: buf[kn:]}}
 }
@@ -426,45 +447,8 @@ func checkHead(h head, decodeErr error, last uint64, headEntryHash string, fail 
 	}
 }
 
-// Export writes community's chain to w for an outside auditor: one line
-// per entry, in order, each the canonical form with the hash filled in
-// (what earlier versions stored; the package doc has the recipe to check
-// it). It does not verify the chain, so that an auditor sees what is
-// stored, but stops at a value it cannot turn into a line (an unrecognised
-// key, an entry that does not decode), after writing the lines before it.
-func Export(s bot.Store, community string, w io.Writer) error {
-	bw := bufio.NewWriter(w)
-	prefix := entryPrefix + community + "/"
-	var prev string
-	var line []byte
-	err := s.Scan([]byte(prefix), func(k, v []byte) (bool, error) {
-		seq, ok := parseSeq(k, prefix)
-		if !ok {
-			return false, fmt.Errorf("审计日志里有无法识别的键 %q，请运行 yishi audit verify 检查 / "+
-				"unrecognised key %q in the audit log; run yishi audit verify", k, k)
-		}
-		e, err := decodeEntry(community, seq, prev, v)
-		if err != nil {
-			return false, fmt.Errorf("第%d条无法解析，请运行 yishi audit verify 检查 / entry %d cannot be decoded: %w; run yishi audit verify",
-				seq, seq, err)
-		}
-		line = append(appendCanonical(line[:0], e, e.Hash), '\n')
-		if _, err := bw.Write(line); err != nil {
-			return false, err
-		}
-		prev = e.Hash
-		return true, nil
-	})
-	// Flush what was written either way: the lines before a bad entry
-	// still help the auditor.
-	if ferr := bw.Flush(); err == nil {
-		err = ferr
-	}
-	if err != nil {
-		return fmt.Errorf("audit: export %s: %w", community, err)
-	}
-	return nil
-}
+// Export is ExportJCS.
+func Export(s bot.Store, community string, w io.Writer) error { return ExportJCS(s, community, w) }
 
 // Communities lists, sorted, the communities that have an audit chain:
 // entries or a legacy head pointer (so deleting every entry does not hide a

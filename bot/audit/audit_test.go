@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"math"
@@ -117,15 +116,19 @@ func getEntry(t *testing.T, s bot.Store, c string, seq uint64) Entry {
 	return e
 }
 
-// putEntry stores e as entry seq in the binary form, with e.Hash (hex) as
-// its hash, whatever the content: the tamper tests use it.
+// putEntry stores e as entry seq in the binary form of its Form, with
+// e.Hash (hex) as its hash, whatever the content: the tamper tests use it.
 func putEntry(t *testing.T, s bot.Store, c string, seq uint64, e Entry) {
 	t.Helper()
 	var sum [sha256.Size]byte
 	if n, err := hex.Decode(sum[:], []byte(e.Hash)); err != nil || n != len(sum) {
 		t.Fatalf("hash %q is not 32 bytes of hex", e.Hash)
 	}
-	set(t, s, Key(c, seq), appendBinary(nil, e, &sum))
+	if e.Form == FormJCS {
+		set(t, s, Key(c, seq), appendBinaryJCS(nil, e, &sum))
+	} else {
+		set(t, s, Key(c, seq), appendBinary(nil, e, &sum))
+	}
 }
 
 // legacyValue is the stored form of versions before the binary one, built
@@ -149,9 +152,12 @@ func buildLegacyChain(t *testing.T, s bot.Store, community string, n int) *Chain
 		t.Fatal(err)
 	}
 	for i := range n {
-		// The sealing (seq, prev, hash) did not change, only what is stored.
+		// Seq and prev as Append sets them, the hash in the legacy form.
 		e, _ := c.Append(Entry{At: t0.Add(time.Duration(i) * time.Minute), Actor: "书记", Action: "vote.open",
 			Topic: "#1", Detail: fmt.Sprintf("旧版第%d步 <公开> & \"说明\"", i+1)})
+		e.Form = FormLegacy
+		e.Hash = e.Sum()
+		c.hash = e.Hash
 		if err := s.Commit(context.Background(), []bot.KV{
 			{Key: Key(community, e.Seq), Value: legacyValue(e)},
 			{Key: HeadKey(community), Value: legacyHead(e.Seq, e.Hash)},
@@ -220,17 +226,16 @@ func TestAppendWritesOneCompactEntry(t *testing.T) {
 	if !bytes.Equal(k, Key("houchen", 1)) || cap(k) != len(k) {
 		t.Errorf("key %q (cap %d)", k, cap(k))
 	}
-	if len(v) == 0 || v[0] != binaryV1 || len(v) != binarySize(sealed) || cap(v) != len(v) {
-		t.Errorf("value % x: len %d cap %d, want the binary form of %d bytes", v, len(v), cap(v), binarySize(sealed))
+	if len(v) == 0 || v[0] != binaryV2 || len(v) != sealedSize(sealed) || cap(v) != len(v) {
+		t.Errorf("value % x: len %d cap %d, want the binary form 2 of %d bytes", v, len(v), cap(v), sealedSize(sealed))
 	}
 	if got, err := decodeEntry("houchen", 1, "", v); err != nil || got != sealed {
 		t.Errorf("decode = %+v, %v; want %+v", got, err, sealed)
 	}
 }
 
-// TestAppendTimesOutsideTheBinaryRange: the binary form holds unix
-// nanoseconds (1678 to 2262); other times are written as JSON, so the
-// entry still hashes what it says.
+// TestAppendTimesOutsideTheBinaryRange: form 1 held unix nanoseconds
+// (1678 to 2262), other times were written as JSON; form 2 holds any time.
 func TestAppendTimesOutsideTheBinaryRange(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -240,8 +245,8 @@ func TestAppendTimesOutsideTheBinaryRange(t *testing.T) {
 		{"now", t0, true},
 		{"epoch", time.Unix(0, 0), true},
 		{"before 1970", time.Date(1969, 7, 20, 20, 17, 40, 1, time.UTC), true},
-		{"zero time", time.Time{}, false},
-		{"after 2262", time.Date(2300, 1, 1, 0, 0, 0, 5, time.UTC), false},
+		{"zero time", time.Time{}, true},
+		{"after 2262", time.Date(2300, 1, 1, 0, 0, 0, 5, time.UTC), true},
 	}
 	s := memStore{}
 	c, _ := LoadChain(s, "c")
@@ -485,8 +490,8 @@ func TestLegacyChainUpgrade(t *testing.T) {
 				t.Fatalf("%d lines exported, want 10", len(lines))
 			}
 			for seq := uint64(1); seq <= 5; seq++ {
-				if v := get(t, s, Key("c", seq)); lines[seq-1] != string(v) {
-					t.Errorf("line %d = %s\nwant the stored legacy entry %s", seq, lines[seq-1], v)
+				if e := getEntry(t, s, "c", seq); e.Form != FormLegacy || lines[seq-1] != string(appendExportLine(nil, e, FormLegacy)) {
+					t.Errorf("line %d = %s\nwant the legacy entry %+v", seq, lines[seq-1], e)
 				}
 			}
 		})
@@ -611,62 +616,6 @@ func TestCommunities(t *testing.T) {
 	}
 	if r, _ := Verify(s, "emptied"); r.OK || r.FirstBroken != 1 {
 		t.Errorf("Verify(emptied) = %+v, want broken at 1", r)
-	}
-}
-
-// TestExport: one canonical line per entry that an auditor can check with
-// nothing but sha256 and the previous line.
-func TestExport(t *testing.T) {
-	s := memStore{}
-	buildLegacyChain(t, s, "c", 2)
-	buildChain(t, s, "c", 3)
-	buildChain(t, s, "other", 2)
-	var out bytes.Buffer
-	if err := Export(s, "c", &out); err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.SplitAfter(out.String(), "\n")
-	if lines[len(lines)-1] != "" {
-		t.Fatalf("output does not end with a newline: %q", out.String())
-	}
-	lines = lines[:len(lines)-1]
-	if len(lines) != 5 {
-		t.Fatalf("%d lines, want 5:\n%s", len(lines), out.String())
-	}
-	var prev string
-	for i, line := range lines {
-		var e struct {
-			Seq  uint64 `json:"seq"`
-			Prev string `json:"prev"`
-			Hash string `json:"hash"`
-		}
-		if err := json.Unmarshal([]byte(line), &e); err != nil {
-			t.Fatalf("line %d: %v", i+1, err)
-		}
-		// The recipe of the package doc: blank the hash, sha256 the rest.
-		body := strings.Replace(strings.TrimSuffix(line, "\n"), `"hash":"`+e.Hash+`"}`, `"hash":""}`, 1)
-		if sum := sha256.Sum256([]byte(body)); hex.EncodeToString(sum[:]) != e.Hash {
-			t.Errorf("line %d does not hash to its hash: %s", i+1, line)
-		}
-		if e.Seq != uint64(i+1) || e.Prev != prev {
-			t.Errorf("line %d: seq %d, prev %q; want %d, %q", i+1, e.Seq, e.Prev, i+1, prev)
-		}
-		if want := getEntry(t, s, "c", e.Seq); line != string(appendCanonical(nil, want, want.Hash))+"\n" {
-			t.Errorf("line %d = %s, want the stored entry", i+1, line)
-		}
-		prev = e.Hash
-	}
-
-	// An entry that does not decode stops the export after the lines
-	// before it.
-	s[string(Key("c", 4))] = []byte{binaryV1, 0x80}
-	out.Reset()
-	err := Export(s, "c", &out)
-	if err == nil || !strings.Contains(err.Error(), "entry 4 cannot be decoded") {
-		t.Errorf("Export of a broken chain: %v", err)
-	}
-	if n := strings.Count(out.String(), "\n"); n != 3 {
-		t.Errorf("%d lines before the broken entry, want 3", n)
 	}
 }
 

@@ -224,7 +224,7 @@ func runAuditExport(ctx context.Context, args []string, io Stdio) error {
 	if err := hasChain(comms, comm); err != nil {
 		return err
 	}
-	return audit.Export(db, comm, io.Out)
+	return audit.ExportJCS(db, comm, io.Out)
 }
 
 // hasChain says, in Chinese, that the data directory has no chain for
