@@ -76,6 +76,9 @@ type Result struct {
 	// Category is the 六必议 category (1–6) the proposal most likely falls
 	// under; 0 when the text says too little to tell.
 	Category int `json:"category"`
+	// TopCategories are the two most likely categories, best first, each
+	// with a confidence and the words that decided it.
+	TopCategories []CategoryScore `json:"top_categories,omitempty"`
 	// Reasons holds one Chinese line per fired rule (in Rules order),
 	// followed by CategoryReason when there is one.
 	Reasons        []string   `json:"reasons"`
@@ -88,6 +91,14 @@ type Result struct {
 	// Empty is set when the text had nothing to screen (blank, emoji or
 	// punctuation only).
 	Empty bool `json:"empty,omitempty"`
+}
+
+// CategoryScore is one candidate 六必议 category with its confidence in
+// [0, 1] and the words of the proposal that made it likely.
+type CategoryScore struct {
+	Category   int      `json:"category"`
+	Confidence float64  `json:"confidence"`
+	Words      []string `json:"words,omitempty"`
 }
 
 // Screening converts the result into the core's record of it.
