@@ -233,8 +233,7 @@ func (s *Screener) Screen(text string) Result {
 
 	ruleEv := map[int][]Evidence{}
 	excluded := false
-	catScore := [7]float64{}
-	catWhy := [7]string{}
+	var cats catScores
 	for i := range m.entries {
 		e := &m.entries[i]
 		h := hits[i]
@@ -247,18 +246,16 @@ func (s *Screener) Screen(text string) Result {
 				ruleEv[e.rule] = append(ruleEv[e.rule], Evidence{Rule: e.rule, Phrase: ev, Reason: e.reason, Entry: e.id})
 				excluded = excluded || e.excluded
 			} else if stop := h.stoppedBy(e); stop != "" && e.elseCat > 0 {
-				catScore[e.elseCat] += 3
-				if catWhy[e.elseCat] == "" && e.elseWhy != "" {
-					catWhy[e.elseCat] = e.elseWhy
-				}
+				cats.add(e.elseCat, 3, e.elseWhy, stop)
 			}
 		case kindCategory:
-			if ok, _ := h.fired(e); ok {
+			if ok, ev := h.fired(e); ok {
 				n := max(h.maximal(), 1)
-				catScore[e.category] += e.weight * float64(n)
-				if catWhy[e.category] == "" {
-					catWhy[e.category] = e.reason
+				words := h.anys
+				if len(words) == 0 {
+					words = []string{ev}
 				}
+				cats.add(e.category, e.weight*float64(n), e.reason, words...)
 			}
 		case kindNotice:
 			if ok, _ := h.fired(e); ok && !slices.Contains(res.Notes, e.reason) {
@@ -356,25 +353,9 @@ func (s *Screener) Screen(text string) Result {
 		}
 	}
 
-	best := 0
-	for c := 1; c <= 6; c++ {
-		if catScore[c] > catScore[best] {
-			best = c
-		}
-	}
-	if best == 0 && len(res.Rules) == 0 {
-		best = 6
-		catWhy[6] = "未识别出具体类别，暂归入“其他需要开展议事协商的事项”，请审核人确认。"
-	}
-	res.Category = best
-	if best > 0 {
-		why := catWhy[best]
-		if why == "" {
-			why = "属于“" + bot.Categories[best] + "”。"
-		}
-		res.CategoryReason = fmt.Sprintf("六必议第%d类：%s", best, why)
-		res.Reasons = append(res.Reasons, res.CategoryReason)
-	}
+	cats.applyFrame(frameOf(prepared))
+	bank.catVote(aq, &cats)
+	cats.rank(&res)
 	return res
 }
 

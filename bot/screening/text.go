@@ -82,6 +82,9 @@ func (r Result) ReviewerText() string {
 	if r.Category > 0 {
 		fmt.Fprintf(&b, "· 建议归类：%s\n", r.CategoryReason)
 	}
+	if len(r.TopCategories) > 0 {
+		fmt.Fprintf(&b, "  可能的类别：%s\n", r.CategoryLine())
+	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "· 提示：%s\n", n)
 	}
