@@ -105,6 +105,15 @@ type catScores struct {
 	score [7]float64
 	words [7][]string
 	why   [7]string
+	// late are votes added after the frame (the community's approvals:
+	// the frame must not move them).
+	late []lateVote
+}
+
+type lateVote struct {
+	cat       int
+	w         float64
+	why, word string
 }
 
 func (c *catScores) add(cat int, w float64, why string, words ...string) {
@@ -173,6 +182,16 @@ func (b *exampleBank) catVote(aq string, c *catScores) {
 // rank turns the scores into the result's category, its reason, and the
 // two best categories with confidence and words.
 func (c *catScores) rank(res *Result) {
+	explained := [7]bool{}
+	for _, v := range c.late {
+		c.add(v.cat, v.w, v.why, v.word)
+		// A reviewer's decision explains a category better than a pack
+		// entry; the closest one (first) says it.
+		if v.cat >= 1 && v.cat <= 6 && !explained[v.cat] {
+			c.why[v.cat] = v.why
+			explained[v.cat] = true
+		}
+	}
 	order := []int{1, 2, 3, 4, 5, 6}
 	sort.SliceStable(order, func(i, j int) bool { return c.score[order[i]] > c.score[order[j]] })
 	total := 0.0

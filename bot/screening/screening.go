@@ -67,6 +67,9 @@ type Evidence struct {
 	// Grams are the character n-grams that made the proposal read like
 	// labelled proposals of the rule (the n-gram model; review only).
 	Grams []string `json:"grams,omitempty"`
+	// Precedent is an earlier reviewer decision of this community on a
+	// similar proposal (declined with this rule).
+	Precedent *Precedent `json:"precedent,omitempty"`
 }
 
 // Result is the screening of one proposal.
@@ -91,6 +94,12 @@ type Result struct {
 	// Empty is set when the text had nothing to screen (blank, emoji or
 	// punctuation only).
 	Empty bool `json:"empty,omitempty"`
+	// Precedents are this community's earlier reviewer decisions on
+	// similar proposals, best first.
+	Precedents []Precedent `json:"precedents,omitempty"`
+	// Lifted are rules a flag would have fired for, not marked because
+	// reviewers overrode that kind of flag on similar proposals (see Notes).
+	Lifted []int `json:"lifted,omitempty"`
 }
 
 // CategoryScore is one candidate 六必议 category with its confidence in
@@ -128,6 +137,8 @@ type Screener struct {
 	m       atomic.Pointer[matcher]
 	ex      atomic.Pointer[exampleBank]
 	arch    *archive
+	revMu   sync.RWMutex
+	rev     map[string]*reviewBank // per community
 	nowMu   sync.RWMutex
 	nowFunc func() time.Time
 }
@@ -218,8 +229,13 @@ var malfunctionCues = []string{"老是", "总是", "经常", "丢件", "坏了",
 // anotherCues mark a proposal asking for the same thing somewhere else.
 var anotherCues = []string{"也", "同样", "另外", "另一", "再建", "再装", "再设", "再加", "再开"}
 
-// Screen screens one proposal.
-func (s *Screener) Screen(text string) Result {
+// Screen screens one proposal without any community's reviewed examples
+// (those learnt under the community "").
+func (s *Screener) Screen(text string) Result { return s.ScreenFor("", text) }
+
+// ScreenFor screens one proposal of comm: with comm's reviewed examples as
+// precedents.
+func (s *Screener) ScreenFor(comm, text string) Result {
 	prepared := prepare(text)
 	res := Result{Verdict: Admissible, Rules: []int{}, Reasons: []string{}, Matches: []Match{}, Evidence: []Evidence{}}
 	if !hasContent(prepared) {
@@ -232,7 +248,7 @@ func (s *Screener) Screen(text string) Result {
 	hits := m.match(prepared)
 
 	ruleEv := map[int][]Evidence{}
-	excluded := false
+	excluded := map[int]bool{}
 	var cats catScores
 	for i := range m.entries {
 		e := &m.entries[i]
@@ -244,7 +260,7 @@ func (s *Screener) Screen(text string) Result {
 		case kindRule:
 			if ok, ev := h.fired(e); ok {
 				ruleEv[e.rule] = append(ruleEv[e.rule], Evidence{Rule: e.rule, Phrase: ev, Reason: e.reason, Entry: e.id})
-				excluded = excluded || e.excluded
+				excluded[e.rule] = excluded[e.rule] || e.excluded
 			} else if stop := h.stoppedBy(e); stop != "" && e.elseCat > 0 {
 				cats.add(e.elseCat, 3, e.elseWhy, stop)
 			}
@@ -312,7 +328,7 @@ func (s *Screener) Screen(text string) Result {
 			mt := Match{ID: md.id, Title: md.title, DecidedOn: md.decidedOn, Score: round2(c.score)}
 			res.Matches = append(res.Matches, mt)
 			if c.score >= RepeatExcluded {
-				excluded = true
+				excluded[3] = true
 			}
 		}
 		if len(res.Matches) > 0 {
@@ -337,6 +353,9 @@ func (s *Screener) Screen(text string) Result {
 		}
 	}
 
+	// The community's own reviewer decisions on similar proposals.
+	applyPrecedents(s.bank(comm, false).near(aq), &res, ruleEv, excluded, &cats)
+
 	for r := 1; r <= 5; r++ {
 		evs := ruleEv[r]
 		if len(evs) == 0 {
@@ -345,11 +364,10 @@ func (s *Screener) Screen(text string) Result {
 		res.Rules = append(res.Rules, r)
 		res.Evidence = append(res.Evidence, evs...)
 		res.Reasons = append(res.Reasons, evs[0].Reason)
-	}
-	if len(res.Rules) > 0 {
-		res.Verdict = Review
-		if excluded {
+		if excluded[r] {
 			res.Verdict = Excluded
+		} else if res.Verdict != Excluded {
+			res.Verdict = Review
 		}
 	}
 
