@@ -172,7 +172,7 @@ func (b *exampleBank) catVote(aq string, c *catScores) {
 		if e.Rule != 0 || e.Category == 0 {
 			continue
 		}
-		c.add(e.Category, catWeight*cd.score, "", "近似提议“"+clip(e.Text, 16)+"”")
+		c.add(e.Category, catWeight*cd.score, "", "近似提议“"+clip(e.Text, 12)+"”")
 		if n++; n == catK {
 			break
 		}
@@ -230,7 +230,7 @@ func (c *catScores) rank(res *Result) {
 func (r Result) CategoryLine() string {
 	var parts []string
 	for _, c := range r.TopCategories {
-		s := fmt.Sprintf("第%d类%s %d%%", c.Category, bot.Categories[c.Category], int(c.Confidence*100+0.5))
+		s := fmt.Sprintf("第%d类 %d%%", c.Category, int(c.Confidence*100+0.5))
 		if len(c.Words) > 0 {
 			s += "（依据：" + strings.Join(c.Words, "、") + "）"
 		}
