@@ -70,6 +70,9 @@ type Evidence struct {
 	// Precedent is an earlier reviewer decision of this community on a
 	// similar proposal (declined with this rule).
 	Precedent *Precedent `json:"precedent,omitempty"`
+	// Checks are what the reviewer should verify before applying the rule
+	// (rule 4's structural readings).
+	Checks []string `json:"checks,omitempty"`
 }
 
 // Result is the screening of one proposal.
@@ -278,6 +281,12 @@ func (s *Screener) ScreenFor(comm, text string) Result {
 				res.Notes = append(res.Notes, e.reason)
 			}
 		}
+	}
+
+	// Rule 4 from the structure of the proposal: a flag of its own when no
+	// phrase fired, otherwise more evidence with what to check.
+	for _, f := range rule4Structure(prepared) {
+		ruleEv[4] = append(ruleEv[4], Evidence{Rule: 4, Phrase: strings.Join(f.parts, "；"), Reason: f.reason, Entry: f.kind, Checks: f.checks})
 	}
 
 	// Rule 3: the archive.

@@ -77,6 +77,9 @@ func (r Result) ReviewerText() string {
 			fmt.Fprintf(&b, "  依据：命中“%s”\n", ev.Phrase)
 		}
 		fmt.Fprintf(&b, "  理由：%s\n", ev.Reason)
+		if len(ev.Checks) > 0 {
+			fmt.Fprintf(&b, "  请核对：%s\n", strings.Join(ev.Checks, "；"))
+		}
 	}
 	if len(r.Matches) > 1 {
 		b.WriteString("· 其他相近决议：\n")
