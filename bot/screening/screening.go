@@ -137,13 +137,16 @@ const (
 // Screener screens proposals. It is safe for concurrent use; packs can be
 // swapped and decisions added while screening runs.
 type Screener struct {
-	m       atomic.Pointer[matcher]
-	ex      atomic.Pointer[exampleBank]
-	arch    *archive
-	revMu   sync.RWMutex
-	rev     map[string]*reviewBank // per community
-	nowMu   sync.RWMutex
-	nowFunc func() time.Time
+	m    atomic.Pointer[matcher]
+	ex   atomic.Pointer[exampleBank]
+	arch *archive
+	// noRule4Structure turns the structural rule-4 readings off (tests of
+	// the other layers alone).
+	noRule4Structure bool
+	revMu            sync.RWMutex
+	rev              map[string]*reviewBank // per community
+	nowMu            sync.RWMutex
+	nowFunc          func() time.Time
 }
 
 // New compiles the packs (none: the default packs) into a Screener with an
@@ -286,6 +289,9 @@ func (s *Screener) ScreenFor(comm, text string) Result {
 	// Rule 4 from the structure of the proposal: a flag of its own when no
 	// phrase fired, otherwise more evidence with what to check.
 	for _, f := range rule4Structure(prepared) {
+		if s.noRule4Structure {
+			break
+		}
 		ruleEv[4] = append(ruleEv[4], Evidence{Rule: 4, Phrase: strings.Join(f.parts, "；"), Reason: f.reason, Entry: f.kind, Checks: f.checks})
 	}
 
