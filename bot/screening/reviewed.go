@@ -174,8 +174,8 @@ func joinInts(xs []int, sep string) string {
 // and TestPrecedentSafety, never on an evaluation set.
 const (
 	precedentK       = 8    // neighbours consulted
-	precedentFloor   = 0.25 // a neighbour below this does not count
-	precedentShow    = 0.35 // shown to the reviewer from here
+	precedentFloor   = 0.40 // a neighbour below this does not count
+	precedentShow    = 0.40 // shown to the reviewer from here
 	maxPrecedents    = 3
 	declineFlag      = 0.55 // a decline this close flags its rule
 	overrideBest     = 0.45 // the closest override must be this close to lift anything
@@ -193,7 +193,14 @@ type reviewBank struct {
 	live  map[string]int // ID -> doc
 }
 
-func newReviewBank() *reviewBank { return &reviewBank{idx: newArchive(), live: map[string]int{}} }
+// newReviewBank: a word in more than 2% of a community's reviewed
+// proposals says little about which decision a new one resembles, and
+// skipping it keeps the search over 10,000 examples cheap.
+func newReviewBank() *reviewBank {
+	idx := newArchive()
+	idx.maxDFShare = 50
+	return &reviewBank{idx: idx, live: map[string]int{}}
+}
 
 func (b *reviewBank) add(ex ReviewedExample) {
 	text := archiveText(prepare(ex.Text))
