@@ -356,13 +356,20 @@ func (s *Screener) ScreenFor(comm, text string) Result {
 	// proposals of a rule. It only adds review flags (excluded stays as the
 	// packs and the archive set it) and only for rules nothing else fired.
 	bank := s.ex.Load()
+	asksHow := howFrame(prepared)
 	for _, v := range bank.vote(aq) {
+		if asksHow {
+			break
+		}
 		if len(ruleEv[v.rule]) == 0 {
 			best := v.best
 			ruleEv[v.rule] = []Evidence{{Rule: v.rule, Example: &best, Reason: exampleReason(v)}}
 		}
 	}
 	for _, v := range bank.bayesVote(aq) {
+		if asksHow {
+			break
+		}
 		if len(ruleEv[v.rule]) == 0 {
 			ruleEv[v.rule] = []Evidence{{Rule: v.rule, Grams: v.grams, Reason: bayesReason(v)}}
 		}
@@ -390,6 +397,25 @@ func (s *Screener) ScreenFor(comm, text string) Result {
 	bank.catVote(aq, &cats)
 	cats.rank(&res)
 	return res
+}
+
+// howCues ask how to carry something out, who pays, what to use instead:
+// the question of a deliberation (categories 3 and 4), not a request to
+// set a rule aside.
+var howCues = []string{"怎么", "如何", "谁来", "用什么", "什么办法", "哪几", "租给谁"}
+
+// bypassCues ask to set a rule aside, whatever the frame.
+var bypassCues = []string{"能不能不", "可不可以不", "允许", "放开", "照旧", "不用执行", "表决同意", "投票同意", "投个票", "表决一下"}
+
+// howFrame reports whether a proposal asks how to do something, without
+// asking to set a rule aside. Wording that only resembles labelled
+// violations (the similarity layer) does not flag such a proposal; the
+// packs and the archive still do.
+func howFrame(prepared string) bool {
+	has := func(cues []string) bool {
+		return slices.ContainsFunc(cues, func(c string) bool { return strings.Contains(prepared, c) })
+	}
+	return has(howCues) && !has(bypassCues)
 }
 
 func repeatReason(m Match) string {
