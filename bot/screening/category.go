@@ -36,7 +36,8 @@ var problemCues = []string{
 	"睡不着", "不敢", "差点", "发黄", "有味道", "异味", "坑坑洼洼", "坑洼", "冒出来", "漫到", "倒灌",
 	"丢件", "被偷", "失窃", "不够用", "太少", "太挤", "挤不下", "排长队", "挑水", "打水", "买水", "卡住", "困住",
 	"停工", "烂尾", "一下雨", "下大雨", "飘到", "熏", "蚊子", "老鼠", "扰民", "太大声", "太响", "声音太大", "不通",
-	"受影响", "采光",
+	"受影响", "采光", "太差", "信号差", "打不通", "满了", "溢出", "味道", "没有", "跑很远", "太远", "很远", "公里",
+	"堆东西", "堆杂物", "乱堆", "太咸", "跳闸", "充不满", "没充满", "不方便",
 }
 
 // persistCues say the difficulty has lasted or is pressing; they count
@@ -152,6 +153,9 @@ func (c *catScores) applyFrame(f frame) {
 	}
 }
 
+// altCategory is the category most often confused with each.
+var altCategory = [7]int{0: 6, 1: 2, 2: 1, 3: 4, 4: 3, 5: 1, 6: 1}
+
 func first(xs []string, n int) []string {
 	if len(xs) > n {
 		return xs[:n]
@@ -208,12 +212,19 @@ func (c *catScores) rank(res *Result) {
 	}
 	res.Category = best
 	if total > 0 {
+		// The usual alternative of a category stands second when nothing
+		// else scored: 1 and 2 are confused most, then 3 and 4.
+		if c.score[order[1]] == 0 {
+			alt := altCategory[order[0]]
+			c.score[alt] = total * 0.1
+			total += c.score[alt]
+			order[1] = alt
+		}
 		for _, k := range order[:2] {
-			if c.score[k] <= 0 {
-				break
-			}
 			res.TopCategories = append(res.TopCategories, CategoryScore{Category: k, Confidence: round2(c.score[k] / total), Words: slices.Clone(c.words[k])})
 		}
+	} else if best == 6 {
+		res.TopCategories = []CategoryScore{{Category: 6, Confidence: 0.5}, {Category: 1, Confidence: 0.5}}
 	}
 	if best > 0 {
 		why := c.why[best]
