@@ -216,3 +216,29 @@ func TestAgreement(t *testing.T) {
 		}
 	}
 }
+
+// TestLearnWhileScreening: examples are added while proposals are screened
+// (run under -race).
+func TestLearnWhileScreening(t *testing.T) {
+	s, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 200; i++ {
+			s.Learn("v", ReviewedExample{ID: fmt.Sprint(i % 50), Kind: ReviewDeclined, Rule: 4, Text: fmt.Sprintf("集体鱼塘低价包给主任的侄子第%d次", i), DecidedOn: "2026-01-02"})
+		}
+	}()
+	for i := 0; i < 200; i++ {
+		s.ScreenFor("v", "集体鱼塘低价包给主任侄子")
+	}
+	<-done
+	if n := s.ReviewedCount("v"); n != 50 {
+		t.Errorf("ReviewedCount = %d, want 50 (IDs replaced)", n)
+	}
+	if got := len(s.Reviewed("v")); got != 50 {
+		t.Errorf("Reviewed has %d examples, want 50", got)
+	}
+}
