@@ -179,6 +179,9 @@ const (
 	maxPrecedents    = 3
 	declineFlag      = 0.55 // a decline this close flags its rule
 	overrideBest     = 0.45 // the closest override must be this close to lift anything
+	habitMin         = 10   // overrides of a rule that make them a habit of the community
+	habitFloor       = 0.25 // ... then neighbours from this similarity count
+	habitBest        = 0.30 // ... and the closest override must be this close
 	overrideSupport  = 0.6  // summed similarity of overrides that lifts a review flag
 	overrideStrong   = 1.2  // ... and an excluded-level flag (with 2 precedents or more)
 	approvalCatWight = 6.0  // weight of an approval of similarity 1 in the category vote
@@ -191,6 +194,32 @@ type reviewBank struct {
 	idx   *archive
 	byDoc []ReviewedExample
 	live  map[string]int // ID -> doc
+	// overridden and confirmed count, per rule, the live examples that
+	// overrode a flag of the rule and that declined with it.
+	overridden, confirmed [6]int
+}
+
+func (b *reviewBank) count(ex ReviewedExample, d int) {
+	switch ex.Kind {
+	case ReviewOverride, ReviewApproved:
+		for _, r := range ex.Flagged {
+			b.overridden[r] += d
+		}
+	case ReviewDeclined:
+		b.confirmed[ex.Rule] += d
+	}
+}
+
+// habitual reports whether reviewers of this community override flags of
+// rule r as a habit: at least habitMin overrides and at most one
+// confirmation in ten. Such a rule is lifted on wider similarity.
+func (b *reviewBank) habitual(r int) bool {
+	if b == nil {
+		return false
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.overridden[r] >= habitMin && b.confirmed[r]*10 <= b.overridden[r]
 }
 
 // newReviewBank: a word in more than 2% of a community's reviewed
@@ -209,6 +238,10 @@ func (b *reviewBank) add(ex ReviewedExample) {
 	// The archive numbers docs in order of addition; adding under b.mu
 	// keeps byDoc aligned with it.
 	b.idx.add(Decision{ID: ex.ID}, text, "", 0)
+	if old, ok := b.live[ex.ID]; ok {
+		b.count(b.byDoc[old], -1)
+	}
+	b.count(ex, +1)
 	b.live[ex.ID] = len(b.byDoc)
 	b.byDoc = append(b.byDoc, ex)
 }
@@ -234,11 +267,11 @@ type precedentHit struct {
 	score float64
 }
 
-func (b *reviewBank) near(aq string) []precedentHit {
+func (b *reviewBank) near(aq string, floor float64) []precedentHit {
 	if b == nil || utf8.RuneCountInString(aq) < 4 {
 		return nil
 	}
-	cands, _ := b.idx.search(aq, precedentK, precedentFloor)
+	cands, _ := b.idx.search(aq, precedentK, floor)
 	if len(cands) == 0 {
 		return nil
 	}
@@ -312,7 +345,7 @@ func (s *Screener) bank(comm string, create bool) *reviewBank {
 // res.Precedents, adds flags of close declines, lifts flags that close
 // overrides contradict, and votes for the categories of close approvals.
 // excluded says per rule whether its flag is excluded-level.
-func applyPrecedents(hits []precedentHit, res *Result, ruleEv map[int][]Evidence, excluded map[int]bool, cats *catScores) {
+func applyPrecedents(hits []precedentHit, habit [6]bool, res *Result, ruleEv map[int][]Evidence, excluded map[int]bool, cats *catScores) {
 	if len(hits) == 0 {
 		return
 	}
@@ -323,6 +356,9 @@ func applyPrecedents(hits []precedentHit, res *Result, ruleEv map[int][]Evidence
 	for i := range hits {
 		h := &hits[i]
 		p := h.ex
+		if h.score < precedentFloor && !slices.ContainsFunc(p.Flagged, func(r int) bool { return habit[r] }) {
+			continue // below the floor: counts only as a habitual override
+		}
 		if h.score >= precedentShow && len(res.Precedents) < maxPrecedents {
 			res.Precedents = append(res.Precedents, Precedent{ID: p.ID, Kind: p.Kind, Category: p.Category, Rule: p.Rule,
 				Flagged: slices.Clone(p.Flagged), Reason: p.Reason, DecidedOn: p.DecidedOn, Text: p.Text, Score: round2(h.score)})
@@ -354,7 +390,11 @@ func applyPrecedents(hits []precedentHit, res *Result, ruleEv map[int][]Evidence
 			continue
 		}
 		o := bestOverride[r]
-		if o == nil || o.score < overrideBest || len(ruleEv[r]) == 0 || support[r] <= 2*against[r] {
+		best := overrideBest
+		if habit[r] {
+			best = habitBest
+		}
+		if o == nil || o.score < best || len(ruleEv[r]) == 0 || support[r] <= 2*against[r] {
 			continue
 		}
 		p := precedentOf(*o)
@@ -369,6 +409,25 @@ func applyPrecedents(hits []precedentHit, res *Result, ruleEv map[int][]Evidence
 			res.Notes = append(res.Notes, fmt.Sprintf("五不议第%d条由“疑似属于”降为“需人工审核”：%s。", r, p.Line()))
 		}
 	}
+}
+
+// precedentsFor finds comm's precedents for a proposal whose flags are in
+// ruleEv: on wider similarity when reviewers habitually override one of
+// the flagged rules.
+func (s *Screener) precedentsFor(comm, aq string, ruleEv map[int][]Evidence) ([]precedentHit, [6]bool) {
+	b := s.bank(comm, false)
+	if b == nil {
+		return nil, [6]bool{}
+	}
+	var habit [6]bool
+	floor := precedentFloor
+	for r := 1; r <= 5; r++ {
+		if len(ruleEv[r]) > 0 && b.habitual(r) {
+			habit[r] = true
+			floor = habitFloor
+		}
+	}
+	return b.near(aq, floor), habit
 }
 
 func precedentOf(h precedentHit) Precedent {

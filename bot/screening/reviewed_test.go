@@ -242,3 +242,50 @@ func TestLearnWhileScreening(t *testing.T) {
 		t.Errorf("Reviewed has %d examples, want 50", got)
 	}
 }
+
+// TestLearnAcrossWording: once overriding a rule is the community's habit
+// (ten overrides or more, hardly any confirmation), overrides told in other
+// words still lift that kind of flag, and proposals that refuse the policy
+// itself stay flagged.
+func TestLearnAcrossWording(t *testing.T) {
+	s, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var train, test []string
+	for _, x := range policyProposals(t, s) {
+		if strings.Contains(x, "试点") || strings.Contains(x, "自己定细则") {
+			test = append(test, x)
+		} else if len(train) < 30 {
+			train = append(train, x)
+		}
+	}
+	before := flaggedRule(s, "v", test, 2)
+	for i, x := range train {
+		if err := s.Learn("v", ReviewedExample{ID: fmt.Sprint(i), Kind: ReviewOverride, Text: x, Flagged: []int{2}, Reason: "本地落实", DecidedOn: "2026-10-12"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after := flaggedRule(s, "v", test, 2)
+	t.Logf("rule-2 flags on %d proposals worded unlike the 30 overrides: %d before, %d after", len(test), before, after)
+	if before < 100 || after*10 > before*6 {
+		t.Errorf("flags %d → %d, want at least 40%% fewer", before, after)
+	}
+	for _, x := range []string{
+		"县里要求火化，我们村投票老人去世还是土葬",
+		"镇里规定秸秆禁烧，村里表决允许在自家田里烧",
+		"上面要求禁放烟花爆竹，我们小区投票过年照放",
+		"县里规定禁养区不能养猪，我们组投票继续养",
+	} {
+		if r := s.ScreenFor("v", x); !slices.Contains(r.Rules, 2) {
+			t.Errorf("%s: rule 2 lifted by overrides of policy implementation: %+v", x, r)
+		}
+	}
+	// One confirmation in ten or more ends the habit.
+	for i := 0; i < 4; i++ {
+		s.Learn("v", ReviewedExample{ID: fmt.Sprint("d", i), Kind: ReviewDeclined, Rule: 2, Text: "县里要求火化，村里投票土葬", DecidedOn: "2026-11-01"})
+	}
+	if s.bank("v", false).habitual(2) {
+		t.Error("rule 2 still habitual after 4 confirmations against 30 overrides")
+	}
+}

@@ -376,7 +376,8 @@ func (s *Screener) ScreenFor(comm, text string) Result {
 	}
 
 	// The community's own reviewer decisions on similar proposals.
-	applyPrecedents(s.bank(comm, false).near(aq), &res, ruleEv, excluded, &cats)
+	prec, habit := s.precedentsFor(comm, aq, ruleEv)
+	applyPrecedents(prec, habit, &res, ruleEv, excluded, &cats)
 
 	for r := 1; r <= 5; r++ {
 		evs := ruleEv[r]
