@@ -165,13 +165,15 @@ func first(xs []string, n int) []string {
 
 // catVote adds the categories of the admissible labelled examples nearest
 // to the proposal.
-func (b *exampleBank) catVote(aq string, c *catScores) {
+func (b *exampleBank) catVote(aq string, near []candidate, c *catScores) {
 	if b == nil || len(b.ex) == 0 || utf8.RuneCountInString(aq) < 4 {
 		return
 	}
-	cands, _ := b.idx.search(aq, catK*3, catFloor)
 	n := 0
-	for _, cd := range cands {
+	for _, cd := range near {
+		if cd.score < catFloor {
+			break
+		}
 		e := b.ex[cd.doc]
 		if e.Rule != 0 || e.Category == 0 {
 			continue

@@ -357,7 +357,8 @@ func (s *Screener) ScreenFor(comm, text string) Result {
 	// packs and the archive set it) and only for rules nothing else fired.
 	bank := s.ex.Load()
 	asksHow := howFrame(prepared)
-	for _, v := range bank.vote(aq) {
+	near := bank.neighbours(aq)
+	for _, v := range bank.vote(aq, near) {
 		if asksHow {
 			break
 		}
@@ -395,7 +396,7 @@ func (s *Screener) ScreenFor(comm, text string) Result {
 	}
 
 	cats.applyFrame(frameOf(prepared))
-	bank.catVote(aq, &cats)
+	bank.catVote(aq, near, &cats)
 	cats.rank(&res)
 	return res
 }
