@@ -43,8 +43,10 @@ var (
 	// A public space handed to a few users.
 	publicSpaceRE = lits(`绿地|草坪|篮球场|球场|广场|儿童乐园|游乐场|晒谷场|晒场|楼道|公共区域|公共空间|活动室|公园|绿化带|公共通道|公共车位`)
 	privatiseRE   = lits(`改成|圈起来|圈占|铲掉|租给|卖给|分给|占用|包给`)
-	privateUserRE = lits(`业主|住户|老板|个人|各家|私家|自用|几户|他家|她家|一楼|先交钱|谁交钱|买断|亲戚`)
-	publicOKRE    = lits(`整治|清理|恢复|收回|制止|不得|禁止|反对|被占|被人|乱占|共用|公共使用|大家用`)
+	// The few users must receive the space ("卖给1号楼的业主", "私家花园");
+	// residents merely named as affected ("周边住户") are not.
+	privateUserRE = regexp.MustCompile(`(给|卖给|租给|分给|包给|归)[^，。,]{0,6}(业主|住户|老板|个人|各家|他家|她家|亲戚|几户)|私家|自用|几户|一楼住户|先交钱|谁交钱|买断|个人使用`)
+	publicOKRE    = lits(`整治|清理|恢复|收回|制止|不得|禁止|反对|被占|被人|乱占|共用|公共使用|大家用|方便村民|方便大家|方便居民|村民停车|大家停车|公共停车|供大家|给大家|全体`)
 
 	// The collective sold off or shared out at once (the gate is cheap).
 	liquidateGate = lits(`分掉|分光|卖掉|卖光|全分`)
@@ -170,8 +172,21 @@ func namedFew(s string) (rule4Finding, bool) {
 		return rule4Finding{}, false
 	}
 	term, few, coll := m[0], m[1], m[2]
+	// The few must be the ones who gain: named after the transfer ("包给
+	// 会计的表弟"), or with their privilege ("干部家属优先承包"), or on
+	// terms that are one-sided whoever gains. A household merely named as
+	// affected does not count.
 	tr := firstMatch(transferRE, s)
-	if tr == "" && !strongUnfair.MatchString(s) {
+	fi := strings.Index(s, few)
+	gains := tr != "" && strings.Index(s, tr) < fi
+	if !gains {
+		after := s[fi+len(few):]
+		if len(after) > 18 {
+			after = after[:18]
+		}
+		gains = unfairTermRE.MatchString(after)
+	}
+	if !gains && !strongUnfair.MatchString(s) {
 		return rule4Finding{}, false
 	}
 	parts := []string{"受益方：" + few, "集体的：" + coll, "条件：" + term}

@@ -26,6 +26,9 @@ func TestRule4Structure(t *testing.T) {
 		{"按村庄规划建设村道，线路征求大家意见", "", ""},
 		{"户口在村的出嫁女儿和大家一样分红", "", ""},
 		{"红白事简办，酒席不超过二十桌", "", ""},
+		// Households named only as affected (the propose flow appends them).
+		{"晒谷场改建停车场。晒谷场平时空着，想改成停车场，方便村民停车。5组村民和晒谷场周边住户", "", ""},
+		{"村里的鱼塘长期没人管，水都臭了，想清一下淤。涉及：老王家、李家", "", ""},
 	}
 	for _, tt := range tests {
 		fs := rule4Structure(prepare(tt.text))
