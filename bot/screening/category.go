@@ -153,6 +153,18 @@ func (c *catScores) applyFrame(f frame) {
 	}
 }
 
+// maximalWords drops a word that is part of another in the list (坏 beside
+// 坏了, 礼堂 beside 文化礼堂).
+func maximalWords(ws []string) []string {
+	var out []string
+	for _, w := range ws {
+		if !slices.ContainsFunc(ws, func(o string) bool { return len(o) > len(w) && strings.Contains(o, w) }) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
 // altCategory is the category most often confused with each.
 var altCategory = [7]int{0: 6, 1: 2, 2: 1, 3: 4, 4: 3, 5: 1, 6: 1}
 
@@ -223,7 +235,7 @@ func (c *catScores) rank(res *Result) {
 			order[1] = alt
 		}
 		for _, k := range order[:2] {
-			res.TopCategories = append(res.TopCategories, CategoryScore{Category: k, Confidence: round2(c.score[k] / total), Words: slices.Clone(c.words[k])})
+			res.TopCategories = append(res.TopCategories, CategoryScore{Category: k, Confidence: round2(c.score[k] / total), Words: maximalWords(c.words[k])})
 		}
 	} else if best == 6 {
 		res.TopCategories = []CategoryScore{{Category: 6, Confidence: 0.5}, {Category: 1, Confidence: 0.5}}
