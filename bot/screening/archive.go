@@ -35,6 +35,9 @@ type archive struct {
 	// terms, used to score the common (non-essential) query terms on the
 	// few candidates without walking their long postings.
 	blooms []uint64
+	// maxDFShare: a term in more than 1/maxDFShare of the docs (and more
+	// than 200) is a stop word; 0 means 20.
+	maxDFShare int
 }
 
 const bloomWords = 8 // 512 bits; ~7% false positives at 80 terms, k = 2
@@ -243,7 +246,11 @@ func (a *archive) search(prepared string, k int, min float64) ([]candidate, []do
 	ac.touched = ac.touched[:0]
 	N := float64(a.live)
 	avgdl := float64(a.totalLen) / N
-	maxDF := uint32(max(200, a.live/20))
+	share := a.maxDFShare
+	if share == 0 {
+		share = 20
+	}
+	maxDF := uint32(max(200, a.live/share))
 	qs := ac.qterms[:0]
 	var total float64
 	for _, key := range ac.keys {
@@ -319,26 +326,43 @@ func (a *archive) search(prepared string, k int, min float64) ([]candidate, []do
 		}
 		norm := (bm25K1 + 1) / (1 + bm25K1*(1-bm25B+bm25B*float64(m.dl)/avgdl))
 		if sc := math.Min(1, raw*norm/total); sc >= min {
-			out = append(out, candidate{doc: d, score: sc})
+			out = insertTopK(out, candidate{doc: d, score: sc}, k)
 		}
 	}
 	for _, d := range ac.touched {
 		acc[d] = 0
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].score != out[j].score {
-			return out[i].score > out[j].score
-		}
-		return out[i].doc > out[j].doc // newer first
-	})
-	if len(out) > k {
-		out = out[:k]
 	}
 	metas := make([]docMeta, len(out))
 	for i, c := range out {
 		metas[i] = a.docs[c.doc]
 	}
 	return out, metas
+}
+
+// better orders candidates best first, the newer first on a tie.
+func better(a, b candidate) bool {
+	if a.score != b.score {
+		return a.score > b.score
+	}
+	return a.doc > b.doc
+}
+
+// insertTopK keeps out as the best k candidates in order: k is small (at
+// most a few dozen), so insertion beats sorting every candidate.
+func insertTopK(out []candidate, c candidate, k int) []candidate {
+	if k <= 0 {
+		return out
+	}
+	if len(out) == k && !better(c, out[k-1]) {
+		return out
+	}
+	i := sort.Search(len(out), func(i int) bool { return better(c, out[i]) })
+	if len(out) < k {
+		out = append(out, candidate{})
+	}
+	copy(out[i+1:], out[i:len(out)-1])
+	out[i] = c
+	return out
 }
 
 type qterm struct {

@@ -224,6 +224,7 @@ func bayesOnly(t *testing.T, bank []Example) *Screener {
 	p := defaultExampleParams
 	p.share = 2
 	s.setExamplesWith(bank, p)
+	s.noRule4Structure = true // the model alone
 	return s
 }
 

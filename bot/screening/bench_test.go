@@ -85,7 +85,28 @@ func heapMB() float64 {
 // BenchmarkScreen measures one proposal against the default packs plus a
 // 10,000-phrase pack and 100,000 archived decisions; it reports the p99
 // latency and the archive's heap size.
-func BenchmarkScreen(b *testing.B) {
+func BenchmarkScreen(b *testing.B) { benchScreen(b, 0) }
+
+// BenchmarkScreenReviewed is BenchmarkScreen with 10,000 reviewed examples
+// of the community (issue 16).
+func BenchmarkScreenReviewed(b *testing.B) { benchScreen(b, 10000) }
+
+// benchReviewed is a synthetic reviewer decision.
+func benchReviewed(r *rand.Rand, i int) ReviewedExample {
+	text := benchProposal(r)
+	d := fmt.Sprintf("%d-%02d-%02d", 2020+r.IntN(6), 1+r.IntN(12), 1+r.IntN(28))
+	switch i % 4 {
+	case 0:
+		return ReviewedExample{ID: fmt.Sprintf("R%06d", i), Kind: ReviewApproved, Category: 1 + r.IntN(6), Text: text, DecidedOn: d}
+	case 1:
+		return ReviewedExample{ID: fmt.Sprintf("R%06d", i), Kind: ReviewDeclined, Rule: []int{1, 2, 4, 5}[r.IntN(4)], Text: text, Reason: "基准", DecidedOn: d}
+	case 2:
+		return ReviewedExample{ID: fmt.Sprintf("R%06d", i), Kind: ReviewOverride, Flagged: []int{1 + r.IntN(5)}, Text: text, Reason: "基准", DecidedOn: d}
+	}
+	return ReviewedExample{ID: fmt.Sprintf("R%06d", i), Kind: ReviewReturned, Text: text, DecidedOn: d}
+}
+
+func benchScreen(b *testing.B, reviewed int) {
 	packs := append(DefaultPacks(), benchPack(b, 10000))
 	s, err := New(packs...)
 	if err != nil {
@@ -97,21 +118,36 @@ func BenchmarkScreen(b *testing.B) {
 		s.AddDecision(benchDecision(r, i))
 	}
 	archMB := heapMB() - before
+	before = heapMB()
+	for i := 0; i < reviewed; i++ {
+		if err := s.Learn("bench", benchReviewed(r, i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	revMB := heapMB() - before
 	props := make([]string, 1000)
 	for i := range props {
 		props[i] = benchProposal(r)
 	}
 	lat := make([]time.Duration, 0, b.N)
+	runtime.GC()
+	cpu0 := cpuTime()
+	n := 0
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		t0 := time.Now()
-		s.Screen(props[i%len(props)])
+		s.ScreenFor("bench", props[i%len(props)])
 		lat = append(lat, time.Since(t0))
+		n++
 	}
 	b.StopTimer()
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(n), "cpu-µs/op")
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 	b.ReportMetric(archMB, "archive-MB")
+	if reviewed > 0 {
+		b.ReportMetric(revMB, "reviewed-MB")
+	}
 	b.ReportMetric(float64(s.PhraseCount()), "phrases")
 }
 
@@ -129,5 +165,26 @@ func BenchmarkAddDecision(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		s.AddDecision(benchDecision(r, 100000+i))
+	}
+}
+
+// BenchmarkLearn measures one incremental reviewed example added to
+// 10,000.
+func BenchmarkLearn(b *testing.B) {
+	s, err := New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := 0; i < 10000; i++ {
+		if err := s.Learn("bench", benchReviewed(r, i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if err := s.Learn("bench", benchReviewed(r, 10000+i)); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

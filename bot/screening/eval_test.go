@@ -103,6 +103,42 @@ func TestFresh(t *testing.T) {
 	evaluateWith(t, evalScreenerWith(t, "testdata/blind_archive.jsonl"), items, "testdata/fresh.golden", false)
 }
 
+// TestP11 runs the set written for issue 16 from public reports before any
+// change to packs or models (p11.jsonl, its own archive p11_archive.jsonl).
+// Nothing was ever tuned on it. It reports; it does not fail on the targets.
+func TestP11(t *testing.T) {
+	items := readJSONL[evalItem](t, "testdata/p11.jsonl")
+	if len(items) < 120 {
+		t.Fatalf("p11 set has %d items, want at least 120", len(items))
+	}
+	for i, it := range items {
+		if it.Source == "" {
+			t.Errorf("p11.jsonl:%d has no source", i+1)
+		}
+	}
+	// Figures only: the failures are not printed, so that nobody tunes on
+	// them by reading the log (the golden still records every output).
+	quiet = true
+	defer func() { quiet = false }()
+	evaluateWith(t, evalScreenerWith(t, "testdata/p11_archive.jsonl"), items, "testdata/p11.golden", false)
+}
+
+var quiet bool
+
+// inTopTwo reports whether the wanted category is the first or the second
+// category the screen shows.
+func inTopTwo(r Result, want int) bool {
+	if r.Category == want {
+		return true
+	}
+	for i, c := range r.TopCategories {
+		if i < 2 && c.Category == want {
+			return true
+		}
+	}
+	return false
+}
+
 func evaluate(t *testing.T, items []evalItem, goldenFile string, strict bool) {
 	evaluateWith(t, evalScreener(t), items, goldenFile, strict)
 }
@@ -112,6 +148,7 @@ type evalMetrics struct {
 	Items, Adm, Viol             int
 	Recall, RightRule, FalseFlag float64
 	Rule3Recall, Category        float64
+	Rule4Recall, Top2            float64
 	tp, fp, fn                   [6]int
 }
 
@@ -121,6 +158,7 @@ func measure(s *Screener, items []evalItem) (m evalMetrics, golden string, failu
 	var (
 		violFlagged, violRight int
 		admFlagged, catRight   int
+		catTop2                int
 		rule3, rule3Hit        int
 		g                      strings.Builder
 	)
@@ -144,6 +182,9 @@ func measure(s *Screener, items []evalItem) (m evalMetrics, golden string, failu
 			if r.Verdict != Admissible {
 				admFlagged++
 				failures = append(failures, fmt.Sprintf("false flag %v: %s", r.Rules, it.Text))
+			}
+			if inTopTwo(r, it.Category) {
+				catTop2++
 			}
 			if r.Category == it.Category {
 				catRight++
@@ -176,6 +217,8 @@ func measure(s *Screener, items []evalItem) (m evalMetrics, golden string, failu
 	m.FalseFlag = ratio(admFlagged, m.Adm)
 	m.Rule3Recall = ratio(rule3Hit, rule3)
 	m.Category = ratio(catRight, m.Adm)
+	m.Top2 = ratio(catTop2, m.Adm)
+	m.Rule4Recall = m.ruleRecall(4)
 	return m, g.String(), failures
 }
 
@@ -191,7 +234,9 @@ func (m evalMetrics) ruleRecall(rule int) float64 { return ratio(m.tp[rule], m.t
 func evaluateWith(t *testing.T, s *Screener, items []evalItem, goldenFile string, strict bool) {
 	m, golden, failures := measure(s, items)
 	for _, f := range failures {
-		t.Log(f)
+		if !quiet {
+			t.Log(f)
+		}
 	}
 	t.Logf("items %d (admissible %d, violating %d)", m.Items, m.Adm, m.Viol)
 	for rule := 1; rule <= 5; rule++ {
@@ -204,10 +249,12 @@ func evaluateWith(t *testing.T, s *Screener, items []evalItem, goldenFile string
 		atMost  bool
 	}{
 		{"五不议 recall (flagged review/excluded)", m.Recall, 0.90, false},
-		{"right rule among flagged", m.RightRule, 0.80, false},
-		{"admissible wrongly flagged", m.FalseFlag, 0.15, true},
+		{"right rule among flagged", m.RightRule, 0.90, false},
+		{"admissible wrongly flagged", m.FalseFlag, 0.10, true},
 		{"rule 3 recall on paraphrases", m.Rule3Recall, 0.90, false},
 		{"category accuracy", m.Category, 0.70, false},
+		{"rule 4 recall", m.Rule4Recall, 0.80, false},
+		{"category in top two", m.Top2, 0.90, false},
 	}
 	for _, m := range metrics {
 		bad := m.v < m.want

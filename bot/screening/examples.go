@@ -152,6 +152,17 @@ func (b *exampleBank) bayesVote(aq string) []bayesVote {
 	return b.nb.vote(aq)
 }
 
+// neighbours are the examples nearest to the proposal, best first: one
+// search serves the rule vote (the first k above its floor) and the
+// category vote (catK admissible ones above catFloor).
+func (b *exampleBank) neighbours(aq string) []candidate {
+	if b == nil || len(b.ex) == 0 {
+		return nil
+	}
+	c, _ := b.idx.search(aq, max(b.p.k, catK*3), min(b.p.floor, catFloor))
+	return c
+}
+
 // exampleVote is one rule the neighbours vote for.
 type exampleVote struct {
 	rule  int
@@ -161,7 +172,7 @@ type exampleVote struct {
 
 // vote returns the rules (1, 2, 4, 5) that the proposal's nearest
 // labelled examples vote for. aq is the proposal in archiveText form.
-func (b *exampleBank) vote(aq string) []exampleVote {
+func (b *exampleBank) vote(aq string, near []candidate) []exampleVote {
 	if b == nil || len(b.ex) == 0 {
 		return nil
 	}
@@ -170,7 +181,13 @@ func (b *exampleBank) vote(aq string) []exampleVote {
 	if utf8.RuneCountInString(aq) < minExampleRunes {
 		return nil
 	}
-	cands, _ := b.idx.search(aq, b.p.k, b.p.floor)
+	var voters []candidate
+	for _, c := range near {
+		if c.score >= b.p.floor && len(voters) < b.p.k {
+			voters = append(voters, c)
+		}
+	}
+	cands := voters
 	if len(cands) == 0 {
 		return nil
 	}

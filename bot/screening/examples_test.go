@@ -225,7 +225,7 @@ func crossValidate(t testing.TB, bank []Example, p exampleParams) []cvFold {
 // proposals, or lowers a fold's recall or right-rule share.
 func TestExamplesCrossValidated(t *testing.T) {
 	folds := crossValidate(t, examplesFromSets(t), defaultExampleParams)
-	t.Logf("%-8s %-7s %6s %6s %6s %6s %6s   r1   r2   r4   r5", "set", "", "recall", "right", "false", "rule3", "categ")
+	t.Logf("%-8s %-7s %6s %6s %6s %6s %6s   r1   r2   r4   r5  top2", "set", "", "recall", "right", "false", "rule3", "categ")
 	for _, f := range folds {
 		rows := []struct {
 			name string
@@ -245,9 +245,9 @@ func TestExamplesCrossValidated(t *testing.T) {
 		}
 		for _, row := range rows {
 			m := row.m
-			t.Logf("%-8s %-7s %6.2f %6.2f %6.2f %6.2f %6.2f %5.2f %4.2f %4.2f %4.2f", f.set, row.name,
+			t.Logf("%-8s %-7s %6.2f %6.2f %6.2f %6.2f %6.2f %5.2f %4.2f %4.2f %4.2f %5.2f", f.set, row.name,
 				m.Recall, m.RightRule, m.FalseFlag, m.Rule3Recall, m.Category,
-				m.ruleRecall(1), m.ruleRecall(2), m.ruleRecall(4), m.ruleRecall(5))
+				m.ruleRecall(1), m.ruleRecall(2), m.ruleRecall(4), m.ruleRecall(5), m.Top2)
 		}
 		for _, m := range []evalMetrics{f.layer, f.oldLayer} {
 			if m.FalseFlag > 0.10 {

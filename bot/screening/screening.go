@@ -67,6 +67,12 @@ type Evidence struct {
 	// Grams are the character n-grams that made the proposal read like
 	// labelled proposals of the rule (the n-gram model; review only).
 	Grams []string `json:"grams,omitempty"`
+	// Precedent is an earlier reviewer decision of this community on a
+	// similar proposal (declined with this rule).
+	Precedent *Precedent `json:"precedent,omitempty"`
+	// Checks are what the reviewer should verify before applying the rule
+	// (rule 4's structural readings).
+	Checks []string `json:"checks,omitempty"`
 }
 
 // Result is the screening of one proposal.
@@ -76,6 +82,9 @@ type Result struct {
 	// Category is the 六必议 category (1–6) the proposal most likely falls
 	// under; 0 when the text says too little to tell.
 	Category int `json:"category"`
+	// TopCategories are the two most likely categories, best first, each
+	// with a confidence and the words that decided it.
+	TopCategories []CategoryScore `json:"top_categories,omitempty"`
 	// Reasons holds one Chinese line per fired rule (in Rules order),
 	// followed by CategoryReason when there is one.
 	Reasons        []string   `json:"reasons"`
@@ -88,6 +97,20 @@ type Result struct {
 	// Empty is set when the text had nothing to screen (blank, emoji or
 	// punctuation only).
 	Empty bool `json:"empty,omitempty"`
+	// Precedents are this community's earlier reviewer decisions on
+	// similar proposals, best first.
+	Precedents []Precedent `json:"precedents,omitempty"`
+	// Lifted are rules a flag would have fired for, not marked because
+	// reviewers overrode that kind of flag on similar proposals (see Notes).
+	Lifted []int `json:"lifted,omitempty"`
+}
+
+// CategoryScore is one candidate 六必议 category with its confidence in
+// [0, 1] and the words of the proposal that made it likely.
+type CategoryScore struct {
+	Category   int      `json:"category"`
+	Confidence float64  `json:"confidence"`
+	Words      []string `json:"words,omitempty"`
 }
 
 // Screening converts the result into the core's record of it.
@@ -114,11 +137,16 @@ const (
 // Screener screens proposals. It is safe for concurrent use; packs can be
 // swapped and decisions added while screening runs.
 type Screener struct {
-	m       atomic.Pointer[matcher]
-	ex      atomic.Pointer[exampleBank]
-	arch    *archive
-	nowMu   sync.RWMutex
-	nowFunc func() time.Time
+	m    atomic.Pointer[matcher]
+	ex   atomic.Pointer[exampleBank]
+	arch *archive
+	// noRule4Structure turns the structural rule-4 readings off (tests of
+	// the other layers alone).
+	noRule4Structure bool
+	revMu            sync.RWMutex
+	rev              map[string]*reviewBank // per community
+	nowMu            sync.RWMutex
+	nowFunc          func() time.Time
 }
 
 // New compiles the packs (none: the default packs) into a Screener with an
@@ -207,8 +235,13 @@ var malfunctionCues = []string{"老是", "总是", "经常", "丢件", "坏了",
 // anotherCues mark a proposal asking for the same thing somewhere else.
 var anotherCues = []string{"也", "同样", "另外", "另一", "再建", "再装", "再设", "再加", "再开"}
 
-// Screen screens one proposal.
-func (s *Screener) Screen(text string) Result {
+// Screen screens one proposal without any community's reviewed examples
+// (those learnt under the community "").
+func (s *Screener) Screen(text string) Result { return s.ScreenFor("", text) }
+
+// ScreenFor screens one proposal of comm: with comm's reviewed examples as
+// precedents.
+func (s *Screener) ScreenFor(comm, text string) Result {
 	prepared := prepare(text)
 	res := Result{Verdict: Admissible, Rules: []int{}, Reasons: []string{}, Matches: []Match{}, Evidence: []Evidence{}}
 	if !hasContent(prepared) {
@@ -221,9 +254,8 @@ func (s *Screener) Screen(text string) Result {
 	hits := m.match(prepared)
 
 	ruleEv := map[int][]Evidence{}
-	excluded := false
-	catScore := [7]float64{}
-	catWhy := [7]string{}
+	excluded := map[int]bool{}
+	var cats catScores
 	for i := range m.entries {
 		e := &m.entries[i]
 		h := hits[i]
@@ -234,26 +266,33 @@ func (s *Screener) Screen(text string) Result {
 		case kindRule:
 			if ok, ev := h.fired(e); ok {
 				ruleEv[e.rule] = append(ruleEv[e.rule], Evidence{Rule: e.rule, Phrase: ev, Reason: e.reason, Entry: e.id})
-				excluded = excluded || e.excluded
+				excluded[e.rule] = excluded[e.rule] || e.excluded
 			} else if stop := h.stoppedBy(e); stop != "" && e.elseCat > 0 {
-				catScore[e.elseCat] += 3
-				if catWhy[e.elseCat] == "" && e.elseWhy != "" {
-					catWhy[e.elseCat] = e.elseWhy
-				}
+				cats.add(e.elseCat, 3, e.elseWhy, stop)
 			}
 		case kindCategory:
-			if ok, _ := h.fired(e); ok {
+			if ok, ev := h.fired(e); ok {
 				n := max(h.maximal(), 1)
-				catScore[e.category] += e.weight * float64(n)
-				if catWhy[e.category] == "" {
-					catWhy[e.category] = e.reason
+				words := h.anys
+				if len(words) == 0 {
+					words = []string{ev}
 				}
+				cats.add(e.category, e.weight*float64(n), e.reason, words...)
 			}
 		case kindNotice:
 			if ok, _ := h.fired(e); ok && !slices.Contains(res.Notes, e.reason) {
 				res.Notes = append(res.Notes, e.reason)
 			}
 		}
+	}
+
+	// Rule 4 from the structure of the proposal: a flag of its own when no
+	// phrase fired, otherwise more evidence with what to check.
+	for _, f := range rule4Structure(prepared) {
+		if s.noRule4Structure {
+			break
+		}
+		ruleEv[4] = append(ruleEv[4], Evidence{Rule: 4, Phrase: strings.Join(f.parts, "；"), Reason: f.reason, Entry: f.kind, Checks: f.checks})
 	}
 
 	// Rule 3: the archive.
@@ -304,7 +343,7 @@ func (s *Screener) Screen(text string) Result {
 			mt := Match{ID: md.id, Title: md.title, DecidedOn: md.decidedOn, Score: round2(c.score)}
 			res.Matches = append(res.Matches, mt)
 			if c.score >= RepeatExcluded {
-				excluded = true
+				excluded[3] = true
 			}
 		}
 		if len(res.Matches) > 0 {
@@ -317,17 +356,29 @@ func (s *Screener) Screen(text string) Result {
 	// proposals of a rule. It only adds review flags (excluded stays as the
 	// packs and the archive set it) and only for rules nothing else fired.
 	bank := s.ex.Load()
-	for _, v := range bank.vote(aq) {
+	asksHow := howFrame(prepared)
+	near := bank.neighbours(aq)
+	for _, v := range bank.vote(aq, near) {
+		if asksHow {
+			break
+		}
 		if len(ruleEv[v.rule]) == 0 {
 			best := v.best
 			ruleEv[v.rule] = []Evidence{{Rule: v.rule, Example: &best, Reason: exampleReason(v)}}
 		}
 	}
 	for _, v := range bank.bayesVote(aq) {
+		if asksHow {
+			break
+		}
 		if len(ruleEv[v.rule]) == 0 {
 			ruleEv[v.rule] = []Evidence{{Rule: v.rule, Grams: v.grams, Reason: bayesReason(v)}}
 		}
 	}
+
+	// The community's own reviewer decisions on similar proposals.
+	prec, habit := s.precedentsFor(comm, aq, ruleEv)
+	applyPrecedents(prec, habit, &res, ruleEv, excluded, &cats)
 
 	for r := 1; r <= 5; r++ {
 		evs := ruleEv[r]
@@ -337,34 +388,36 @@ func (s *Screener) Screen(text string) Result {
 		res.Rules = append(res.Rules, r)
 		res.Evidence = append(res.Evidence, evs...)
 		res.Reasons = append(res.Reasons, evs[0].Reason)
-	}
-	if len(res.Rules) > 0 {
-		res.Verdict = Review
-		if excluded {
+		if excluded[r] {
 			res.Verdict = Excluded
+		} else if res.Verdict != Excluded {
+			res.Verdict = Review
 		}
 	}
 
-	best := 0
-	for c := 1; c <= 6; c++ {
-		if catScore[c] > catScore[best] {
-			best = c
-		}
-	}
-	if best == 0 && len(res.Rules) == 0 {
-		best = 6
-		catWhy[6] = "未识别出具体类别，暂归入“其他需要开展议事协商的事项”，请审核人确认。"
-	}
-	res.Category = best
-	if best > 0 {
-		why := catWhy[best]
-		if why == "" {
-			why = "属于“" + bot.Categories[best] + "”。"
-		}
-		res.CategoryReason = fmt.Sprintf("六必议第%d类：%s", best, why)
-		res.Reasons = append(res.Reasons, res.CategoryReason)
-	}
+	cats.applyFrame(frameOf(prepared))
+	bank.catVote(aq, near, &cats)
+	cats.rank(&res)
 	return res
+}
+
+// howCues ask how to carry something out, who pays, what to use instead:
+// the question of a deliberation (categories 3 and 4), not a request to
+// set a rule aside.
+var howCues = []string{"怎么", "如何", "谁来", "用什么", "什么办法", "哪几", "租给谁"}
+
+// bypassCues ask to set a rule aside, whatever the frame.
+var bypassCues = []string{"能不能不", "可不可以不", "允许", "放开", "照旧", "不用执行", "表决同意", "投票同意", "投个票", "表决一下"}
+
+// howFrame reports whether a proposal asks how to do something, without
+// asking to set a rule aside. Wording that only resembles labelled
+// violations (the similarity layer) does not flag such a proposal; the
+// packs and the archive still do.
+func howFrame(prepared string) bool {
+	has := func(cues []string) bool {
+		return slices.ContainsFunc(cues, func(c string) bool { return strings.Contains(prepared, c) })
+	}
+	return has(howCues) && !has(bypassCues)
 }
 
 func repeatReason(m Match) string {

@@ -40,6 +40,9 @@ func (r Result) ProposerText() string {
 			b.WriteString("，与以往属于这一条的提议相似，需人工判断")
 		case len(ev.Grams) > 0:
 			b.WriteString("，用词与以往属于这一条的提议相近，需人工判断")
+		case ev.Precedent != nil:
+			// Nor another resident's proposal that was declined.
+			b.WriteString("，与本村（社区）以往经审定不予受理的提议相似，需人工判断")
 		case ev.Reason != "":
 			b.WriteString("，")
 			b.WriteString(strings.TrimRight(ev.Reason, "。"))
@@ -64,6 +67,8 @@ func (r Result) ReviewerText() string {
 		fmt.Fprintf(&b, "· 五不议第%d条（%s）\n", ev.Rule, bot.ExclusionRules[ev.Rule])
 		if ev.Match != nil {
 			fmt.Fprintf(&b, "  依据：相近决议 %s「%s」，决议日期 %s，相似度 %.2f\n", ev.Match.ID, ev.Match.Title, orDash(ev.Match.DecidedOn), ev.Match.Score)
+		} else if ev.Precedent != nil {
+			fmt.Fprintf(&b, "  依据：本社区先例「%s」\n", clip(ev.Precedent.Text, 40))
 		} else if ev.Example != nil {
 			fmt.Fprintf(&b, "  依据：相似的已标注提议「%s」，相似度 %.2f（仅供参考，请人工判断）\n", ev.Example.Text, ev.Example.Score)
 		} else if len(ev.Grams) > 0 {
@@ -72,6 +77,9 @@ func (r Result) ReviewerText() string {
 			fmt.Fprintf(&b, "  依据：命中“%s”\n", ev.Phrase)
 		}
 		fmt.Fprintf(&b, "  理由：%s\n", ev.Reason)
+		if len(ev.Checks) > 0 {
+			fmt.Fprintf(&b, "  请核对：%s\n", strings.Join(ev.Checks, "；"))
+		}
 	}
 	if len(r.Matches) > 1 {
 		b.WriteString("· 其他相近决议：\n")
@@ -81,6 +89,15 @@ func (r Result) ReviewerText() string {
 	}
 	if r.Category > 0 {
 		fmt.Fprintf(&b, "· 建议归类：%s\n", r.CategoryReason)
+	}
+	if len(r.TopCategories) > 0 {
+		fmt.Fprintf(&b, "  可能的类别：%s\n", r.CategoryLine())
+	}
+	if len(r.Precedents) > 0 {
+		b.WriteString("· 本社区相似提议的审定先例：\n")
+		for _, p := range r.Precedents {
+			fmt.Fprintf(&b, "  %s：「%s」\n", p.Line(), clip(p.Text, 40))
+		}
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "· 提示：%s\n", n)

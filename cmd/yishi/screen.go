@@ -19,11 +19,18 @@ func runScreen(ctx context.Context, args []string, io Stdio) error {
 }
 
 func runDecisions(ctx context.Context, args []string, io Stdio) error {
-	if len(args) == 0 || args[0] != "import" {
-		fmt.Fprintln(io.Err, "用法: yishi decisions import FILE [--data DIR] [--community ID] [--partial]")
+	var code int
+	switch {
+	case len(args) > 0 && args[0] == "import":
+		code = screencli.ImportDecisions(ctx, args[1:], io.In, io.Out, io.Err, openStore)
+	case len(args) > 0 && args[0] == "export":
+		code = screencli.ExportDecisions(ctx, args[1:], io.Out, io.Err, openStore)
+	default:
+		fmt.Fprintln(io.Err, "用法: yishi decisions import FILE --data DIR [--community ID] [--partial]")
+		fmt.Fprintln(io.Err, "      yishi decisions export --data DIR [--community ID] [--out FILE]")
 		return errUsage
 	}
-	if code := screencli.ImportDecisions(ctx, args[1:], io.In, io.Out, io.Err, openStore); code != 0 {
+	if code != 0 {
 		return exitCode(code)
 	}
 	return nil

@@ -7,6 +7,7 @@ package screencli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -52,6 +53,10 @@ type output struct {
 	Matches  []screening.Match    `json:"matches"`
 	Notes    []string             `json:"notes,omitempty"`
 	Evidence []screening.Evidence `json:"evidence,omitempty"`
+	// TopCategories: the two most likely categories with confidence and words.
+	TopCategories []screening.CategoryScore `json:"top_categories,omitempty"`
+	// Precedents: the community's reviewer decisions on similar proposals.
+	Precedents []screening.Precedent `json:"precedents,omitempty"`
 }
 
 // Screen implements `yishi screen [--prior FILE] [--data DIR] [--community ID]`.
@@ -108,6 +113,10 @@ func Screen(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 			fmt.Fprintf(stderr, "yishi screen: %v\n", err)
 			return 1
 		}
+		if _, err := screening.LoadReviewed(store, *community, sc); err != nil {
+			fmt.Fprintf(stderr, "yishi screen: %v\n", err)
+			return 1
+		}
 	}
 	if *prior != "" {
 		good, bad, err := readDecisionFile(*prior)
@@ -142,8 +151,9 @@ func Screen(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 			return 1
 		}
 		id, text := proposalText(strings.TrimRight(line, "\r\n"))
-		r := sc.Screen(text)
-		o := output{ID: id, Verdict: r.Verdict, Rules: r.Rules, Reasons: r.Reasons, Matches: r.Matches, Notes: r.Notes}
+		r := sc.ScreenFor(*community, text)
+		o := output{ID: id, Verdict: r.Verdict, Rules: r.Rules, Reasons: r.Reasons, Matches: r.Matches, Notes: r.Notes,
+			TopCategories: r.TopCategories, Precedents: r.Precedents}
 		if r.Category > 0 {
 			c := r.Category
 			o.Category = &c
@@ -207,12 +217,13 @@ func readDecisionFile(name string) ([]screening.Decision, []screening.RowError, 
 func ImportDecisions(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, openStore OpenStore) int {
 	fs := flag.NewFlagSet("decisions import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	data := fs.String("data", "", "bot data directory (required)")
+	data0 := fs.String("data", "", "bot data directory (required)")
 	community := fs.String("community", defaultCommunity, "community ID")
 	partial := fs.Bool("partial", false, "import the good rows even if some rows are bad")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "用法: yishi decisions import FILE --data DIR [--community ID] [--partial]")
 		fmt.Fprintln(stderr, "FILE 为 JSONL（每行 {\"id\",\"title\",\"text\",\"decided_on\"}）或带表头的 CSV；- 表示标准输入。")
+		fmt.Fprintln(stderr, "FILE 也可以是 yishi decisions export 导出的审定记录（每行带 \"kind\"），合并进本社区的审定先例。")
 		fs.PrintDefaults()
 	}
 	pos, err := parseArgs(fs, args)
@@ -223,7 +234,7 @@ func ImportDecisions(ctx context.Context, args []string, stdin io.Reader, stdout
 		fs.Usage()
 		return 2
 	}
-	if *data == "" {
+	if *data0 == "" {
 		fmt.Fprintln(stderr, "yishi decisions import: 需要 --data DIR（机器人数据目录）")
 		return 2
 	}
@@ -242,7 +253,15 @@ func ImportDecisions(ctx context.Context, args []string, stdin io.Reader, stdout
 		defer f.Close()
 		r = f
 	}
-	good, bad, err := screening.ParseDecisions(name, r)
+	data, err := io.ReadAll(io.LimitReader(r, 256<<20))
+	if err != nil {
+		fmt.Fprintf(stderr, "yishi decisions import: 读取 %s: %v\n", name, err)
+		return 1
+	}
+	if screening.IsReviewedJSONL(data) {
+		return importReviewed(ctx, name, data, *data0, *community, *partial, stdout, stderr, openStore)
+	}
+	good, bad, err := screening.ParseDecisions(name, bytes.NewReader(data))
 	if err != nil {
 		fmt.Fprintf(stderr, "yishi decisions import: %v\n", err)
 		return 1
@@ -262,9 +281,9 @@ func ImportDecisions(ctx context.Context, args []string, stdin io.Reader, stdout
 		fmt.Fprintln(stderr, "yishi decisions import: 无法打开数据目录（未提供存储）")
 		return 1
 	}
-	store, err := openStore(*data)
+	store, err := openStore(*data0)
 	if err != nil {
-		fmt.Fprintf(stderr, "yishi decisions import: 打开数据目录 %s: %v\n", *data, err)
+		fmt.Fprintf(stderr, "yishi decisions import: 打开数据目录 %s: %v\n", *data0, err)
 		return 1
 	}
 	defer store.Close()
@@ -282,5 +301,137 @@ func ImportDecisions(ctx context.Context, args []string, stdin io.Reader, stdout
 		fmt.Fprintf(stdout, "（跳过有误的 %d 行）", len(bad))
 	}
 	fmt.Fprintln(stdout, "。")
+	return 0
+}
+
+// importReviewed merges a file of reviewed examples (yishi decisions
+// export) into community: examples from another community keep their
+// origin in their ID (ImportedID), so they never replace local decisions;
+// an example already stored under the same ID is left as it is.
+func importReviewed(ctx context.Context, name string, data []byte, dir, community string, partial bool, stdout, stderr io.Writer, openStore OpenStore) int {
+	good, bad, err := screening.ParseReviewed(name, bytes.NewReader(data))
+	if err != nil {
+		fmt.Fprintf(stderr, "yishi decisions import: %v\n", err)
+		return 1
+	}
+	for _, e := range bad {
+		fmt.Fprintf(stderr, "%s: %v\n", name, e)
+	}
+	if len(bad) > 0 && !partial {
+		fmt.Fprintf(stderr, "有 %d 行有误，未导入任何审定记录。改正后重新导入，或加 --partial 只导入正确的 %d 行。\n", len(bad), len(good))
+		return 1
+	}
+	if len(good) == 0 {
+		fmt.Fprintln(stderr, "没有可导入的审定记录。")
+		return 1
+	}
+	if openStore == nil {
+		fmt.Fprintln(stderr, "yishi decisions import: 无法打开数据目录（未提供存储）")
+		return 1
+	}
+	store, err := openStore(dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "yishi decisions import: 打开数据目录 %s: %v\n", dir, err)
+		return 1
+	}
+	defer store.Close()
+	var batch []bot.KV
+	kept := 0
+	for _, ex := range good {
+		ex.ID = screening.ImportedID(community, ex)
+		v, err := store.Get(screening.ReviewKey(community, ex.ID))
+		if err != nil {
+			fmt.Fprintf(stderr, "yishi decisions import: 读取 %s: %v\n", ex.ID, err)
+			return 1
+		}
+		if v != nil {
+			kept++
+			continue
+		}
+		batch = append(batch, screening.ReviewWrites(community, ex)...)
+	}
+	if len(batch) > 0 {
+		if err := store.Commit(ctx, batch); err != nil {
+			fmt.Fprintf(stderr, "yishi decisions import: 写入失败，未导入: %v\n", err)
+			return 1
+		}
+	}
+	fmt.Fprintf(stdout, "已合并 %d 条审定记录到社区 %s", len(batch), community)
+	if kept > 0 {
+		fmt.Fprintf(stdout, "（%d 条已存在，保留原记录）", kept)
+	}
+	if len(bad) > 0 {
+		fmt.Fprintf(stdout, "（跳过有误的 %d 行）", len(bad))
+	}
+	fmt.Fprintln(stdout, "。重启机器人后生效。")
+	return 0
+}
+
+// ExportDecisions implements `yishi decisions export --data DIR
+// [--community ID] [--out FILE]`: the community's reviewed examples
+// (reviewer decisions) as JSONL, for another community to import.
+func ExportDecisions(ctx context.Context, args []string, stdout, stderr io.Writer, openStore OpenStore) int {
+	fs := flag.NewFlagSet("decisions export", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("data", "", "bot data directory (required)")
+	community := fs.String("community", defaultCommunity, "community ID")
+	outFile := fs.String("out", "", "write to FILE instead of stdout")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "用法: yishi decisions export --data DIR [--community ID] [--out FILE]")
+		fmt.Fprintln(stderr, "导出本社区的审定记录（同意及类别、退回、不予受理及条目、推翻初筛及理由），每行一个 JSON 对象。")
+		fs.PrintDefaults()
+	}
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return 2
+	}
+	if len(pos) != 0 {
+		fmt.Fprintf(stderr, "yishi decisions export: 多余的参数 %q\n", pos)
+		return 2
+	}
+	if *dir == "" {
+		fmt.Fprintln(stderr, "yishi decisions export: 需要 --data DIR（机器人数据目录）")
+		return 2
+	}
+	if openStore == nil {
+		fmt.Fprintln(stderr, "yishi decisions export: 无法打开数据目录（未提供存储）")
+		return 1
+	}
+	store, err := openStore(*dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "yishi decisions export: 打开数据目录 %s: %v\n", *dir, err)
+		return 1
+	}
+	defer store.Close()
+	exs, err := screening.StoredReviewed(store, *community)
+	if err != nil {
+		fmt.Fprintf(stderr, "yishi decisions export: %v\n", err)
+		return 1
+	}
+	w := stdout
+	var f *os.File
+	if *outFile != "" {
+		f, err = os.Create(*outFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "yishi decisions export: %v\n", err)
+			return 1
+		}
+		w = f
+	}
+	bw := bufio.NewWriter(w)
+	err = screening.WriteReviewedJSONL(bw, *community, exs)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if f != nil {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "yishi decisions export: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stderr, "已导出社区 %s 的 %d 条审定记录。\n", *community, len(exs))
 	return 0
 }

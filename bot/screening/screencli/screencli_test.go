@@ -11,6 +11,7 @@ import (
 	"yishi/storage/memstore"
 
 	"yishi/bot"
+	"yishi/bot/screening"
 )
 
 type memStore = memstore.Store
@@ -115,5 +116,79 @@ func TestImportDecisions(t *testing.T) {
 	errb.Reset()
 	if code := Screen(context.Background(), []string{"--data", dir}, strings.NewReader("x\n"), &out, &errb, opener(st)); code != 1 || !strings.Contains(errb.String(), "zz.yaml:3") {
 		t.Errorf("broken pack: exit %d, stderr %s", code, errb.String())
+	}
+}
+
+func TestDecisionsExportImportReviewed(t *testing.T) {
+	src := newMem()
+	ctx := context.Background()
+	exs := []screening.ReviewedExample{
+		{ID: "r1", Kind: screening.ReviewDeclined, Rule: 4, Text: "集体鱼塘低价包给主任的侄子", Reason: "明显不公平", DecidedOn: "2026-09-01"},
+		{ID: "r2", Kind: screening.ReviewApproved, Category: 2, ScreenCategory: 1, Text: "村口的桥裂了要修", DecidedOn: "2026-10-02"},
+	}
+	var batch []bot.KV
+	for _, e := range exs {
+		batch = append(batch, screening.ReviewWrites("houchen", e)...)
+	}
+	if err := src.Commit(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := ExportDecisions(ctx, []string{"--data", "x", "--community", "houchen"}, &out, &errb, opener(src)); code != 0 {
+		t.Fatalf("export exit %d: %s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"community":"houchen"`) || !strings.Contains(lines[0], `"kind":"declined"`) {
+		t.Fatalf("export output:\n%s", out.String())
+	}
+
+	dst := newMem()
+	file := filepath.Join(t.TempDir(), "shared.jsonl")
+	if err := os.WriteFile(file, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	own := screening.ReviewedExample{ID: "houchen:r1", Kind: screening.ReviewReturned, Text: "本地的记录", DecidedOn: "2026-01-01"}
+	if err := dst.Commit(ctx, screening.ReviewWrites("other", own)); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	errb.Reset()
+	if code := ImportDecisions(ctx, []string{file, "--data", "y", "--community", "other"}, nil, &out, &errb, opener(dst)); code != 0 {
+		t.Fatalf("import exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "已合并 1 条审定记录") || !strings.Contains(out.String(), "1 条已存在") {
+		t.Errorf("import output: %s", out.String())
+	}
+	got, err := screening.StoredReviewed(dst, "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].ID != "houchen:r1" || got[0].Kind != screening.ReviewReturned || got[1].ID != "houchen:r2" || got[1].Category != 2 {
+		t.Errorf("merged examples: %+v", got)
+	}
+
+	// A bad row stops the import unless --partial.
+	bad := filepath.Join(t.TempDir(), "bad.jsonl")
+	os.WriteFile(bad, []byte(`{"id":"z1","kind":"approved","text":"修路","decided_on":"2026-01-01"}`+"\n"), 0o644)
+	errb.Reset()
+	if code := ImportDecisions(ctx, []string{bad, "--data", "y", "--community", "other"}, nil, &out, &errb, opener(dst)); code != 1 || !strings.Contains(errb.String(), "六必议类别") {
+		t.Errorf("bad row: exit %d, %s", code, errb.String())
+	}
+}
+
+func TestScreenUsesStoredReviewed(t *testing.T) {
+	st := newMem()
+	ctx := context.Background()
+	ex := screening.ReviewedExample{ID: "d1", Kind: screening.ReviewDeclined, Rule: 4, Text: "把村委会后面那块集体空地长期低价租给书记的小舅子开农家乐", Reason: "不公平", DecidedOn: "2026-09-03"}
+	if err := st.Commit(ctx, screening.ReviewWrites("houchen", ex)); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	in := strings.NewReader("村委会后面那块集体空地低价长期租给书记小舅子开个农家乐\n")
+	if code := Screen(ctx, []string{"--data", t.TempDir(), "--community", "houchen"}, in, &out, &errb, opener(st)); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), `"precedents":[{"id":"d1"`) {
+		t.Errorf("output lacks the precedent: %s", out.String())
 	}
 }
