@@ -44,6 +44,9 @@ type Options struct {
 	// OnDecision is called inside the action when a topic passes, so the
 	// archive of decisions (五不议 rule 3) can learn it.
 	OnDecision func(tx *engine.Tx, t *bot.Topic)
+	// OnReview is called inside the action after each 审定 (approve,
+	// return, decline), so the screening learns from the reviewer at once.
+	OnReview func(tx *engine.Tx, t *bot.Topic)
 }
 
 // Bot implements bot.Handler.

@@ -170,6 +170,9 @@ var reviewSteps = map[string]step{
 				Stakeholders: splitList(c.Values["stakeholders"]), Chair: chair, Recorder: rec, Supervisor: sup,
 				Override: c.Values["override"]}
 			t, err := m.tx.Approve(m.comm.ID, c.Topic, m.member, a)
+			if err == nil && b.opts.OnReview != nil {
+				b.opts.OnReview(m.tx, t)
+			}
 			if err != nil {
 				b.retry(m, c, bot.ErrorMessage(err))
 				return
@@ -187,6 +190,9 @@ var reviewSteps = map[string]step{
 		},
 		answer: func(b *Bot, m *msg, c *engine.Conversation) {
 			t, err := m.tx.Return(m.comm.ID, c.Topic, m.member, m.raw)
+			if err == nil && b.opts.OnReview != nil {
+				b.opts.OnReview(m.tx, t)
+			}
 			if err != nil {
 				b.retry(m, c, bot.ErrorMessage(err))
 				return
@@ -222,6 +228,9 @@ var reviewSteps = map[string]step{
 		answer: func(b *Bot, m *msg, c *engine.Conversation) {
 			rule, _ := strconv.Atoi(c.Values["rule"])
 			t, err := m.tx.Decline(m.comm.ID, c.Topic, m.member, rule, m.raw)
+			if err == nil && b.opts.OnReview != nil {
+				b.opts.OnReview(m.tx, t)
+			}
 			if err != nil {
 				b.retry(m, c, bot.ErrorMessage(err))
 				return

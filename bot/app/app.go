@@ -136,7 +136,7 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 		}
 	}
 	a.Flows = flows.New(flows.Options{Engine: eng, Logger: opts.Logger, Binders: binders,
-		Screener: a.Screen.Screen, OnDecision: a.Screen.Learn, Record: RecordText})
+		Screener: a.Screen.Screen, OnDecision: a.Screen.Learn, OnReview: a.Screen.Reviewed, Record: RecordText})
 	a.plan = a.backupPlan()
 	a.Reminders, err = reminders.New(reminders.Options{Engine: eng, Clock: opts.Clock, Logger: opts.Logger})
 	if err != nil {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 
@@ -29,6 +30,9 @@ func newScreening(s bot.Store, comms []*config.Community) (*Screening, error) {
 		if _, err := screening.LoadArchive(s, c.ID, scr); err != nil {
 			return nil, fmt.Errorf("load decision archive of %s: %w", c.ID, err)
 		}
+		if _, err := screening.LoadReviewed(s, c.ID, scr); err != nil {
+			return nil, fmt.Errorf("load reviewed examples of %s: %w", c.ID, err)
+		}
 		sc.by[c.ID] = scr
 	}
 	return sc, nil
@@ -43,8 +47,37 @@ func (s *Screening) Screen(comm, text string) flows.ScreenResult {
 	if scr == nil {
 		return flows.ScreenResult{Screening: bot.Screening{Verdict: "admissible"}}
 	}
-	r := scr.Screen(text)
+	r := scr.ScreenFor(comm, text)
 	return flows.ScreenResult{Screening: r.Screening(), ProposerText: r.ProposerText(), ReviewerText: withoutReplyHint(r.ReviewerText())}
+}
+
+// Reviewed turns a 审定 into a labelled example of the community, stored
+// with the action and used at once by the next screening.
+func (s *Screening) Reviewed(tx *engine.Tx, t *bot.Topic) {
+	scr := s.by[t.Community]
+	if scr == nil {
+		return
+	}
+	ex := screening.ReviewedExample{ID: "topic-" + t.ID, Text: t.Title + "\n" + t.Content, Flagged: t.Screening.Rules,
+		ScreenCategory: t.Screening.Category, Reason: t.ReviewNote, DecidedOn: tx.Now().Format("2006-01-02")}
+	switch t.Stage {
+	case bot.StageApproved:
+		ex.Kind, ex.Category = screening.ReviewApproved, t.Category
+		if t.Screening.Override != "" {
+			ex.Reason = t.Screening.Override
+		}
+	case bot.StageReturned:
+		ex.Kind = screening.ReviewReturned
+	case bot.StageDeclined:
+		ex.Kind, ex.Rule = screening.ReviewDeclined, t.DeclineRule
+	default:
+		return
+	}
+	if err := scr.Learn(t.Community, ex); err != nil {
+		slog.Warn("screening could not learn from a review", "topic", t.ID, "err", err)
+		return
+	}
+	tx.Put(screening.ReviewWrites(t.Community, ex)...)
 }
 
 // Learn adds a passed topic to its community's archive, durably with the

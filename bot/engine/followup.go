@@ -107,7 +107,8 @@ func (tx *Tx) openItem(comm string, no int, actor *bot.Member, act bot.Action, w
 	}
 	f := &t.FollowUps[i]
 	responsible := actor != nil && f.Responsible == actor.ID
-	if err := bot.Authorize(bot.Actor{Member: actor, Responsible: responsible}, act, t); err != nil {
+	reporter := actor != nil && f.Status == bot.FollowUpDone && len(f.Progress) > 0 && f.Progress[len(f.Progress)-1].By == actor.ID
+	if err := bot.Authorize(bot.Actor{Member: actor, Responsible: responsible, Reporter: reporter}, act, t); err != nil {
 		if act == bot.ActReportProgress && actor != nil {
 			return nil, nil, nil, bot.Errorf(bot.EFORBIDDEN, "%s，落实事项 #%d 的责任人是%s，只有责任人或两委成员可以%s。", actor.Name, f.No, tx.Name(comm, f.Responsible), what)
 		}

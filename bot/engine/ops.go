@@ -119,8 +119,8 @@ func (tx *Tx) Resubmit(comm, id string, actor *bot.Member, d Draft, s bot.Screen
 	if err != nil {
 		return nil, err
 	}
-	if actor == nil || t.Proposer != actor.ID {
-		return nil, bot.Errorf(bot.EFORBIDDEN, "议题 %s 只能由提议人修改后重新提交。", t.Label())
+	if err := tx.authorize(c, actor, bot.ActResubmit, t); err != nil {
+		return nil, err
 	}
 	if t.Stage != bot.StageReturned {
 		return nil, bot.Errorf(bot.ECONFLICT, "议题 %s 现在是「%s」，只有被退回修改的议题才能重新提交。", t.Label(), t.Stage.Chinese())
@@ -794,8 +794,14 @@ func (tx *Tx) AddFollowUp(comm, id string, actor *bot.Member, f bot.FollowUp) (*
 	if err != nil {
 		return nil, f, err
 	}
-	if err := tx.authorize(c, actor, bot.ActPublish, t); err != nil {
+	if err := tx.authorize(c, actor, bot.ActAddFollowUp, t); err != nil {
 		return nil, f, err
+	}
+	if !t.AuditedAt.IsZero() {
+		return nil, f, bot.Errorf(bot.ECONFLICT, "议题 %s 的记录已经审核通过，不能再添加落实事项；如确需补充，请联系村(居)务监督委员会。", t.Label())
+	}
+	if strings.TrimSpace(f.Supervision) == "" {
+		return nil, f, bot.Errorf(bot.EINVALID, "请写明如何监督落实，例如「监委会每两周到现场查看一次」。")
 	}
 	if t.Result == nil || !t.Result.Agreed {
 		return nil, f, bot.Errorf(bot.ECONFLICT, "只有表决通过的议题才能记录落实事项；议题 %s 没有通过。", t.Label())
