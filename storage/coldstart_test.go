@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"yishi/bot"
-	"yishi/bot/app"
+	"yishi/cmd/yishi/app"
 	"yishi/bot/config"
 	"yishi/bot/engine"
 	"yishi/storage"

@@ -17,7 +17,7 @@ import (
 	"yishi/adapters/telegram"
 	"yishi/adapters/telegram/tgtest"
 	"yishi/bot"
-	"yishi/bot/app"
+	"yishi/cmd/yishi/app"
 	"yishi/bot/config"
 	"yishi/storage"
 )

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"yishi/bot"
-	"yishi/bot/app"
+	"yishi/cmd/yishi/app"
 	"yishi/bot/config"
 	"yishi/storage"
 )

@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"yishi/bot"
-	"yishi/bot/app"
+	"yishi/cmd/yishi/app"
 	"yishi/bot/audit"
 	"yishi/bot/config"
 	"yishi/bot/engine"

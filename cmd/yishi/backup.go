@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"yishi/bot"
-	"yishi/bot/app"
+	"yishi/cmd/yishi/app"
 	"yishi/bot/config"
 )
 

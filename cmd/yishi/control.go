@@ -32,7 +32,7 @@ import (
 	"sync"
 
 	"yishi/bot"
-	"yishi/bot/app"
+	"yishi/cmd/yishi/app"
 	"yishi/storage"
 )
 

@@ -10,7 +10,7 @@ import (
 
 	"yishi/adapters/console"
 	"yishi/bot"
-	"yishi/bot/app"
+	"yishi/cmd/yishi/app"
 	"yishi/bot/config"
 )
 

@@ -14,7 +14,7 @@ import (
 	"yishi/adapters/telegram"
 	"yishi/adapters/wechat"
 	"yishi/bot"
-	"yishi/bot/app"
+	"yishi/cmd/yishi/app"
 	"yishi/bot/config"
 	"yishi/storage"
 )
