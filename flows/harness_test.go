@@ -14,8 +14,8 @@ import (
 
 	"yishi/adapters/console"
 	"yishi/bot"
-	"yishi/cmd/yishi/app"
 	"yishi/bot/config"
+	"yishi/cmd/yishi/app"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden transcripts in testdata/")

@@ -18,6 +18,7 @@ func TestScripts(t *testing.T) {
 		{"review", false},
 		{"secret", true},
 		{"vote", true},
+		{"room", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)

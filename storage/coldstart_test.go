@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"yishi/bot"
-	"yishi/cmd/yishi/app"
 	"yishi/bot/config"
 	"yishi/bot/engine"
+	"yishi/cmd/yishi/app"
 	"yishi/storage"
 )
 

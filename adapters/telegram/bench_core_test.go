@@ -14,8 +14,8 @@ import (
 
 	"yishi/adapters/console"
 	"yishi/bot"
-	"yishi/cmd/yishi/app"
 	"yishi/bot/config"
+	"yishi/cmd/yishi/app"
 )
 
 // sink is an adapter that accepts every message; with app.Flush it keeps

@@ -16,8 +16,8 @@ import (
 	"yishi/adapters/telegram"
 	"yishi/adapters/telegram/tgtest"
 	"yishi/bot"
-	"yishi/cmd/yishi/app"
 	"yishi/bot/config"
+	"yishi/cmd/yishi/app"
 	"yishi/storage"
 )
 

@@ -14,8 +14,8 @@ import (
 	"yishi/adapters/wechat"
 	"yishi/adapters/wechat/wxfake"
 	"yishi/bot"
-	"yishi/cmd/yishi/app"
 	"yishi/bot/config"
+	"yishi/cmd/yishi/app"
 )
 
 // The deliberation of the console demo (cmd/yishi/demo.txt), played by 13

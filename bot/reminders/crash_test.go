@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"yishi/bot"
-	"yishi/cmd/yishi/app"
 	"yishi/bot/config"
+	"yishi/cmd/yishi/app"
 	"yishi/storage"
 )
 

@@ -10,11 +10,11 @@ import (
 	"strings"
 
 	"yishi/bot"
-	"yishi/cmd/yishi/app"
 	"yishi/bot/audit"
 	"yishi/bot/config"
 	"yishi/bot/engine"
 	"yishi/bot/record"
+	"yishi/cmd/yishi/app"
 )
 
 func runRecord(ctx context.Context, args []string, io Stdio) error {

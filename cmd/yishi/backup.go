@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"yishi/bot"
-	"yishi/cmd/yishi/app"
 	"yishi/bot/config"
+	"yishi/cmd/yishi/app"
 )
 
 const backupUsage = "用法: yishi backup [--data DIR] 备份文件\n" +

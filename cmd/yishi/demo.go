@@ -10,8 +10,8 @@ import (
 
 	"yishi/adapters/console"
 	"yishi/bot"
-	"yishi/cmd/yishi/app"
 	"yishi/bot/config"
+	"yishi/cmd/yishi/app"
 )
 
 //go:embed demo.txt

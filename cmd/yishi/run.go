@@ -14,8 +14,8 @@ import (
 	"yishi/adapters/telegram"
 	"yishi/adapters/wechat"
 	"yishi/bot"
-	"yishi/cmd/yishi/app"
 	"yishi/bot/config"
+	"yishi/cmd/yishi/app"
 	"yishi/storage"
 )
 

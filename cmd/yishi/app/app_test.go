@@ -13,8 +13,8 @@ import (
 
 	"yishi/adapters/console"
 	"yishi/bot"
-	"yishi/cmd/yishi/app"
 	"yishi/bot/config"
+	"yishi/cmd/yishi/app"
 )
 
 // brokenPlatform stops at once, as a WeChat adapter does when logged out.

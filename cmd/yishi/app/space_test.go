@@ -9,8 +9,8 @@ import (
 
 	"yishi/adapters/console"
 	"yishi/bot"
-	"yishi/cmd/yishi/app"
 	"yishi/bot/config"
+	"yishi/cmd/yishi/app"
 	"yishi/storage"
 )
 
