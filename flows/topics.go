@@ -2,6 +2,8 @@ package flows
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"yishi/bot"
@@ -73,14 +75,30 @@ func (b *Bot) cmdShow(m *msg, rest string) {
 	m.say(b.describe(m.tx, t))
 }
 
+var roundPattern = regexp.MustCompile(`第\s*(\d+)\s*轮`)
+
 func (b *Bot) cmdRecord(m *msg, rest string) {
 	if err := bot.Authorize(m.actor(), bot.ActReadRecords, nil); err != nil {
 		b.refuse(m, err)
 		return
 	}
+	// 「记录 #3 第1轮」: one earlier round of a topic held again.
+	round := 0
+	if p := roundPattern.FindStringSubmatchIndex(rest); p != nil {
+		round, _ = strconv.Atoi(rest[p[2]:p[3]])
+		rest = strings.TrimSpace(rest[:p[0]] + rest[p[1]:])
+	}
 	t := b.topic(m, refOnly(rest), scopeAll, stagesAll...)
 	if t == nil {
 		return
+	}
+	if round != 0 {
+		v, ok := t.RoundView(round)
+		if !ok {
+			m.reply("议题 %s 没有第%d轮(共协商%d轮)。", t.Label(), round, t.RoundCount())
+			return
+		}
+		t = v
 	}
 	sheet := b.describe(m.tx, t)
 	if b.opts.Record != nil {

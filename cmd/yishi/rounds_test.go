@@ -145,3 +145,18 @@ func TestSecretBallotErasedAtRest(t *testing.T) {
 		}
 	}
 }
+
+// TestRoundInChat: 记录 #N 第K轮 in a private chat prints round K.
+func TestRoundInChat(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "d")
+	out, e, code := run(t, legacyScript(t)+"\n[私聊] 胡德明: 记录 #3 第1轮\n[私聊] 胡德明: 记录 #3 第5轮\n", "--data", dir)
+	if code != 0 {
+		t.Fatalf("script: %s", e)
+	}
+	tail := out
+	for _, want := range []string{"本表为第1轮协商的记录", "没有第5轮(共协商2轮)"} {
+		if !strings.Contains(tail, want) {
+			t.Errorf("chat lacks %q:\n%s", want, tail)
+		}
+	}
+}
