@@ -210,9 +210,7 @@ func runQuietVote(tb testing.TB, n, workers int) quietRun {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	for _, m := range tgtest.In(ms[len(before):], chat) {
-		run.groupMessages = append(run.groupMessages, m)
-	}
+	run.groupMessages = append(run.groupMessages, tgtest.In(ms[len(before):], chat)...)
 	return run
 }
 
