@@ -171,7 +171,7 @@ func TestEmulatorPrivacyMode(t *testing.T) {
 		}
 	}
 	v.inGroup("张建国", "/gongshi #1")
-	v.waitText(g, "已公示")
+	v.waitText(g, "已在群里公示")
 	v.private("胡丽萍", "记录 #1")
 	v.waitText(v.id("胡丽萍"), "城乡社区议事协商记录表", "胡丽萍", "发送了一段语音，42秒")
 }
