@@ -141,7 +141,22 @@ func (a *App) askToOpenChat(ctx context.Context, out bot.Outgoing) {
 		if out.Platform == "wechat" {
 			how = "请先加我为微信好友(在群里点我的头像→添加到通讯录)，再私聊我发一条消息"
 		}
-		tx.ToGroup(out.Community, nil, fmt.Sprintf("%s，您有议事通知没能私聊送达。%s，通知会马上补发给您。", tx.Name(out.Community, out.Member), how))
+		if sl, ok := a.adapters[out.Platform].(bot.StartLinker); ok {
+			if link := sl.StartLink(out.Community); link != "" {
+				how = "请先点 " + link + " 打开与我的私聊并按「开始」"
+			}
+		}
+		name := tx.Name(out.Community, out.Member)
+		tx.ToGroup(out.Community, nil, fmt.Sprintf("%s，您有议事通知没能私聊送达。%s，通知会马上补发给您。", name, how))
+		// The secretary sees who cannot be reached privately, so someone
+		// can tell them in person or by phone.
+		if c := tx.Community(out.Community); c != nil {
+			for _, s := range c.WithRole(bot.RoleSecretary) {
+				if s.ID != out.Member {
+					tx.ToMember(out.Community, s.ID, fmt.Sprintf("【提醒】%s还不能私聊收到议事通知(没有打开与机器人的私聊)，已在群里提醒；如需要，请电话或当面告知。", name))
+				}
+			}
+		}
 		return nil
 	})
 	if err != nil {
