@@ -143,7 +143,7 @@ func (a *App) askToOpenChat(ctx context.Context, out bot.Outgoing) {
 		}
 		if sl, ok := a.adapters[out.Platform].(bot.StartLinker); ok {
 			if link := sl.StartLink(out.Community); link != "" {
-				how = "请先点 " + link + " 打开与我的私聊并按「开始」"
+				how = "请先私聊我：点 " + link + " 打开与我的私聊并按「开始」"
 			}
 		}
 		name := tx.Name(out.Community, out.Member)
