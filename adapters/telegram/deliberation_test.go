@@ -325,7 +325,9 @@ func TestEmulatorDeliberation(t *testing.T) {
 		v.private("张建国", line)
 	}
 	v.waitText(v.id("何桂芳"), "【议事协商通知】#1")
-	v.waitText(g, "陈美华", "请先私聊我")
+	v.waitText(g, "陈美华", "请先私聊我", "?start=houchen")
+	// The secretary is told who cannot be reached privately.
+	v.waitText(v.id("张建国"), "陈美华还不能私聊收到议事通知")
 	if n := v.count(v.id("陈美华"), ""); n != 0 {
 		t.Fatalf("陈美华 got %d private messages before opening a chat", n)
 	}
