@@ -21,9 +21,6 @@ func (u *undoLog) push(f func()) {
 	}
 }
 
-// pushFn is push for the rare events (a closure allocated on replay too).
-func (u *undoLog) pushFn(f func()) { u.push(f) }
-
 func (u *undoLog) rollback() {
 	for i := len(u.fns) - 1; i >= 0; i-- {
 		u.fns[i]()
@@ -129,7 +126,7 @@ func (c *community) applyImported(r *record, e Imported, u *undoLog) error {
 	}
 	t.Seq = r.Seq
 	next, nextItem, n := c.next, c.nextItem, len(c.ids)
-	u.pushFn(func() {
+	u.push(func() {
 		c.next, c.nextItem, c.ids = next, nextItem, c.ids[:n]
 		delete(c.topics, t.ID)
 		delete(c.ballots, t.ID)
@@ -448,11 +445,7 @@ func (c *community) applyCheckIn(t *bot.Topic, e CheckedIn, at time.Time, u *und
 	}
 	m[e.Member] = at
 	if e.By != "" {
-		t.Proxied = maps.Clone(t.Proxied)
-		if t.Proxied == nil {
-			t.Proxied = map[string]string{}
-		}
-		t.Proxied["checkin:"+e.Member] = e.By
+		setProxied(t, "checkin:"+e.Member, e.By)
 	}
 	if vs := c.voterSet(t); vs.counted && vs.votes(e.Member) {
 		tally := vs.tally
@@ -508,11 +501,7 @@ func (c *community) applyVote(t *bot.Topic, r *record, e VoteCast, u *undoLog) e
 	}
 	bs[e.Member] = b
 	if e.By != "" {
-		t.Proxied = maps.Clone(t.Proxied)
-		if t.Proxied == nil {
-			t.Proxied = map[string]string{}
-		}
-		t.Proxied["vote:"+e.Member] = e.By
+		setProxied(t, "vote:"+e.Member, e.By)
 	}
 	if vs.counted {
 		tally := vs.tally
@@ -671,4 +660,14 @@ func (c *community) applyRoomCount(t *bot.Topic, r *record, e RoomCounted) error
 	}
 	t.RoomCounts = append(t.RoomCounts, bot.RoomCount{For: e.For, Against: e.Against, Abstain: e.Abstain, By: r.Actor, At: r.At})
 	return nil
+}
+
+// setProxied marks who recorded something for a member (代录), in a copy of
+// the map: the topic saved for undo keeps the old one.
+func setProxied(t *bot.Topic, key, by string) {
+	t.Proxied = maps.Clone(t.Proxied)
+	if t.Proxied == nil {
+		t.Proxied = map[string]string{}
+	}
+	t.Proxied[key] = by
 }

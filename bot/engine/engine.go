@@ -325,20 +325,17 @@ func (e *Engine) snapSeq(comm string) (uint64, bool, error) {
 func (e *Engine) replay(c *community, from uint64) error {
 	events := false
 	return audit.Walk(e.store, c.cfg.ID, from, func(en audit.Entry) error {
-		ev, known := newEvent(Kind(en.Action))
-		if !known {
-			if events || from > 1 {
-				return fmt.Errorf("社区 %s 审计日志第%d条的动作「%s」不是已知的事件 / audit entry %d of %s is not a known event (%q)",
-					c.cfg.ID, en.Seq, en.Action, en.Seq, c.cfg.ID, en.Action)
-			}
-			return nil
-		}
-		events = true
-		_ = ev
-		dec, err := decodeEvent(Kind(en.Action), en.Detail)
-		if err != nil {
+		dec, known, err := decodeEvent(Kind(en.Action), en.Detail)
+		switch {
+		case !known && (events || from > 1):
+			return fmt.Errorf("社区 %s 审计日志第%d条的动作「%s」不是已知的事件 / audit entry %d of %s is not a known event (%q)",
+				c.cfg.ID, en.Seq, en.Action, en.Seq, c.cfg.ID, en.Action)
+		case !known:
+			return nil // an entry of the log before events (migrated data)
+		case err != nil:
 			return fmt.Errorf("社区 %s 审计日志第%d条无法解析：%w", c.cfg.ID, en.Seq, err)
 		}
+		events = true
 		r := record{Recorded: Recorded{Seq: en.Seq, At: en.At, Actor: en.Actor, Topic: en.Topic, Event: dec}, Hash: en.Hash}
 		if err := c.apply(&r, nil); err != nil {
 			return fmt.Errorf("社区 %s 审计日志第%d条(%s，议题 #%s)与之前的记录矛盾：%w / audit entry %d of %s does not apply",

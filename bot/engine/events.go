@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"time"
 
 	"yishi/bot"
@@ -424,86 +425,21 @@ func encodeEvent(e Event) string {
 	return string(b)
 }
 
-// decodeEvent reads an entry's Detail as an event of kind.
-func decodeEvent(k Kind, detail string) (Event, error) {
-	e, ok := newEvent(k)
-	if !ok {
-		return nil, fmt.Errorf("unknown event kind %q", k)
+// decodeEvent reads an entry's Detail as an event of kind; known is false
+// for a kind this version does not know (an action of the log before events).
+func decodeEvent(k Kind, detail string) (e Event, known bool, err error) {
+	e, known = newEvent(k)
+	if !known {
+		return nil, false, nil
 	}
 	if err := json.Unmarshal([]byte(detail), e); err != nil {
-		return nil, fmt.Errorf("decode %s event: %w", k, err)
+		return nil, true, fmt.Errorf("decode %s event: %w", k, err)
 	}
-	return deref(e), nil
+	return deref(e), true, nil
 }
 
 // deref turns the decoded pointer back into the value type apply switches on.
-func deref(e Event) Event {
-	switch v := e.(type) {
-	case *Proposed:
-		return *v
-	case *Resubmitted:
-		return *v
-	case *Approved:
-		return *v
-	case *Returned:
-		return *v
-	case *Declined:
-		return *v
-	case *Planned:
-		return *v
-	case *MeetingOpened:
-		return *v
-	case *StepAdvanced:
-		return *v
-	case *CheckedIn:
-		return *v
-	case *StatementRecorded:
-		return *v
-	case *VoteOpened:
-		return *v
-	case *VoteCast:
-		return *v
-	case *VoteClosed:
-		return *v
-	case *MinutesConfirmed:
-		return *v
-	case *Published:
-		return *v
-	case *ItemAdded:
-		return *v
-	case *ItemUpdated:
-		return *v
-	case *RedeliberationArranged:
-		return *v
-	case *Terminated:
-		return *v
-	case *RecordAudited:
-		return *v
-	case *BindCodeIssued:
-		return *v
-	case *Bound:
-		return *v
-	case *Imported:
-		return *v
-	case *ClerkNamed:
-		return *v
-	case *CheckedOut:
-		return *v
-	case *WalkInRecorded:
-		return *v
-	case *RoomCounted:
-		return *v
-	case *RoomCountConfirmed:
-		return *v
-	case *ObjectionRaised:
-		return *v
-	case *ObjectionAnswered:
-		return *v
-	case *StakeholderNotified:
-		return *v
-	}
-	return e
-}
+func deref(e Event) Event { return reflect.ValueOf(e).Elem().Interface().(Event) }
 
 // Recorded is an event with its place in the log.
 type Recorded struct {

@@ -609,15 +609,11 @@ func (tx *Tx) CastVote(comm, id string, actor *bot.Member, choice bot.Choice, pr
 	if t.Plan.Ballot == bot.BallotSecret {
 		ev = secretVote{VoteCast{Round: t.Round, Member: actor.ID, Change: r.Changed}, choice}
 	}
-	evs := []Event{ev}
-	// The vote that completes the count closes it in the same action.
 	tl := c.tally(t)
 	if old == nil && t.Present(actor.ID) {
 		tl = addChoice(tl, choice, 1)
 	}
-	if tl.Present > 0 && tl.Voted() == tl.Present && tl.Unknown == 0 {
-		evs = append(evs, VoteClosed{Round: t.Round, Result: tx.result(t, tl, bot.ClosedAllVoted, "")})
-	}
+	evs := tx.closingIfAllVoted(t, tl, ev)
 	if err := tx.emit(c, t.ID, actor.ID, evs...); err != nil {
 		return VoteReceipt{}, err
 	}
@@ -682,6 +678,16 @@ func (tx *Tx) closeVote(c *community, t *bot.Topic, why bot.CloseReason, chair s
 		return nil, err
 	}
 	return c.topics[t.ID], nil
+}
+
+// closingIfAllVoted is ev, followed by the close of the vote when tl (the
+// tally once ev is applied) has every present voter counted: the vote that
+// completes the count closes it in the same action.
+func (tx *Tx) closingIfAllVoted(t *bot.Topic, tl bot.Tally, ev Event) []Event {
+	if tl.Present > 0 && tl.Voted() == tl.Present && tl.Unknown == 0 {
+		return []Event{ev, VoteClosed{Round: t.Round, Result: tx.result(t, tl, bot.ClosedAllVoted, "")}}
+	}
+	return []Event{ev}
 }
 
 // result is the frozen outcome of a vote with tally tl.

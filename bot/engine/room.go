@@ -12,6 +12,22 @@ import (
 // members who have no smartphone: the recorder, or a 代录员 the chair names,
 // records for them, and every such record names who made it.
 
+// clerkTopic is the topic a clerk records for, when the actor may record
+// (the recorder or a 代录员) and the topic is at one of the stages.
+func (tx *Tx) clerkTopic(comm, id string, actor *bot.Member, what string, stages ...bot.Stage) (*community, *bot.Topic, error) {
+	c, t, err := tx.topicFor(comm, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := tx.authorize(c, actor, bot.ActClerk, t); err != nil {
+		return nil, nil, err
+	}
+	if err := tx.needStage(t, what, stages...); err != nil {
+		return nil, nil, err
+	}
+	return c, t, nil
+}
+
 // NameClerk is the chair naming a 代录员 for the meeting.
 func (tx *Tx) NameClerk(comm, id string, actor *bot.Member, who string) (*bot.Topic, *bot.Member, error) {
 	c, t, err := tx.topicFor(comm, id)
@@ -80,14 +96,8 @@ func (tx *Tx) roomMembers(c *community, t *bot.Topic, names []string) ([]*bot.Me
 
 // ProxyCheckIn is 代签到: members present in the room, recorded by a clerk.
 func (tx *Tx) ProxyCheckIn(comm, id string, actor *bot.Member, names []string) (*bot.Topic, []*bot.Member, error) {
-	c, t, err := tx.topicFor(comm, id)
+	c, t, err := tx.clerkTopic(comm, id, actor, "代签到", bot.StageNotified, bot.StageDeliberating, bot.StageVoting)
 	if err != nil {
-		return nil, nil, err
-	}
-	if err := tx.authorize(c, actor, bot.ActClerk, t); err != nil {
-		return nil, nil, err
-	}
-	if err := tx.needStage(t, "代签到", bot.StageNotified, bot.StageDeliberating, bot.StageVoting); err != nil {
 		return nil, nil, err
 	}
 	ms, err := tx.roomMembers(c, t, names)
@@ -113,14 +123,8 @@ func (tx *Tx) ProxyCheckIn(comm, id string, actor *bot.Member, names []string) (
 
 // ProxyCheckOut is 代签退: a member left the room.
 func (tx *Tx) ProxyCheckOut(comm, id string, actor *bot.Member, name string) (*bot.Topic, *bot.Member, error) {
-	c, t, err := tx.topicFor(comm, id)
+	c, t, err := tx.clerkTopic(comm, id, actor, "代签退", bot.StageNotified, bot.StageDeliberating, bot.StageVoting)
 	if err != nil {
-		return nil, nil, err
-	}
-	if err := tx.authorize(c, actor, bot.ActClerk, t); err != nil {
-		return nil, nil, err
-	}
-	if err := tx.needStage(t, "代签退", bot.StageNotified, bot.StageDeliberating, bot.StageVoting); err != nil {
 		return nil, nil, err
 	}
 	ms, err := tx.roomMembers(c, t, []string{name})
@@ -139,14 +143,8 @@ func (tx *Tx) ProxyCheckOut(comm, id string, actor *bot.Member, name string) (*b
 
 // WalkIn is 临时参会: a stakeholder who came without being invited, 列席.
 func (tx *Tx) WalkIn(comm, id string, actor *bot.Member, name, role string) (*bot.Topic, error) {
-	c, t, err := tx.topicFor(comm, id)
+	c, t, err := tx.clerkTopic(comm, id, actor, "临时参会", bot.StageNotified, bot.StageDeliberating, bot.StageVoting)
 	if err != nil {
-		return nil, err
-	}
-	if err := tx.authorize(c, actor, bot.ActClerk, t); err != nil {
-		return nil, err
-	}
-	if err := tx.needStage(t, "临时参会", bot.StageNotified, bot.StageDeliberating, bot.StageVoting); err != nil {
 		return nil, err
 	}
 	name, role = strings.TrimSpace(name), strings.TrimSpace(role)
@@ -170,14 +168,8 @@ func (tx *Tx) WalkIn(comm, id string, actor *bot.Member, name, role string) (*bo
 // ProxySpeak is 代记发言: a statement made aloud in the room, minuted by a
 // clerk under the speaker's name (a participant or a walk-in).
 func (tx *Tx) ProxySpeak(comm, id string, actor *bot.Member, name, text string) (*bot.Topic, error) {
-	c, t, err := tx.topicFor(comm, id)
+	c, t, err := tx.clerkTopic(comm, id, actor, "代记发言", bot.StageDeliberating)
 	if err != nil {
-		return nil, err
-	}
-	if err := tx.authorize(c, actor, bot.ActClerk, t); err != nil {
-		return nil, err
-	}
-	if err := tx.needStage(t, "代记发言", bot.StageDeliberating); err != nil {
 		return nil, err
 	}
 	if err := CheckLength("发言", text, 1, MaxText); err != nil {
@@ -205,14 +197,8 @@ func (tx *Tx) ProxySpeak(comm, id string, actor *bot.Member, name, text string) 
 // clerk. A secret ballot is never recorded for someone else, and a member
 // who already voted online is refused by name (no double counting).
 func (tx *Tx) ProxyVote(comm, id string, actor *bot.Member, name string, choice bot.Choice) (VoteReceipt, error) {
-	c, t, err := tx.topicFor(comm, id)
+	c, t, err := tx.clerkTopic(comm, id, actor, "代投", bot.StageVoting)
 	if err != nil {
-		return VoteReceipt{}, err
-	}
-	if err := tx.authorize(c, actor, bot.ActClerk, t); err != nil {
-		return VoteReceipt{}, err
-	}
-	if err := tx.needStage(t, "代投", bot.StageVoting); err != nil {
 		return VoteReceipt{}, err
 	}
 	if t.Plan.Ballot == bot.BallotSecret {
@@ -232,11 +218,8 @@ func (tx *Tx) ProxyVote(comm, id string, actor *bot.Member, name string, choice 
 	if b := c.ballots[t.ID][m.ID]; b != nil {
 		return VoteReceipt{}, bot.Errorf(bot.ECONFLICT, "%s已经投过票(%s)，不能再由代录员代投，也不能在现场重复计票。", m.Name, b.Choice.Chinese())
 	}
-	evs := []Event{VoteCast{Round: t.Round, Member: m.ID, Choice: choice, By: actor.ID}}
-	tl := addChoice(c.tally(t), choice, 1)
-	if tl.Present > 0 && tl.Voted() == tl.Present {
-		evs = append(evs, VoteClosed{Round: t.Round, Result: tx.result(t, tl, bot.ClosedAllVoted, "")})
-	}
+	evs := tx.closingIfAllVoted(t, addChoice(c.tally(t), choice, 1),
+		VoteCast{Round: t.Round, Member: m.ID, Choice: choice, By: actor.ID})
 	if err := tx.emit(c, t.ID, actor.ID, evs...); err != nil {
 		return VoteReceipt{}, err
 	}
@@ -248,14 +231,8 @@ func (tx *Tx) ProxyVote(comm, id string, actor *bot.Member, name string, choice 
 // RoomCount is 现场计票: a show of hands or a paper ballot counted in the
 // room. It counts only once a second person confirms it (ConfirmRoomCount).
 func (tx *Tx) RoomCount(comm, id string, actor *bot.Member, f, a, ab int) (*bot.Topic, error) {
-	c, t, err := tx.topicFor(comm, id)
+	c, t, err := tx.clerkTopic(comm, id, actor, "现场计票", bot.StageVoting)
 	if err != nil {
-		return nil, err
-	}
-	if err := tx.authorize(c, actor, bot.ActClerk, t); err != nil {
-		return nil, err
-	}
-	if err := tx.needStage(t, "现场计票", bot.StageVoting); err != nil {
 		return nil, err
 	}
 	if n := len(t.RoomCounts); n > 0 && t.RoomCounts[n-1].ConfirmedBy == "" {
@@ -297,12 +274,9 @@ func (tx *Tx) ConfirmRoomCount(comm, id string, actor *bot.Member) (VoteReceipt,
 	if p.By == actor.ID {
 		return VoteReceipt{}, bot.Errorf(bot.EFORBIDDEN, "现场计票须由另一人确认(两人核对)：计票人%s不能自己确认。请监委会成员或主持人确认。", actor.Name)
 	}
-	evs := []Event{RoomCountConfirmed{Round: t.Round}}
 	tl := c.tally(t)
 	tl.For, tl.Against, tl.Abstain = tl.For+p.For, tl.Against+p.Against, tl.Abstain+p.Abstain
-	if tl.Present > 0 && tl.Voted() == tl.Present && tl.Unknown == 0 {
-		evs = append(evs, VoteClosed{Round: t.Round, Result: tx.result(t, tl, bot.ClosedAllVoted, "")})
-	}
+	evs := tx.closingIfAllVoted(t, tl, RoomCountConfirmed{Round: t.Round})
 	if err := tx.emit(c, t.ID, actor.ID, evs...); err != nil {
 		return VoteReceipt{}, err
 	}
