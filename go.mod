@@ -1,4 +1,4 @@
-module yishi
+module github.com/yishi-community/yishi
 
 go 1.27.3
 

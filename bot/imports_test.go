@@ -10,12 +10,12 @@ import (
 // depends on no conversational flow, store, adapter or badger; the wiring
 // lives in cmd/yishi/app.
 func TestCoreImportsNoPlatformOrStorage(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", "yishi/bot/...").Output()
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", "github.com/yishi-community/yishi/bot/...").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
 	for _, dep := range strings.Fields(string(out)) {
-		for _, banned := range []string{"yishi/flows", "yishi/storage", "yishi/adapters", "yishi/cmd", "github.com/dgraph-io/badger"} {
+		for _, banned := range []string{"github.com/yishi-community/yishi/flows", "github.com/yishi-community/yishi/storage", "github.com/yishi-community/yishi/adapters", "github.com/yishi-community/yishi/cmd", "github.com/dgraph-io/badger"} {
 			if dep == banned || strings.HasPrefix(dep, banned+"/") {
 				t.Errorf("a package under bot/ depends on %s", dep)
 			}

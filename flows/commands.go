@@ -7,9 +7,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"yishi/bot"
-	"yishi/bot/engine"
-	"yishi/bot/voteword"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/engine"
+	"github.com/yishi-community/yishi/bot/voteword"
 )
 
 type command struct {

@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"yishi/bot"
-	"yishi/bot/engine"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/engine"
 )
 
 var flowNames = map[string]string{"propose": "提议", "review": "审定", "plan": "制定协商方案", "confirm": "确认"}

@@ -15,10 +15,10 @@ import (
 	"sync"
 	"time"
 
-	"yishi/bot"
-	"yishi/bot/config"
-	"yishi/bot/engine"
-	"yishi/bot/textnorm"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/config"
+	"github.com/yishi-community/yishi/bot/engine"
+	"github.com/yishi-community/yishi/bot/textnorm"
 )
 
 // ScreenResult is what the pre-screening said, with texts for the proposer

@@ -5,9 +5,9 @@ import (
 	"strings"
 	"time"
 
-	"yishi/bot"
-	"yishi/bot/engine"
-	"yishi/bot/reminders"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/engine"
+	"github.com/yishi-community/yishi/bot/reminders"
 )
 
 // Follow-up commands (stage 5): 反馈, 确认落实, 退回落实, 受阻, 进展, 审核记录,

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"yishi/bot/config"
+	"github.com/yishi-community/yishi/bot/config"
 )
 
 // FORMAT.md is what operators and residents read; these tests keep it in

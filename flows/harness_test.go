@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"yishi/adapters/console"
-	"yishi/bot"
-	"yishi/bot/config"
-	"yishi/cmd/yishi/app"
+	"github.com/yishi-community/yishi/adapters/console"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/config"
+	"github.com/yishi-community/yishi/cmd/yishi/app"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden transcripts in testdata/")

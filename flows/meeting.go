@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"yishi/bot"
-	"yishi/bot/engine"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/engine"
 )
 
 // EarlyOpening is how much earlier than the plan a meeting may open

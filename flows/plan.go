@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"yishi/bot"
-	"yishi/bot/engine"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/engine"
 )
 
 var planSteps = map[string]step{

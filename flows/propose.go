@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 
-	"yishi/bot"
-	"yishi/bot/engine"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/engine"
 )
 
 func (b *Bot) cmdPropose(m *msg, _ string) {

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	"yishi/bot"
-	"yishi/bot/engine"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/engine"
 )
 
 // After the vote: the recorder's signature, 公示, follow-up items, 再议 and

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"strings"
 
-	"yishi/bot"
-	"yishi/bot/engine"
-	"yishi/bot/textnorm"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/engine"
+	"github.com/yishi-community/yishi/bot/textnorm"
 )
 
 // The stages a command applies in, for the resolver's lists.

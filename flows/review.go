@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"yishi/bot"
-	"yishi/bot/engine"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/engine"
 )
 
 func (b *Bot) reviewTopic(m *msg, c *engine.Conversation) (*bot.Topic, bool) {

@@ -6,9 +6,9 @@ import (
 	"strconv"
 	"strings"
 
-	"yishi/bot"
-	"yishi/bot/engine"
-	"yishi/bot/voteword"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/engine"
+	"github.com/yishi-community/yishi/bot/voteword"
 )
 
 // The room (issue P9): what the recorder, or a 代录员 the chair names, records

@@ -1,9 +1,9 @@
 package flows_test
 
 import (
+	"github.com/yishi-community/yishi/bot/config"
 	"strings"
 	"testing"
-	"yishi/bot/config"
 )
 
 // TestScripts plays the console scripts in testdata/ and compares the

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // Reads go through bot.Authorize like writes: a person not on the roster

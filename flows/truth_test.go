@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"yishi/bot/config"
-	"yishi/bot/engine"
+	"github.com/yishi-community/yishi/bot/config"
+	"github.com/yishi-community/yishi/bot/engine"
 )
 
 // Scripts shared by the tests of issue 13: the prelude leaves topic #1

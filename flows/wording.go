@@ -3,7 +3,7 @@ package flows
 import (
 	"strings"
 
-	"yishi/bot/config"
+	"github.com/yishi-community/yishi/bot/config"
 )
 
 // Shared texts (the engine's, the permission rules') say 村(居) and

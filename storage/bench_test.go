@@ -13,7 +13,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // benchWriters is how many goroutines write at once in the commit

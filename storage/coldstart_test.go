@@ -14,11 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"yishi/bot"
-	"yishi/bot/config"
-	"yishi/bot/engine"
-	"yishi/cmd/yishi/app"
-	"yishi/storage"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/config"
+	"github.com/yishi-community/yishi/bot/engine"
+	"github.com/yishi-community/yishi/cmd/yishi/app"
+	"github.com/yishi-community/yishi/storage"
 )
 
 // The cold start: open the data directory and rebuild what is kept in

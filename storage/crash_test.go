@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"testing"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 const crashEnv = "YISHI_STORAGE_CRASH_DIR"

@@ -17,7 +17,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 var (

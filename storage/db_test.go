@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"yishi/bot"
-	"yishi/storage/memstore"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/storage/memstore"
 )
 
 func openTest(t *testing.T, dir string, opts Options) *DB {

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"sync"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 var _ bot.Queuer = (*DB)(nil)

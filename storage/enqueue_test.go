@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"testing"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 func TestEnqueueOrderAndWait(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // filled is a closed data directory with n keys written in batches, so it

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // SchemaKey holds the data format version as decimal ASCII.

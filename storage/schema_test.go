@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 func TestSchemaWrittenOnEmptyDir(t *testing.T) {

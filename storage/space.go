@@ -8,7 +8,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // space keeps the free-space margin. Badger writes its write-ahead log and

@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"testing"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 func TestCheckSpaceWithFakeStatfs(t *testing.T) {

@@ -14,11 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"yishi/adapters/console"
-	"yishi/bot"
-	"yishi/bot/config"
-	"yishi/cmd/yishi/app"
-	"yishi/storage"
+	"github.com/yishi-community/yishi/adapters/console"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/config"
+	"github.com/yishi-community/yishi/cmd/yishi/app"
+	"github.com/yishi-community/yishi/storage"
 )
 
 // voteCommunity is a community with n representatives in one console group.

@@ -26,7 +26,7 @@ import (
 	"sync"
 	"time"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // Platform is the console's platform name in configs and identities.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 func TestParseLine(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 type manualClock struct {

@@ -15,7 +15,7 @@ import (
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // Platform is the adapter's platform name in bot.Incoming and the config.

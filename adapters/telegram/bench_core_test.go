@@ -12,10 +12,10 @@ import (
 
 	"github.com/go-telegram/bot/models"
 
-	"yishi/adapters/console"
-	"yishi/bot"
-	"yishi/bot/config"
-	"yishi/cmd/yishi/app"
+	"github.com/yishi-community/yishi/adapters/console"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/config"
+	"github.com/yishi-community/yishi/cmd/yishi/app"
 )
 
 // sink is an adapter that accepts every message; with app.Flush it keeps

@@ -13,12 +13,12 @@ import (
 	"testing"
 	"time"
 
-	"yishi/adapters/telegram"
-	"yishi/adapters/telegram/tgtest"
-	"yishi/bot"
-	"yishi/bot/config"
-	"yishi/cmd/yishi/app"
-	"yishi/storage"
+	"github.com/yishi-community/yishi/adapters/telegram"
+	"github.com/yishi-community/yishi/adapters/telegram/tgtest"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/config"
+	"github.com/yishi-community/yishi/cmd/yishi/app"
+	"github.com/yishi-community/yishi/storage"
 )
 
 // liveClock starts on 2026-12-01 10:00 in China and runs at real speed, so

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"yishi/adapters/telegram"
-	"yishi/adapters/telegram/tgtest"
-	"yishi/bot"
+	"github.com/yishi-community/yishi/adapters/telegram"
+	"github.com/yishi-community/yishi/adapters/telegram/tgtest"
+	"github.com/yishi-community/yishi/bot"
 )
 
 const testToken = "123456:TEST-secret-token-value"

@@ -13,8 +13,8 @@ import (
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
-	"yishi/adapters/telegram/tgtest"
-	"yishi/bot"
+	"github.com/yishi-community/yishi/adapters/telegram/tgtest"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // fakeAPI is an in-memory Bot API: it records calls and can be told to

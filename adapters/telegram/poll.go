@@ -17,7 +17,7 @@ import (
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // allowedUpdates are the update kinds the adapter asks for.

@@ -17,7 +17,7 @@ import (
 
 	"github.com/go-telegram/bot/models"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // fakeServer is a Bot API server honouring getUpdates offsets the way

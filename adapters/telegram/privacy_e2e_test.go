@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"yishi/adapters/telegram/tgtest"
+	"github.com/yishi-community/yishi/adapters/telegram/tgtest"
 )
 
 // dropped sends text into the group and waits until privacy mode has kept

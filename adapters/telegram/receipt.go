@@ -10,7 +10,7 @@ import (
 
 	tgbot "github.com/go-telegram/bot"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // A receipt (bot.Outgoing.For) acknowledges one member's own vote or

@@ -11,7 +11,7 @@ import (
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // waitAnswers waits (for synchronisation only: nothing is timed) until n

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"sync"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // state is what the adapter persists about the platform (never domain

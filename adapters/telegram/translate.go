@@ -8,7 +8,7 @@ import (
 
 	"github.com/go-telegram/bot/models"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // Texts the adapter itself sends, for things only Telegram has.

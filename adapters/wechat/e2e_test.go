@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"yishi/adapters/wechat"
-	"yishi/adapters/wechat/wxfake"
-	"yishi/bot"
-	"yishi/bot/config"
-	"yishi/cmd/yishi/app"
+	"github.com/yishi-community/yishi/adapters/wechat"
+	"github.com/yishi-community/yishi/adapters/wechat/wxfake"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/config"
+	"github.com/yishi-community/yishi/cmd/yishi/app"
 )
 
 // The deliberation of the console demo (cmd/yishi/demo.txt), played by 13

@@ -3,15 +3,15 @@ package wechat
 import (
 	"bytes"
 	"context"
+	"github.com/yishi-community/yishi/storage/memstore"
 	"log/slog"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
-	"yishi/storage/memstore"
 
-	"yishi/adapters/wechat/wxfake"
-	"yishi/bot"
+	"github.com/yishi-community/yishi/adapters/wechat/wxfake"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // memStore is an in-memory bot.Store.

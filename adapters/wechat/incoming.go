@@ -9,7 +9,7 @@ import (
 
 	"github.com/eatmoreapple/openwechat"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // politeNonText answers, privately, a picture/voice/sticker sent to the

@@ -16,7 +16,7 @@ import (
 	"github.com/eatmoreapple/openwechat"
 	"golang.org/x/time/rate"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // Store key prefixes.

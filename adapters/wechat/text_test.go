@@ -6,7 +6,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 func TestStripMention(t *testing.T) {

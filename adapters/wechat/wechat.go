@@ -29,7 +29,7 @@ import (
 
 	"github.com/eatmoreapple/openwechat"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // Platform is the platform name used in configs and bot.Incoming.

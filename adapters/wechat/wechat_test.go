@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"yishi/adapters/wechat/wxfake"
-	"yishi/bot"
+	"github.com/yishi-community/yishi/adapters/wechat/wxfake"
+	"github.com/yishi-community/yishi/bot"
 )
 
 func TestLoginByScanThenHotLogin(t *testing.T) {

@@ -114,7 +114,7 @@ import (
 	"strings"
 	"time"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // Entry is one audited state change. The JSON tags are the legacy stored

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"yishi/bot"
-	"yishi/storage/memstore"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/storage/memstore"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")

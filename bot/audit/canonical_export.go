@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // ExportJCS writes community's chain to w for an outside auditor: one line

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // The chains in testdata/go1.26 were written by the go1.26.8 build of main

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"yishi/bot"
-	"yishi/bot/audit"
-	"yishi/storage"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/audit"
+	"github.com/yishi-community/yishi/storage"
 )
 
 // TestOnBadger runs a chain through the real store, across a reopen: the

@@ -3,7 +3,7 @@ package audit
 import (
 	"fmt"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // Walk calls fn with every entry of community's chain from seq from on, in

@@ -3,7 +3,7 @@ package config
 import (
 	"time"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // Platforms are the chat platforms a group or an identity may name.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // FuzzParse checks that no input panics and that every answer is either a

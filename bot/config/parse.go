@@ -17,7 +17,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 	"github.com/robfig/cron/v3"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // The raw types mirror the file; Parse checks them and builds a Community.

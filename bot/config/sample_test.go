@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"testing"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 func TestSample(t *testing.T) {

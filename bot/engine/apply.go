@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // undoLog undoes what apply did to a community's state when an action fails

@@ -7,9 +7,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"yishi/bot"
-	"yishi/bot/audit"
-	"yishi/bot/engine"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/audit"
+	"github.com/yishi-community/yishi/bot/engine"
 )
 
 // TestActionAppliesWholeOrNotAtAll: the last vote of a meeting is two

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // A ballot is stored as "choice|unix-nanoseconds|changes" (e.g.

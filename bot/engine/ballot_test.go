@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 func TestBallotEncoding(t *testing.T) {

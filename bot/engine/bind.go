@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // BindCodeTTL is how long a one-time binding code stays valid.

@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"time"
 
-	"yishi/bot"
-	"yishi/bot/audit"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/audit"
 )
 
 // secretVote is a secret VoteCast with the choice that only the live engine

@@ -18,9 +18,9 @@ import (
 	"sync"
 	"time"
 
-	"yishi/bot"
-	"yishi/bot/audit"
-	"yishi/bot/config"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/audit"
+	"github.com/yishi-community/yishi/bot/config"
 )
 
 // Options configure an Engine.

@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"yishi/bot"
-	"yishi/bot/audit"
-	"yishi/bot/config"
-	"yishi/bot/engine"
-	"yishi/storage"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/audit"
+	"github.com/yishi-community/yishi/bot/config"
+	"github.com/yishi-community/yishi/bot/engine"
+	"github.com/yishi-community/yishi/storage"
 )
 
 type fixed struct{ t time.Time }

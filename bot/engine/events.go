@@ -6,7 +6,7 @@ import (
 	"reflect"
 	"time"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // The event log is the record. Every action the engine accepts is one or

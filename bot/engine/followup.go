@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // Follow-up (stage 5 of PROCESS.md): the responsible person reports

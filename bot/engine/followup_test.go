@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"yishi/bot"
-	"yishi/bot/audit"
-	"yishi/bot/config"
-	"yishi/bot/engine"
-	"yishi/storage"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/audit"
+	"github.com/yishi-community/yishi/bot/config"
+	"github.com/yishi-community/yishi/bot/engine"
+	"github.com/yishi-community/yishi/storage"
 )
 
 func TestSaysDone(t *testing.T) {
@@ -37,7 +37,7 @@ func completeTopic() *bot.Topic {
 	return &bot.Topic{ID: "1", Community: "houchen", Title: "安装路灯", Content: "村口安装路灯", Proposer: "chenxiaolong",
 		Stage: bot.StageImplementing, Participants: []string{"zhangjianguo", "hudeming", "chenxiaolong", "huliping", "wangweidong"},
 		Chair: "zhangjianguo", Recorder: "huliping", Supervisor: "hudeming",
-		Plan:       bot.Plan{Time: at, Place: "会议室", Form: bot.FormOnSite, Preset: "yishi"},
+		Plan:       bot.Plan{Time: at, Place: "会议室", Form: bot.FormOnSite, Preset: "github.com/yishi-community/yishi"},
 		Statements: []bot.Statement{{Member: "chenxiaolong", Step: 3, Text: "同意"}}, Opinion: "同意安装",
 		Result: &bot.Result{Voters: 5, For: 5, Present: 5, Expected: 5, QuorumMet: true, Agreed: true, ClosedAt: at},
 		FollowUps: []bot.FollowUp{

@@ -6,8 +6,8 @@ import (
 	"maps"
 	"strings"
 
-	"yishi/bot"
-	"yishi/bot/audit"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/audit"
 )
 
 // Migration of a data directory written before the event log.

@@ -9,8 +9,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"yishi/bot"
-	"yishi/bot/audit"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/audit"
 )
 
 // Limits on what a proposal may contain, in characters.

@@ -9,7 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // The outbox is a transactional outbox: messages are written in the same

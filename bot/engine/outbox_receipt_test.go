@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"yishi/bot"
-	"yishi/bot/engine"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/engine"
 )
 
 // TestReceiptsFirstAndAlone: a receipt (one person's acknowledgement) is

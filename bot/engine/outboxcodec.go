@@ -6,7 +6,7 @@ import (
 	"errors"
 	"time"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // An outbox entry is written for almost every action (a vote's

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 func TestOutboxCodec(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // TopicQuery says which topic a command may mean. Every command that names

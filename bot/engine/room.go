@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // The room (PROCESS.md 现场情况). Most meetings are held in a room, with

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // Secret ballots at rest.

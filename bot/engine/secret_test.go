@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"yishi/bot"
-	"yishi/bot/engine"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/engine"
 )
 
 // TestSecretBallotSurvivesRestart: while a secret vote is open every choice

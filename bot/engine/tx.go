@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"yishi/bot"
-	"yishi/bot/config"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/config"
 )
 
 // Tx is the handle an action runs with inside Engine.Do. It is only valid

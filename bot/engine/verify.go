@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"yishi/bot"
-	"yishi/bot/config"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/config"
 )
 
 // Divergence is the first place where what is stored (the snapshots) is

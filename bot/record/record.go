@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // Sheet is what the record sheet is made from.

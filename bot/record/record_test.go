@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")

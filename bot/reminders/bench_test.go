@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"yishi/bot"
-	"yishi/bot/config"
-	"yishi/bot/engine"
-	"yishi/bot/reminders"
-	"yishi/storage"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/config"
+	"github.com/yishi-community/yishi/bot/engine"
+	"github.com/yishi-community/yishi/bot/reminders"
+	"github.com/yishi-community/yishi/storage"
 )
 
 // benchFixture writes comms communities × topics topics × items open items;

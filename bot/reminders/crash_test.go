@@ -13,10 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"yishi/bot"
-	"yishi/bot/config"
-	"yishi/cmd/yishi/app"
-	"yishi/storage"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/config"
+	"github.com/yishi-community/yishi/cmd/yishi/app"
+	"github.com/yishi-community/yishi/storage"
 )
 
 // The crash tests run this test binary as a child process that opens the

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // The re-deliberation arrangement of a failed topic is free text ("明年3月

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"yishi/bot/reminders"
+	"github.com/yishi-community/yishi/bot/reminders"
 )
 
 func TestParseRedeliberation(t *testing.T) {

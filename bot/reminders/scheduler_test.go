@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"yishi/bot"
-	"yishi/bot/config"
-	"yishi/bot/engine"
-	"yishi/bot/reminders"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/config"
+	"github.com/yishi-community/yishi/bot/engine"
+	"github.com/yishi-community/yishi/bot/reminders"
 )
 
 // step is one scheduler run at a time and what it must queue: the

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // The category model. The packs say what a proposal is about (a road, the

@@ -15,7 +15,7 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/parser"
 
-	"yishi/bot/textnorm"
+	"github.com/yishi-community/yishi/bot/textnorm"
 )
 
 // Pack is one rule pack: phrases and patterns for the 五不议 rules 1, 2, 4

@@ -9,7 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // Reviewer decisions are labelled examples. Every 审定 of the party

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // ReviewKey is the store key of a reviewed example:

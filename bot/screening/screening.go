@@ -19,8 +19,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"yishi/bot"
-	"yishi/bot/textnorm"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/textnorm"
 )
 
 // Verdict is the screening outcome.

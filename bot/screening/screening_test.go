@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/yishi-community/yishi/storage/memstore"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
-	"yishi/storage/memstore"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 func TestDefaultPacksLoad(t *testing.T) {

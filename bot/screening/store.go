@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // DecisionKey is the store key of a decision: decision/<community>/<id>.

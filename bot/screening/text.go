@@ -5,7 +5,7 @@ import (
 	"strings"
 	"unicode"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 func isPunctOrSymbol(r rune) bool {

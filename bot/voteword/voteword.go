@@ -14,7 +14,7 @@ import (
 
 	"golang.org/x/text/width"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // words are the accepted vote words, in display order. Longer words that

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 var update = flag.Bool("update", false, "rewrite WORDS.md from the parser")

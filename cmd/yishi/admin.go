@@ -9,12 +9,12 @@ import (
 	"slices"
 	"strings"
 
-	"yishi/bot"
-	"yishi/bot/audit"
-	"yishi/bot/config"
-	"yishi/bot/engine"
-	"yishi/bot/record"
-	"yishi/cmd/yishi/app"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/audit"
+	"github.com/yishi-community/yishi/bot/config"
+	"github.com/yishi-community/yishi/bot/engine"
+	"github.com/yishi-community/yishi/bot/record"
+	"github.com/yishi-community/yishi/cmd/yishi/app"
 )
 
 func runRecord(ctx context.Context, args []string, io Stdio) error {

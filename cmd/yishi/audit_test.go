@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"yishi/bot"
-	"yishi/bot/audit"
-	"yishi/storage"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/audit"
+	"github.com/yishi-community/yishi/storage"
 )
 
 // TestAuditExport: audit export writes the chain that audit verify checked,

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"yishi/bot"
-	"yishi/bot/config"
-	"yishi/cmd/yishi/app"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/config"
+	"github.com/yishi-community/yishi/cmd/yishi/app"
 )
 
 const backupUsage = "用法: yishi backup [--data DIR] 备份文件\n" +

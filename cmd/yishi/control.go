@@ -31,9 +31,9 @@ import (
 	"strings"
 	"sync"
 
-	"yishi/bot"
-	"yishi/cmd/yishi/app"
-	"yishi/storage"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/cmd/yishi/app"
+	"github.com/yishi-community/yishi/storage"
 )
 
 // controlSocket is the socket's name inside the data directory.

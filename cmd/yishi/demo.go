@@ -8,10 +8,10 @@ import (
 	"strings"
 	"time"
 
-	"yishi/adapters/console"
-	"yishi/bot"
-	"yishi/bot/config"
-	"yishi/cmd/yishi/app"
+	"github.com/yishi-community/yishi/adapters/console"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/config"
+	"github.com/yishi-community/yishi/cmd/yishi/app"
 )
 
 //go:embed demo.txt

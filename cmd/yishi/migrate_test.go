@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"yishi/bot/audit"
-	"yishi/storage"
+	"github.com/yishi-community/yishi/bot/audit"
+	"github.com/yishi-community/yishi/storage"
 )
 
 // TestMigrateLegacyData: a data directory written by main 9b65499, before

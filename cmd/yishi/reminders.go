@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"yishi/bot/config"
-	"yishi/bot/reminders"
+	"github.com/yishi-community/yishi/bot/config"
+	"github.com/yishi-community/yishi/bot/reminders"
 )
 
 // runReminders prints the reminders a run at --at would send, to whom and

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"yishi/cmd/yishi/app"
+	"github.com/yishi-community/yishi/cmd/yishi/app"
 )
 
 const restoreUsage = "用法: yishi restore 备份文件 --data 新目录\n" +

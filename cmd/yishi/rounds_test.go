@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"yishi/storage"
+	"github.com/yishi-community/yishi/storage"
 )
 
 // legacyScript plays three topics: the demo, a 13-member secret ballot

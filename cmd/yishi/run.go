@@ -10,13 +10,13 @@ import (
 	"strconv"
 	"strings"
 
-	"yishi/adapters/console"
-	"yishi/adapters/telegram"
-	"yishi/adapters/wechat"
-	"yishi/bot"
-	"yishi/bot/config"
-	"yishi/cmd/yishi/app"
-	"yishi/storage"
+	"github.com/yishi-community/yishi/adapters/console"
+	"github.com/yishi-community/yishi/adapters/telegram"
+	"github.com/yishi-community/yishi/adapters/wechat"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/config"
+	"github.com/yishi-community/yishi/cmd/yishi/app"
+	"github.com/yishi-community/yishi/storage"
 )
 
 // common flags of commands that open the data directory.

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"yishi/bot"
-	"yishi/bot/screening/screencli"
-	"yishi/storage"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/screening/screencli"
+	"github.com/yishi-community/yishi/storage"
 )
 
 func openStore(dir string) (bot.Store, error) { return storage.Open(dir, storage.Options{}) }

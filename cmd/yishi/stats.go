@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"yishi/bot"
-	"yishi/bot/config"
-	"yishi/bot/engine"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/config"
+	"github.com/yishi-community/yishi/bot/engine"
 )
 
 // Stats is the evaluation (评估) of one community in one period: topics are

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"yishi/bot"
-	"yishi/storage"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/storage"
 )
 
 // TestTamperedStateIsCaught: the attacks an outside tester ran on the data

@@ -9,7 +9,7 @@ import (
 	"sort"
 	"sync"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 // Store is an in-memory bot.Store, safe for concurrent use.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"yishi/bot"
+	"github.com/yishi-community/yishi/bot"
 )
 
 func TestStore(t *testing.T) {

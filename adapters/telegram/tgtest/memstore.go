@@ -1,6 +1,6 @@
 package tgtest
 
-import "yishi/storage/memstore"
+import "github.com/yishi-community/yishi/storage/memstore"
 
 // MemStore is the in-memory bot.Store the adapter tests use.
 type MemStore = memstore.Store

@@ -28,8 +28,8 @@ import (
 
 	"github.com/goccy/go-yaml"
 
-	"yishi/bot"
-	"yishi/bot/screening"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/screening"
 )
 
 // MaxTimeout bounds how long the reviewer's screen waits for a model.

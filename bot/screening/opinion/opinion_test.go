@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"yishi/bot/screening"
+	"github.com/yishi-community/yishi/bot/screening"
 )
 
 // fakeModel is an OpenAI-compatible endpoint answering with content.

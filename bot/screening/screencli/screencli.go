@@ -18,8 +18,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"yishi/bot"
-	"yishi/bot/screening"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/screening"
 )
 
 // OpenStore opens the bot's store in a data directory (storage.Open).

@@ -4,14 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/yishi-community/yishi/storage/memstore"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"yishi/storage/memstore"
 
-	"yishi/bot"
-	"yishi/bot/screening"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/screening"
 )
 
 type memStore = memstore.Store

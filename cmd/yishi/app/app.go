@@ -13,12 +13,12 @@ import (
 	"sync"
 	"time"
 
-	"yishi/bot"
-	"yishi/bot/config"
-	"yishi/bot/engine"
-	"yishi/bot/reminders"
-	"yishi/flows"
-	"yishi/storage"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/config"
+	"github.com/yishi-community/yishi/bot/engine"
+	"github.com/yishi-community/yishi/bot/reminders"
+	"github.com/yishi-community/yishi/flows"
+	"github.com/yishi-community/yishi/storage"
 )
 
 // Options configure an App.

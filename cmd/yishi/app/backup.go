@@ -7,9 +7,9 @@ import (
 	"os"
 	"strings"
 
-	"yishi/bot"
-	"yishi/bot/audit"
-	"yishi/storage"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/audit"
+	"github.com/yishi-community/yishi/storage"
 )
 
 // BackupReport is what a verified backup (or restore) holds.

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"yishi/bot"
-	"yishi/bot/engine"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/engine"
 )
 
 // How long undeliverable messages wait before another try.

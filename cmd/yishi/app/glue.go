@@ -6,12 +6,12 @@ import (
 	"slices"
 	"strings"
 
-	"yishi/bot"
-	"yishi/bot/config"
-	"yishi/bot/engine"
-	"yishi/bot/record"
-	"yishi/bot/screening"
-	"yishi/flows"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/config"
+	"github.com/yishi-community/yishi/bot/engine"
+	"github.com/yishi-community/yishi/bot/record"
+	"github.com/yishi-community/yishi/bot/screening"
+	"github.com/yishi-community/yishi/flows"
 )
 
 // Screening keeps one screener per community, since the archive of past

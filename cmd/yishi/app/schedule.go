@@ -11,8 +11,8 @@ import (
 
 	"github.com/robfig/cron/v3"
 
-	"yishi/bot"
-	"yishi/bot/config"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/config"
 )
 
 // Backup files made by the schedule: yishi-YYYYMMDD-HHMMSS.backup in the

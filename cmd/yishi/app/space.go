@@ -5,8 +5,8 @@ import (
 	"slices"
 	"sync"
 
-	"yishi/bot"
-	"yishi/bot/engine"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/engine"
 )
 
 // spaceChecker is the store's free-space check (storage.DB.CheckSpace).

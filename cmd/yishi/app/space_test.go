@@ -7,11 +7,11 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"yishi/adapters/console"
-	"yishi/bot"
-	"yishi/bot/config"
-	"yishi/cmd/yishi/app"
-	"yishi/storage"
+	"github.com/yishi-community/yishi/adapters/console"
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/config"
+	"github.com/yishi-community/yishi/cmd/yishi/app"
+	"github.com/yishi-community/yishi/storage"
 )
 
 // TestDiskFull: below the free-space margin (a fake statfs) a message is
