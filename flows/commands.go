@@ -295,7 +295,9 @@ func (b *Bot) meetingStatement(m *msg) bool {
 		m.replyErr(err)
 		return true
 	}
-	m.reply("(已记入会议记录：%s)", m.who())
+	// Told to the speaker alone (privately, or as Telegram's receipt), not
+	// the group: forty statements make no forty group messages.
+	m.send(bot.ReceiptFor(m.in, m.comm.ID, fmt.Sprintf("%s，您的发言已记入会议记录(议题 %s)。", m.who(), ts[0].Label())))
 	return true
 }
 

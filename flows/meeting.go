@@ -291,17 +291,23 @@ func (b *Bot) vote(m *msg, ref string, choice bot.Choice) {
 	case r.Same:
 		ack = fmt.Sprintf("%s，您已经投过「%s」了，不用重复投。", m.who(), choice.Chinese())
 	case secret && r.Changed:
-		ack = "已改票，以您最后一次为准(无记名，不会公开)。"
+		ack = fmt.Sprintf("已改投「%s」，以您最后一次为准(无记名，不会公开)。", choice.Chinese())
 	case secret:
-		ack = "已收到您的无记名表决(不会公开谁投了什么)。表决结束前可以改票。"
+		ack = fmt.Sprintf("已收到您的无记名表决：您投了「%s」(不会公开谁投了什么)。表决结束前可以改投，以最后一次为准。", choice.Chinese())
 	case r.Changed:
 		ack = fmt.Sprintf("%s：已改为「%s」(以最后一次为准)。", m.who(), choice.Chinese())
 	default:
 		ack = fmt.Sprintf("%s：已记录「%s」。", m.who(), choice.Chinese())
 	}
-	if m.in.Private {
+	switch {
+	case secret && m.in.Private:
+		// The receipt names the choice: sealed with the round's ballots
+		// and erased with them at the close.
+		m.tx.SendSealed(m.comm.ID, t.ID, bot.Outgoing{Platform: m.in.Platform, Chat: m.in.Chat, ChatTitle: m.in.ChatTitle,
+			Private: true, Text: localize(m.comm, ack), Community: m.comm.ID})
+	case m.in.Private:
 		m.say(ack)
-	} else {
+	default:
 		// In a group, acknowledgements of a burst of votes are merged into
 		// one message (the vote itself is already on disk).
 		m.send(bot.ReceiptFor(m.in, m.comm.ID, ack))

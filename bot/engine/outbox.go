@@ -32,6 +32,18 @@ type OutboxEntry struct {
 	// not worth a disk write per vote.
 	ephemeral bool
 	claimed   bool // being replaced by a message not yet committed
+	// storeKey is where the entry is stored when not under outboxKey(Seq):
+	// a secret ballot's receipt lives, sealed, under its round's prefix
+	// (SendSealed), so that the erasure at the close takes it too.
+	storeKey []byte
+}
+
+// key is where the entry is stored.
+func (o *OutboxEntry) key() []byte {
+	if o.storeKey != nil {
+		return o.storeKey
+	}
+	return outboxKey(o.Seq)
 }
 
 // maxMergedRunes bounds one merged message (Telegram allows 4,096
@@ -162,7 +174,11 @@ type outboxEntry struct {
 // Key supersedes a queued, undelivered one with the same Key. Messages with
 // one MergeKey are stored one by one (a vote's acknowledgement is one small
 // write) and joined when the dispatcher takes them (OutboxReady).
-func (tx *Tx) Send(out bot.Outgoing) {
+func (tx *Tx) Send(out bot.Outgoing) { tx.send(out, nil) }
+
+// send queues out; seal, when set, stores the entry in its own place and
+// form (SendSealed) instead of under outboxKey.
+func (tx *Tx) send(out bot.Outgoing, seal func(e *OutboxEntry)) {
 	o := tx.e.outbox
 	ck := coalesceKey(out)
 	var notBefore time.Time
@@ -200,7 +216,10 @@ func (tx *Tx) Send(out bot.Outgoing) {
 			e.notBefore = notBefore
 		}
 	}
-	if !e.ephemeral {
+	switch {
+	case seal != nil:
+		seal(e)
+	case !e.ephemeral:
 		tx.put(outboxKey(seq), encodeOutbox(e))
 	}
 	tx.sent = append(tx.sent, outboxEntry{entry: e, supersedes: sup})
@@ -307,8 +326,11 @@ func (e *Engine) OutboxDone(ctx context.Context, seqs ...uint64) error {
 	e.outbox.mu.Lock()
 	seqs = e.outbox.withMerged(seqs)
 	for _, s := range seqs {
-		if p := e.outbox.bySeq[s]; p == nil || !p.ephemeral {
+		switch p := e.outbox.bySeq[s]; {
+		case p == nil:
 			batch = append(batch, bot.KV{Key: outboxKey(s)})
+		case !p.ephemeral:
+			batch = append(batch, bot.KV{Key: p.key()})
 		}
 	}
 	e.outbox.mu.Unlock()

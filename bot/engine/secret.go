@@ -27,6 +27,13 @@ import (
 //
 //	secret/<community>/<topic>/<round>/key        32 random bytes, made when the vote opens
 //	secret/<community>/<topic>/<round>/b/<hmac>   AES-256-GCM(member|choice|unix ns|changes)
+//	secret/<community>/<topic>/<round>/o/<seq>    AES-256-GCM(outbox entry): a voter's receipt
+//
+// The private receipt tells the voter their own choice ("您投了「赞成」"),
+// so it too is a member→choice link: it is queued sealed under the round's
+// prefix (SendSealed) and erased with it. A receipt still undelivered when
+// the round closes is delivered from memory, or lost with the round if the
+// process stops first (the result, sent to everyone, follows anyway).
 //
 // where <hmac> is HMAC-SHA256(key, member) in hex, so even the key names
 // say nothing without the key. When the vote closes the key is forgotten in
@@ -89,11 +96,46 @@ func (tx *Tx) putSecretBallot(c *community, t *bot.Topic, member string, b *ball
 	}
 	prefix := secretPrefix(c.cfg.ID, t.ID, t.Round)
 	plain := []byte(member + "|" + string(b.Choice) + "|" + strconv.FormatInt(b.At.UnixNano(), 10) + "|" + strconv.Itoa(b.Changes))
+	tx.put([]byte(prefix+"b/"+s.name(member)), s.seal(prefix, plain))
+}
+
+func (s *secretRound) seal(prefix string, plain []byte) []byte {
 	nonce := make([]byte, s.aead.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
 		panic(fmt.Sprintf("engine: random nonce: %v", err))
 	}
-	tx.put([]byte(prefix+"b/"+s.name(member)), s.aead.Seal(nonce, nonce, plain, []byte(prefix)))
+	return s.aead.Seal(nonce, nonce, plain, []byte(prefix))
+}
+
+// SendSealed queues a private message that reveals a secret ballot's
+// choice (the voter's own receipt): while topic id's secret round is open
+// it is stored encrypted under the round's prefix, so the erasure at the
+// close removes it with the ballots; the receipt of the vote that closed the
+// round is kept in memory only. Outside a secret ballot it is an ordinary
+// message.
+func (tx *Tx) SendSealed(comm, id string, out bot.Outgoing) {
+	c := tx.e.comms[comm]
+	var t *bot.Topic
+	var s *secretRound
+	if c != nil {
+		t, s = c.topics[id], c.secrets[id]
+	}
+	switch {
+	case t == nil || t.Plan.Ballot != bot.BallotSecret || out.Key != "" || out.MergeKey != "":
+		tx.Send(out)
+		return
+	case s == nil:
+		// The vote that this receipt answers closed the round (the last
+		// voter): its prefix is being erased, so the receipt is kept in
+		// memory only.
+		tx.send(out, func(e *OutboxEntry) { e.ephemeral = true })
+		return
+	}
+	prefix := secretPrefix(c.cfg.ID, t.ID, t.Round)
+	tx.send(out, func(e *OutboxEntry) {
+		e.storeKey = []byte(prefix + "o/" + fmt.Sprintf("%020d", e.Seq))
+		tx.put(e.storeKey, s.seal(prefix, encodeOutbox(e)))
+	})
 }
 
 // eraseSecretRound forgets a closed round's key and drops its prefix once
@@ -110,6 +152,7 @@ func (e *Engine) loadSecrets(c *community) (stale []string, err error) {
 	type roundData struct {
 		key     []byte
 		ballots [][]byte
+		sealed  map[string][]byte // receipts: key → sealed outbox entry
 	}
 	rounds := map[string]*roundData{}
 	base := "secret/" + c.cfg.ID + "/"
@@ -128,6 +171,11 @@ func (e *Engine) loadSecrets(c *community) (stale []string, err error) {
 			rounds[p].key = bytes.Clone(v)
 		case strings.HasPrefix(parts[2], "b/"):
 			rounds[p].ballots = append(rounds[p].ballots, bytes.Clone(v))
+		case strings.HasPrefix(parts[2], "o/"):
+			if rounds[p].sealed == nil {
+				rounds[p].sealed = map[string][]byte{}
+			}
+			rounds[p].sealed[string(k)] = bytes.Clone(v)
 		}
 		return true, nil
 	})
@@ -156,8 +204,45 @@ func (e *Engine) loadSecrets(c *community) (stale []string, err error) {
 			}
 			c.ballots[t.ID][member] = b
 		}
+		for k, v := range rd.sealed {
+			if err := e.loadSealed(s, p, k, v); err != nil {
+				return nil, fmt.Errorf("社区 %s 议题 #%s 的无记名表决回执无法读取(数据已损坏)：%w / a secret ballot receipt of topic #%s cannot be read", c.cfg.ID, t.ID, err, t.ID)
+			}
+		}
 	}
 	return stale, nil
+}
+
+// loadSealed puts a sealed receipt of an open round back in the outbox.
+func (e *Engine) loadSealed(s *secretRound, prefix, key string, v []byte) error {
+	if e.outbox == nil { // audit verify's engine delivers nothing
+		return nil
+	}
+	seq, err := strconv.ParseUint(key[strings.LastIndexByte(key, '/')+1:], 10, 64)
+	if err != nil {
+		return err
+	}
+	n := s.aead.NonceSize()
+	if len(v) < n {
+		return errors.New("too short")
+	}
+	plain, err := s.aead.Open(nil, v[:n], v[n:], []byte(prefix))
+	if err != nil {
+		return err
+	}
+	oe, err := decodeOutbox(seq, plain)
+	if err != nil {
+		return err
+	}
+	oe.storeKey = []byte(key)
+	o := e.outbox
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if seq >= o.next {
+		o.next = seq + 1
+	}
+	o.add(oe)
+	return nil
 }
 
 func (s *secretRound) open(prefix string, v []byte) (string, *ballot, error) {

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"bytes"
 	"context"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/yishi-community/yishi/bot"
 	"github.com/yishi-community/yishi/bot/engine"
+	"github.com/yishi-community/yishi/storage"
 )
 
 // TestSecretBallotSurvivesRestart: while a secret vote is open every choice
@@ -68,12 +70,43 @@ func TestSecretBallotSurvivesRestart(t *testing.T) {
 	for _, v := range voters[:half] {
 		vote(e, v, bot.ChoiceFor)
 	}
+	// The voter's own receipt names the choice: it is queued sealed.
+	receipt := bot.Outgoing{Platform: "console", Chat: "private:" + voters[0].ID, Private: true, Community: "houchen",
+		Text: "您投了「赞成」"}
+	if _, err := e.Do(ctx, "", func(tx *engine.Tx) error { tx.SendSealed("houchen", "1", receipt); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	plainReceipt := func(db *storage.DB) (found []string) {
+		db.EveryVersion(func(k, v []byte) error {
+			if bytes.Contains(v, []byte("您投了")) {
+				found = append(found, string(k))
+			}
+			return nil
+		})
+		return found
+	}
+	if f := plainReceipt(db); len(f) != 0 {
+		t.Errorf("a secret ballot's receipt is stored in the clear: %v", f)
+	}
 	db.Close()
 
 	e, db = open(t, dir)
 	defer db.Close()
 	if tl := tally(e); tl.For != half || tl.Voted() != half {
 		t.Fatalf("after a restart the secret tally is %+v, want %d FOR", tl, half)
+	}
+	// Not yet delivered: the receipt is back in the outbox after the restart.
+	var got []engine.OutboxEntry
+	for _, o := range e.OutboxReady(now, 1000) {
+		if o.Out.Text == receipt.Text && o.Out.Chat == receipt.Chat {
+			got = append(got, o)
+		}
+	}
+	if len(got) != 1 {
+		t.Fatalf("after a restart the sealed receipt is queued %d times, want once", len(got))
+	}
+	if err := e.OutboxDone(ctx, got[0].Seq); err != nil {
+		t.Fatal(err)
 	}
 	if r := vote(e, voters[0], bot.ChoiceAgainst); !r.Changed || r.Tally.For != half-1 || r.Tally.Against != 1 {
 		t.Fatalf("changed vote after a restart: %+v", r)
@@ -93,6 +126,19 @@ func TestSecretBallotSurvivesRestart(t *testing.T) {
 	})
 	if left != 0 {
 		t.Errorf("%d secret ballot keys left after the close", left)
+	}
+	if f := plainReceipt(db); len(f) != 0 {
+		t.Errorf("a secret ballot's receipt is stored in the clear after the close: %v", f)
+	}
+	versions := 0
+	db.EveryVersion(func(k, _ []byte) error {
+		if bytes.HasPrefix(k, []byte("secret/")) {
+			versions++
+		}
+		return nil
+	})
+	if versions != 0 {
+		t.Errorf("%d versions of secret ballot keys (ballots or receipts) left after the close", versions)
 	}
 	e.Read(func(tx *engine.Tx) {
 		tp, _ := tx.Topic("houchen", "1")

@@ -97,6 +97,9 @@ func TestSecretBallotErasedAtRest(t *testing.T) {
 		if strings.HasPrefix(key, "ballot/houchen/2/") {
 			t.Errorf("a ballot of the secret round is stored: %s = %s", key, v)
 		}
+		if bytes.Contains(v, []byte("您投了")) { // a voter's private receipt names the choice
+			t.Errorf("a secret ballot's receipt is left in the store: %s", key)
+		}
 		return nil
 	})
 	db.Close()
@@ -129,6 +132,9 @@ func TestSecretBallotErasedAtRest(t *testing.T) {
 		b, err := os.ReadFile(filepath.Join(dir, f.Name()))
 		if err != nil {
 			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte("您投了")) {
+			t.Errorf("%s holds a secret ballot's receipt", f.Name())
 		}
 		for _, m := range []string{"chenxiuying", "lixiulan", "chenmeihua"} {
 			for i := bytes.Index(b, []byte(m)); i >= 0; {
