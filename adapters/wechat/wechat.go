@@ -181,15 +181,31 @@ func New(opt Options) (*Adapter, error) {
 	for _, k := range opt.MemberKeys {
 		a.bound[k] = true
 	}
-	err := opt.Store.Scan([]byte(boundPrefix), func(key, _ []byte) (bool, error) {
-		a.bound[strings.TrimPrefix(string(key), boundPrefix)] = true
-		return true, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("wechat: load bound members: %w", err)
+	if err := a.loadBound(); err != nil {
+		return nil, err
 	}
 	a.out = newOutbox(a)
 	return a, nil
+}
+
+// loadBound reads the member keys set by Bind. It runs again at each Run:
+// a store shared with the app may hold nothing yet when the adapter is
+// made, and a member bound before a restart must not become a stranger.
+func (a *Adapter) loadBound() error {
+	keys := map[string]bool{}
+	err := a.opt.Store.Scan([]byte(boundPrefix), func(key, _ []byte) (bool, error) {
+		keys[strings.TrimPrefix(string(key), boundPrefix)] = true
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("wechat: load bound members: %w", err)
+	}
+	a.mu.Lock()
+	for k := range keys {
+		a.bound[k] = true
+	}
+	a.mu.Unlock()
+	return nil
 }
 
 // Platform returns "wechat".
@@ -252,6 +268,9 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 		return errors.New("wechat: Run is already running")
 	}
 	defer a.runMu.Unlock()
+	if err := a.loadBound(); err != nil {
+		return err
+	}
 	c, err := a.login(ctx, h)
 	if err != nil {
 		if ctx.Err() != nil {
