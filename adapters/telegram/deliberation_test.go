@@ -344,7 +344,7 @@ func TestEmulatorDeliberation(t *testing.T) {
 	v.waitText(g, "【签到】", "实到12人")     // the group sees one attendance message
 	v.inGroup("张建国", "下一步")
 	v.inGroup("陈小龙", "这段路晚上太黑了，我家孩子每天都走。*注意* _安全_ <b>")
-	v.waitText(g, "(已记入会议记录：陈小龙)")
+	v.waitText(v.id("陈小龙"), "陈小龙，您的发言已记入会议记录") // told to the speaker, not the group
 	v.inGroup("张建国", "下一步")
 	v.inGroup("陈志强", "太阳能路灯一盏约三千元，10盏三万元。")
 	v.inGroup("张建国", "开始表决 同意在村口到村小学路段东侧安装太阳能路灯10盏")

@@ -138,13 +138,16 @@ func TestEmulatorPrivacyMode(t *testing.T) {
 	v.waitText(g, "【签到】", "实到12人")
 	v.inGroup("张建国", "下一步")
 	v.inGroup("陈小龙", "这段路晚上太黑了，我家孩子每天都走。")
-	v.waitText(g, "(已记入会议记录：陈小龙)")
+	v.waitText(v.id("陈小龙"), "陈小龙，您的发言已记入会议记录") // told to the speaker, not the group
 	v.inGroup("张建国", "下一步")
 	v.inGroup("陈志强", "太阳能路灯一盏约三千元，10盏三万元。")
-	v.waitText(g, "(已记入会议记录：陈志强)")
+	v.waitText(v.id("陈志强"), "陈志强，您的发言已记入会议记录") // told to the speaker, not the group
 	// A voice message is noted in the minutes (not transcribed).
 	v.say("胡丽萍", v.group, "", tgtest.With("voice", map[string]any{"file_id": "v1", "file_unique_id": "u1", "duration": 42}))
-	v.waitText(g, "(已记入会议记录：胡丽萍)")
+	v.waitText(v.id("胡丽萍"), "胡丽萍，您的发言已记入会议记录") // told to the speaker, not the group
+	if n := v.count(g, "已记入会议记录"); n != 0 {
+		t.Errorf("%d statement acknowledgements in the group, want none (each goes to its speaker)", n)
+	}
 
 	// Administrator rights taken away again: the vote works with what
 	// privacy mode lets through.
