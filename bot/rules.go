@@ -57,6 +57,33 @@ type Preset struct {
 	agreed    func(t Tally) bool
 	// needFor is how many more FOR votes are needed given the present count.
 	minFor func(present int) int
+	// Basis is what the attendance quorum counts (BasisAdults,
+	// BasisHouseholds, BasisRepresentatives); "" when there is no quorum.
+	// The community's configuration gives the statutory number per basis.
+	Basis string
+}
+
+// What an assembly's attendance quorum counts (村民委员会组织法 art. 22, 26).
+const (
+	BasisAdults          = "adults"          // 十八周岁以上村民 / 成年居民
+	BasisHouseholds      = "households"      // 户 (each present voter represents one household)
+	BasisRepresentatives = "representatives" // 村民代表
+)
+
+// Bases are the quorum bases a configuration may give numbers for.
+var Bases = []string{BasisAdults, BasisHouseholds, BasisRepresentatives}
+
+// BaseDoc names n of a quorum basis as the record prints it.
+func BaseDoc(basis string, n int) string {
+	switch basis {
+	case BasisAdults:
+		return fmt.Sprintf("十八周岁以上(成年)人数%d人", n)
+	case BasisHouseholds:
+		return fmt.Sprintf("户数%d户", n)
+	case BasisRepresentatives:
+		return fmt.Sprintf("代表人数%d人", n)
+	}
+	return fmt.Sprintf("%d人", n)
 }
 
 // DefaultPreset is the guideline's own rule.
@@ -77,6 +104,7 @@ var Presets = map[string]*Preset{
 		quorum: func(t Tally) bool { return t.Present > 0 && t.Present*3 >= base(t)*2 },
 		agreed: func(t Tally) bool { return t.For*2 > t.Present },
 		minFor: func(p int) int { return p/2 + 1 },
+		Basis:  BasisRepresentatives,
 	},
 	"villagers": {
 		Key: "villagers", Name: "村民会议", Source: "村民委员会组织法 第二十二条",
@@ -84,6 +112,17 @@ var Presets = map[string]*Preset{
 		quorum: func(t Tally) bool { return t.Present > 0 && t.Present*2 > base(t) },
 		agreed: func(t Tally) bool { return t.For*2 > t.Present },
 		minFor: func(p int) int { return p/2 + 1 },
+		Basis:  BasisAdults,
+	},
+	// The alternative quorum of art. 22: two thirds of the households, each
+	// represented by one person present (实到 counts representatives).
+	"villagers_households": {
+		Key: "villagers_households", Name: "村民会议(按户)", Source: "村民委员会组织法 第二十二条",
+		QuorumDoc: "本村三分之二以上的户的代表到会(到会户代表×3 ≥ 户数×2)", RuleDoc: "赞成票超过实到人数的一半(赞成×2 > 实到)",
+		quorum: func(t Tally) bool { return t.Present > 0 && t.Present*3 >= base(t)*2 },
+		agreed: func(t Tally) bool { return t.For*2 > t.Present },
+		minFor: func(p int) int { return p/2 + 1 },
+		Basis:  BasisHouseholds,
 	},
 	"residents": {
 		Key: "residents", Name: "居民会议", Source: "城市居民委员会组织法 第九条",
@@ -91,6 +130,7 @@ var Presets = map[string]*Preset{
 		quorum: func(t Tally) bool { return t.Present > 0 && t.Present*2 > base(t) },
 		agreed: func(t Tally) bool { return t.For*2 > t.Present },
 		minFor: func(p int) int { return p/2 + 1 },
+		Basis:  BasisAdults,
 	},
 }
 
@@ -132,7 +172,7 @@ func (p *Preset) Decide(t Tally) Outcome {
 	var verdict string
 	switch {
 	case !o.QuorumMet:
-		verdict = fmt.Sprintf("到会人数不足(%s：应到%d，实到%d)，表决不产生决定", p.QuorumDoc, base(t), t.Present)
+		verdict = fmt.Sprintf("到会人数不足(%s：法定基数%s，实到%d)，表决不产生决定", p.QuorumDoc, BaseDoc(p.Basis, base(t)), t.Present)
 	case o.Agreed:
 		verdict = "通过"
 	default:

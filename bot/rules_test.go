@@ -118,6 +118,7 @@ func TestRulesAgainstExactFractions(t *testing.T) {
 		{DefaultPreset, func(f, p int) bool { return ratGreater(f, p, twoThirds) }, func(int, int) bool { return true }},
 		{"representatives", func(f, p int) bool { return ratGreater(f, p, half) }, func(p, b int) bool { return p > 0 && (b == 0 || ratAtLeast(p, b, twoThirds)) }},
 		{"villagers", func(f, p int) bool { return ratGreater(f, p, half) }, func(p, b int) bool { return p > 0 && (b == 0 || ratGreater(p, b, half)) }},
+		{"villagers_households", func(f, p int) bool { return ratGreater(f, p, half) }, func(p, b int) bool { return p > 0 && (b == 0 || ratAtLeast(p, b, twoThirds)) }},
 		{"residents", func(f, p int) bool { return ratGreater(f, p, half) }, func(p, b int) bool { return p > 0 && (b == 0 || ratGreater(p, b, half)) }},
 	}
 	if len(rules) != len(Presets) {

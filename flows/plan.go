@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/config"
 	"github.com/yishi-community/yishi/bot/engine"
 )
 
@@ -57,7 +58,7 @@ var planSteps = map[string]step{
 		prompt: func(b *Bot, m *msg, c *engine.Conversation) string {
 			var sb strings.Builder
 			sb.WriteString("4. 议事规则？回复数字，或「好」使用本社区默认规则(" + bot.Presets[m.comm.DefaultPreset].Name + ")：")
-			for i, k := range presetOrder {
+			for i, k := range presetsFor(m.comm) {
 				p := bot.Presets[k]
 				fmt.Fprintf(&sb, "\n%d %s：%s；%s", i+1, p.Name, p.RuleDoc, p.QuorumDoc)
 			}
@@ -65,6 +66,7 @@ var planSteps = map[string]step{
 		},
 		answer: func(b *Bot, m *msg, c *engine.Conversation) {
 			key := m.comm.DefaultPreset
+			presetOrder := presetsFor(m.comm)
 			if !isYes(m.text) {
 				k, ok := choose(m.text, len(presetOrder))
 				if !ok {
@@ -139,7 +141,14 @@ var planSteps = map[string]step{
 	},
 }
 
-var presetOrder = []string{bot.DefaultPreset, "representatives", "villagers", "residents"}
+// presetsFor lists the rules a community may choose, in this order: the
+// assembly statutes differ for villages and urban communities.
+func presetsFor(c *config.Community) []string {
+	if c.Kind == config.KindCommunity {
+		return []string{bot.DefaultPreset, "representatives", "residents"}
+	}
+	return []string{bot.DefaultPreset, "representatives", "villagers", "villagers_households"}
+}
 
 func planFrom(c *engine.Conversation) bot.Plan {
 	t, _ := time.Parse(time.RFC3339, c.Values["time"])

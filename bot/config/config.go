@@ -39,7 +39,10 @@ type Community struct {
 	Groups          []Group
 	Roster          []bot.Member // every member has at least one role and a console identity
 	Reminders       Reminders
-	Eligible        int // statutory base for assembly presets; 0: unknown
+	Eligible        int // the adults: statutory base for assembly presets; 0: unknown
+	// EligibleBy is the statutory number per quorum basis (bot.BasisAdults,
+	// bot.BasisHouseholds, bot.BasisRepresentatives), from `eligible:`.
+	EligibleBy map[string]int
 	// Recusal: stakeholders named at approval speak but do not vote.
 	// LEGAL.md: no source sets it, so it is off by default and recorded.
 	Recusal bool
@@ -153,4 +156,16 @@ func (c *Community) Preset() *bot.Preset {
 		return p
 	}
 	return bot.Presets[bot.DefaultPreset]
+}
+
+// EligibleFor is the statutory number of a quorum basis (0: not set, the
+// invited count is used).
+func (c *Community) EligibleFor(basis string) int {
+	if n := c.EligibleBy[basis]; n > 0 {
+		return n
+	}
+	if basis == bot.BasisAdults {
+		return c.Eligible
+	}
+	return 0
 }

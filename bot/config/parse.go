@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"sort"
@@ -32,7 +33,7 @@ type rawCommunity struct {
 	Groups          []rawGroup    `yaml:"groups"`
 	Roster          []rawMember   `yaml:"roster"`
 	Reminders       *rawReminders `yaml:"reminders"`
-	Eligible        *int          `yaml:"eligible"`
+	Eligible        any           `yaml:"eligible"` // a number (adults) or a mapping by basis
 	Recusal         bool          `yaml:"recusal"`
 	CoolingOffDays  *int          `yaml:"cooling_off_days"`
 	ObjectionDays   *int          `yaml:"objection_days"`
@@ -185,7 +186,7 @@ func (v *validator) community(raw *rawCommunity) *Community {
 	c.Groups, c.chatLines = v.groups(raw.Groups)
 	c.Roster = v.roster(raw.Roster)
 	c.Reminders = v.reminders(raw.Reminders, c.Location)
-	c.Eligible = v.integer("eligible", raw.Eligible, 0, maxEligible)
+	c.Eligible, c.EligibleBy = v.eligible(raw.Eligible)
 	c.Recusal = raw.Recusal
 	c.CoolingOffDays = v.integer("cooling_off_days", raw.CoolingOffDays, 0, 3650)
 	c.ObjectionDays = DefaultObjectionDays
@@ -236,7 +237,7 @@ func (v *validator) preset(name, kind string) string {
 	}
 	// The assembly statutes differ for villages and urban communities.
 	switch {
-	case p.Key == "villagers" && kind == KindCommunity:
+	case (p.Key == "villagers" || p.Key == "villagers_households") && kind == KindCommunity:
 		v.fail("default_preset", "村民会议规则（村民委员会组织法）只适用于村；城市社区请用 residents 居民会议")
 	case p.Key == "residents" && kind == KindVillage:
 		v.fail("default_preset", "居民会议规则（城市居民委员会组织法）只适用于城市社区；村请用 villagers 村民会议，或把 kind 改为 community")
@@ -264,6 +265,65 @@ func (v *validator) duration(field, s string, def time.Duration) time.Duration {
 }
 
 // integer checks an optional whole number in [0, max].
+// eligible reads the statutory bases of the assembly presets: either one
+// number (the adults; older files) or a mapping by basis, e.g.
+// {adults: 300, households: 120, representatives: 45}.
+func (v *validator) eligible(raw any) (int, map[string]int) {
+	number := func(field string, x any) int {
+		var n int
+		switch x := x.(type) {
+		case uint64:
+			if x > maxEligible {
+				v.fail(field, "数字太大：%d（最多 %d）", x, maxEligible)
+				return 0
+			}
+			n = int(x)
+		case int64:
+			n = int(x)
+		case int:
+			n = x
+		case float64: // beyond uint64, or with a fraction
+			if x == math.Trunc(x) && x > maxEligible {
+				v.fail(field, "数字太大：%.0f（最多 %d）", x, maxEligible)
+			} else {
+				v.fail(field, "应填整数，现在是 %v", x)
+			}
+			return 0
+		case nil:
+			return 0
+		case string:
+			if strings.Trim(x, "0123456789") == "" && x != "" { // beyond every integer type
+				v.fail(field, "数字太大")
+			} else {
+				v.fail(field, "类型不对，这里应填整数")
+			}
+			return 0
+		default:
+			v.fail(field, "类型不对，这里应填整数，或按 adults/households/representatives 分别填写")
+			return 0
+		}
+		return v.integer(field, &n, 0, maxEligible)
+	}
+	switch r := raw.(type) {
+	case nil:
+		return 0, nil
+	case map[string]any:
+		by := map[string]int{}
+		for k, x := range r {
+			if !slices.Contains(bot.Bases, k) {
+				v.fail("eligible."+k, "未知的法定基数 %q（可用：adults 十八周岁以上村民/成年居民, households 户数, representatives 村民代表人数）", k)
+				continue
+			}
+			if n := number("eligible."+k, x); n > 0 {
+				by[k] = n
+			}
+		}
+		return by[bot.BasisAdults], by
+	default:
+		return number("eligible", raw), nil
+	}
+}
+
 func (v *validator) integer(field string, p *int, def, max int) int {
 	if p == nil {
 		return def

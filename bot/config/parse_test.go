@@ -194,6 +194,9 @@ var errorCases = []struct {
 	{"quiet_hours_out_of_range", 14, "reminders.quiet_hours", valid + "reminders:\n  quiet_hours: \"24:00-08:00\"\n"},
 	{"quiet_hours_empty_range", 14, "reminders.quiet_hours", valid + "reminders:\n  quiet_hours: \"08:00-08:00\"\n"},
 	{"negative_eligible", 13, "eligible", valid + "eligible: -3\n"},
+	{"eligible_unknown_basis", 14, "eligible.people", valid + "eligible:\n  people: 300\n"},
+	{"eligible_negative_households", 15, "eligible.households", valid + "eligible:\n  adults: 300\n  households: -1\n"},
+	{"eligible_fraction", 14, "eligible.adults", valid + "eligible:\n  adults: 30.5\n"},
 	{"alias_bomb", 0, "", aliasBomb(12)},
 	// YAMLPath cannot enter an anchored node; the line must still be exact.
 	{"anchored_roster", 15, "roster[2].roles[0]", head + "roster: &people\n" + members[len("roster:\n"):] + member("x", "某人", "[mayor]")},
@@ -279,5 +282,33 @@ func TestErrorString(t *testing.T) {
 		if got := tt.e.Error(); got != tt.want {
 			t.Errorf("got %q, want %q", got, tt.want)
 		}
+	}
+}
+
+// TestEligibleByBasis: one number is the adults (older files); a mapping
+// gives each basis its own number, and the presets pick theirs.
+func TestEligibleByBasis(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml                          string
+		adults, households, representatives int
+	}{
+		{"none", "", 0, 0, 0},
+		{"one number", "eligible: 300\n", 300, 0, 0},
+		{"by basis", "eligible:\n  adults: 300\n  households: 120\n  representatives: 45\n", 300, 120, 45},
+		{"households only", "eligible:\n  households: 120\n", 0, 120, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse("test.yaml", []byte(valid+tc.yaml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := [3]int{c.EligibleFor(bot.BasisAdults), c.EligibleFor(bot.BasisHouseholds), c.EligibleFor(bot.BasisRepresentatives)}
+			if want := [3]int{tc.adults, tc.households, tc.representatives}; got != want {
+				t.Errorf("adults/households/representatives = %v, want %v", got, want)
+			}
+			if c.EligibleFor("") != 0 {
+				t.Error("the default preset has no statutory base")
+			}
+		})
 	}
 }

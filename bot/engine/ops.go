@@ -316,7 +316,7 @@ func (tx *Tx) SetPlan(comm, id string, actor *bot.Member, p bot.Plan) (*bot.Topi
 		p.Ballot = bot.BallotOpen
 	}
 	if p.Eligible == 0 {
-		p.Eligible = c.cfg.Eligible
+		p.Eligible = c.cfg.EligibleFor(bot.Presets[p.Preset].Basis)
 	}
 	p.Recusal, p.CoolingOffDays = c.cfg.Recusal, c.cfg.CoolingOffDays
 	if err := tx.CoolingOff(comm, t); err != nil {

@@ -404,5 +404,5 @@ func (tx *Tx) QuorumShortfall(comm string, t *bot.Topic) string {
 	if tl.Eligible > 0 {
 		base = tl.Eligible
 	}
-	return fmt.Sprintf("按「%s」，%s；现在应到%d人，实到%d人，未达到法定到会人数", pr.Name, pr.QuorumDoc, base, tl.Present)
+	return fmt.Sprintf("按「%s」，%s；法定基数%s，现在实到%d人，未达到法定到会人数", pr.Name, pr.QuorumDoc, bot.BaseDoc(pr.Basis, base), tl.Present)
 }

@@ -589,8 +589,13 @@ func (b builder) result(v *view) {
 	v.RuleApplied = ruleText(r.Preset)
 	v.Expected = fmt.Sprintf("%d人", r.Expected)
 	if e := t.Plan.Eligible; e > 0 && e != r.Expected {
-		// The assembly presets count the quorum against the statutory base.
-		v.Expected += fmt.Sprintf("(到会人数按法定基数%d人计算)", e)
+		// The assembly presets count the quorum against the statutory base,
+		// and the record says which (adults or households, art. 22).
+		basis := ""
+		if p, ok := presetOf(r.Preset); ok {
+			basis = p.Basis
+		}
+		v.Expected += fmt.Sprintf("(到会人数按法定基数：%s计算)", bot.BaseDoc(basis, e))
 	}
 	v.Present = fmt.Sprintf("%d人", r.Present)
 	v.Arithmetic = or(r.Arithmetic, notFilled)

@@ -400,11 +400,21 @@ func TestLocationAndNames(t *testing.T) {
 	}
 }
 
+// TestEligibleBaseIsShown: the record says on which statutory base the
+// quorum was counted, and which one (村民会议 by adults or by households).
 func TestEligibleBaseIsShown(t *testing.T) {
-	s := quorumNotMet()
-	s.Topic.Plan.Eligible = 30
-	if out := Markdown(s); !strings.Contains(out, "应到：9人(到会人数按法定基数30人计算)") {
-		t.Errorf("the statutory base is not shown")
+	for _, tc := range []struct{ preset, want string }{
+		{"representatives", "应到：9人(到会人数按法定基数：代表人数30人计算)"},
+		{"villagers", "应到：9人(到会人数按法定基数：十八周岁以上(成年)人数30人计算)"},
+		{"villagers_households", "应到：9人(到会人数按法定基数：户数30户计算)"},
+	} {
+		s := quorumNotMet()
+		s.Topic.Plan.Eligible = 30
+		s.Topic.Plan.Preset = tc.preset
+		s.Topic.Result.Preset = tc.preset
+		if out := Markdown(s); !strings.Contains(out, tc.want) {
+			t.Errorf("%s: the statutory base is not shown as %q", tc.preset, tc.want)
+		}
 	}
 }
 
