@@ -17,7 +17,7 @@ const (
 	ActSpeak           Action = "speak"            // 发言(记入记录)
 	ActVote            Action = "vote"             // 表决
 	ActPublish         Action = "publish"          // 公示、备案、记录落实事项
-	ActClerk           Action = "clerk"            // 代录：代签到、代签退、临时参会、代记发言、代投、现场计票、已通报
+	ActClerk           Action = "clerk"            // 代录：代签到、代签退、临时参会、代记发言、代投、现场人数、现场计票、已通报
 	ActNameClerk       Action = "name_clerk"       // 指定代录员
 	ActConfirmCount    Action = "confirm_count"    // 确认现场计票(第二人)
 	ActObject          Action = "object"           // 公示期内提出异议

@@ -348,6 +348,10 @@ type Topic struct {
 	Proxied    map[string]string `json:"proxied,omitempty"`
 	WalkIns    []WalkIn          `json:"walk_ins,omitempty"`
 	RoomCounts []RoomCount       `json:"room_counts,omitempty"`
+	// HeadCount is the clerk's headcount of voters in the room not checked
+	// in one by one (现场人数, an assembly of hundreds), part of 实到.
+	HeadCount   int    `json:"head_count,omitempty"`
+	HeadCountBy string `json:"head_count_by,omitempty"`
 	// QuorumWaived is the chair's reason for opening the vote without the
 	// attendance quorum (the vote then produces no decision, LEGAL.md).
 	QuorumWaived string `json:"quorum_waived,omitempty"`
@@ -458,6 +462,8 @@ type Round struct {
 	Proxied         map[string]string    `json:"proxied,omitempty"`
 	WalkIns         []WalkIn             `json:"walk_ins,omitempty"`
 	RoomCounts      []RoomCount          `json:"room_counts,omitempty"`
+	HeadCount       int                  `json:"head_count,omitempty"`
+	HeadCountBy     string               `json:"head_count_by,omitempty"`
 	QuorumWaived    string               `json:"quorum_waived,omitempty"`
 	Objections      []Objection          `json:"objections,omitempty"`
 	Notices         []Notice             `json:"notices,omitempty"`
@@ -489,6 +495,7 @@ func (t *Topic) RoundView(k int) (*Topic, bool) {
 		v.Opinion, v.VoteOpened, v.Result, v.Redeliberation = r.Opinion, r.VoteOpened, r.Result, r.Redeliberation
 		v.MinutesBy, v.MinutesAt, v.AuditedBy, v.AuditedAt, v.Published = r.MinutesBy, r.MinutesAt, r.AuditedBy, r.AuditedAt, r.Published
 		v.Proxied, v.WalkIns, v.RoomCounts, v.QuorumWaived = r.Proxied, r.WalkIns, r.RoomCounts, r.QuorumWaived
+		v.HeadCount, v.HeadCountBy = r.HeadCount, r.HeadCountBy
 		v.Objections, v.Notices, v.ObjectionsUntil = r.Objections, r.Notices, r.ObjectionsUntil
 		v.FollowUps, v.Step = nil, 4
 		v.Stage = StageVoted

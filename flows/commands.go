@@ -36,6 +36,7 @@ var commands = []command{
 	{[]string{"代记发言"}, (*Bot).cmdProxySpeak},
 	{[]string{"代投"}, (*Bot).cmdProxyVote},
 	{[]string{"现场计票"}, (*Bot).cmdRoomCount},
+	{[]string{"现场人数", "清点人数"}, (*Bot).cmdHeadCount},
 	{[]string{"确认计票"}, (*Bot).cmdConfirmCount},
 	{[]string{"无法定人数表决"}, (*Bot).cmdOpenVoteNoQuorum},
 	{[]string{"答复异议"}, (*Bot).cmdAnswerObjection},
@@ -193,7 +194,7 @@ func (b *Bot) cmdHelp(m *msg, _ string) {
 		}
 		if b.leadsATopic(m) {
 			sb.WriteString("· 主持人：开始协商 #编号、下一步、开始表决 表决意见、结束表决\n· 记录员：确认记录 #编号；主持人或记录员：公示 #编号、事项 #编号 内容；责任人；期限；监督方式、再议 #编号 时机和条件\n")
-			sb.WriteString("· 现场代录(记录员或主持人指定的代录员)：代签到 张三 李四、代签退 张三、临时参会 王大爷 3组村民、代记发言 王大爷：内容、代投 张三 赞成、现场计票 赞成8 反对1 弃权0(由监委会成员或主持人发「确认计票」后计入)\n· 主持人：指定代录员 姓名、无法定人数表决 理由、答复异议 #编号 序号 内容；记录员：已通报 #编号 姓名 电话|上门|书面\n")
+			sb.WriteString("· 现场代录(记录员或主持人指定的代录员)：代签到 张三 李四、代签退 张三、临时参会 王大爷 3组村民、代记发言 王大爷：内容、代投 张三 赞成、现场人数 150(清点到会、没逐个签到的人数)、现场计票 赞成8 反对1 弃权0(由监委会成员或主持人发「确认计票」后计入)\n· 主持人：指定代录员 姓名、无法定人数表决 理由、答复异议 #编号 序号 内容；记录员：已通报 #编号 姓名 电话|上门|书面\n")
 		}
 		sb.WriteString("· 落实责任人：反馈 #事项编号 进展情况、受阻 #事项编号 原因；待办 —— 我要办的事\n")
 		if m.member.Has(bot.RoleSupervisor) {

@@ -163,6 +163,39 @@ func (b *Bot) cmdRoomCount(m *msg, rest string) {
 		t.Label(), p[1], p[2], p[3], m.who(), t.ID))
 }
 
+var headCountPattern = regexp.MustCompile(`^(\d{1,7})\s*人?$`)
+
+func (b *Bot) cmdHeadCount(m *msg, rest string) {
+	// A bare number is the count, not a topic: the topic needs its #.
+	ref, tail := "", strings.TrimSpace(rest)
+	if strings.HasPrefix(tail, "#") || strings.HasPrefix(tail, "＃") {
+		ref, tail = engine.SplitTopicRef(tail)
+	}
+	t := b.topic(m, ref, scopeMeeting, meetingStages...)
+	if t == nil {
+		return
+	}
+	p := headCountPattern.FindStringSubmatch(strings.TrimSpace(tail))
+	if p == nil {
+		m.reply("格式：现场人数 N(清点到会、没有逐个签到的表决人数)，例如「现场人数 150」。")
+		return
+	}
+	n, _ := strconv.Atoi(p[1])
+	t, err := m.tx.HeadCount(m.comm.ID, t.ID, m.member, n)
+	if err != nil {
+		b.refuse(m, err)
+		return
+	}
+	tl := m.tx.Tally(m.comm.ID, t)
+	line := fmt.Sprintf("【现场人数】议题 %s：%s清点到会%d人(未逐个签到)，连同已签到的，实到%d人。", t.Label(), m.who(), n, tl.Present)
+	if why := m.tx.QuorumShortfall(m.comm.ID, t); why != "" {
+		line += "\n" + why + "。"
+	} else if pr := bot.Presets[t.Plan.Preset]; pr != nil && pr.Basis != "" {
+		line += fmt.Sprintf("\n按「%s」，%s：已达到法定到会人数。", pr.Name, pr.QuorumDoc)
+	}
+	m.toGroup(t, line)
+}
+
 func (b *Bot) cmdConfirmCount(m *msg, rest string) {
 	t := b.topic(m, refOnly(rest), scopeMeeting, bot.StageVoting, bot.StageVoted)
 	if t == nil {

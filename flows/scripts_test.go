@@ -1,7 +1,9 @@
 package flows_test
 
 import (
+	"github.com/yishi-community/yishi/bot"
 	"github.com/yishi-community/yishi/bot/config"
+	"github.com/yishi-community/yishi/bot/engine"
 	"strings"
 	"testing"
 )
@@ -60,6 +62,36 @@ func TestRecusalAndCoolingOff(t *testing.T) {
 	for _, want := range []string{"利益相关方回避", "须在表决后满30天", "利益相关方回避表决"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("transcript lacks %q", want)
+		}
+	}
+}
+
+// TestAssemblyScript is acceptance (b) of P9: a 村民会议 of 300 adults and
+// 120 households, counted by headcount in the room with 现场计票: first
+// without its quorum (the chair's reason, no decision recorded), then, held
+// again, by households with it.
+func TestAssemblyScript(t *testing.T) {
+	yaml := strings.Replace(string(config.SampleYAML()), "\neligible: 0", "\neligible: {adults: 300, households: 120}", 1)
+	c, err := config.Parse("houchen.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.EligibleFor(bot.BasisHouseholds) != 120 {
+		t.Fatal("the sample's eligible line was not replaced")
+	}
+	h := newHarness(t, c)
+	h.run(readScript(t, "prelude.script"))
+	got := h.run(readScript(t, "assembly.script"))
+	golden(t, "assembly.golden", got)
+	// The headcounts and room counts are events: the log alone rebuilds
+	// both rounds exactly as stored.
+	rs, err := engine.VerifyReplay(h.app.Store, h.comms, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if r.Failed != nil || r.Diverged != nil || r.Rounds != 2 {
+			t.Errorf("replay of %s: failed %v, diverged %+v, %d rounds (want 2)", r.Community, r.Failed, r.Diverged, r.Rounds)
 		}
 	}
 }

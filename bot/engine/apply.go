@@ -229,6 +229,19 @@ func (c *community) applyTopic(t *bot.Topic, r *record, u *undoLog) error {
 		return nil
 	case RoomCounted:
 		return c.applyRoomCount(t, r, e)
+	case HeadCounted:
+		if err := c.sameRound(t, e.Round); err != nil {
+			return err
+		}
+		if e.Count < 0 {
+			return fmt.Errorf("现场人数不能为负")
+		}
+		tl := c.tally(t)
+		if present, cast := tl.Present-t.HeadCount+e.Count, votesCast(t, tl); present < cast {
+			return fmt.Errorf("现场人数%d使实到(%d)少于已投票数(%d)", e.Count, present, cast)
+		}
+		t.HeadCount, t.HeadCountBy = e.Count, r.Actor
+		return nil
 	case RoomCountConfirmed:
 		if err := c.sameRound(t, e.Round); err != nil {
 			return err
@@ -388,6 +401,7 @@ func (c *community) applyPlanned(t *bot.Topic, r *record, e Planned, u *undoLog)
 			Opinion: t.Opinion, VoteOpened: t.VoteOpened, Result: t.Result, Redeliberation: t.Redeliberation,
 			MinutesBy: t.MinutesBy, MinutesAt: t.MinutesAt, AuditedBy: t.AuditedBy, AuditedAt: t.AuditedAt, Published: t.Published,
 			Proxied: t.Proxied, WalkIns: t.WalkIns, RoomCounts: t.RoomCounts, QuorumWaived: t.QuorumWaived,
+			HeadCount: t.HeadCount, HeadCountBy: t.HeadCountBy,
 			Objections: t.Objections, Notices: t.Notices, ObjectionsUntil: t.ObjectionsUntil}
 		if t.Plan.Ballot != bot.BallotSecret {
 			for m, b := range c.ballots[t.ID] {
@@ -401,6 +415,7 @@ func (c *community) applyPlanned(t *bot.Topic, r *record, e Planned, u *undoLog)
 		t.Attendance, t.Statements, t.Result, t.Step, t.Opinion, t.VoteOpened, t.Opened = nil, nil, nil, 0, "", time.Time{}, time.Time{}
 		t.MinutesBy, t.MinutesAt, t.AuditedBy, t.AuditedAt, t.Published, t.Redeliberation = "", time.Time{}, "", time.Time{}, nil, ""
 		t.Proxied, t.WalkIns, t.RoomCounts, t.QuorumWaived, t.Objections, t.Notices, t.ObjectionsUntil = nil, nil, nil, "", nil, nil, time.Time{}
+		t.HeadCount, t.HeadCountBy = 0, ""
 		ballots := c.ballots[t.ID]
 		if u != nil {
 			u.push(func() { c.ballots[t.ID] = ballots })

@@ -58,6 +58,7 @@ const (
 	KindObjection        Kind = "objection_raised"
 	KindObjectionAnswer  Kind = "objection_answered"
 	KindNotified         Kind = "stakeholder_notified"
+	KindHeadCounted      Kind = "head_counted"
 	// KindImported carries a whole topic as the version before the event log
 	// stored it: the first event of a migrated topic (migrate.go).
 	KindImported Kind = "topic_imported"
@@ -166,6 +167,14 @@ type RoomCounted struct {
 	For     int `json:"for"`
 	Against int `json:"against"`
 	Abstain int `json:"abstain"`
+}
+
+// HeadCounted is the clerk's headcount of voters present in the room who
+// are not checked in one by one (a 村民会议 of hundreds: 现场人数). The latest
+// count replaces the earlier one; it adds to those checked in.
+type HeadCounted struct {
+	Round int `json:"round"`
+	Count int `json:"count"`
 }
 
 // RoomCountConfirmed is the second person's confirmation of the pending
@@ -342,6 +351,7 @@ func (RoomCountConfirmed) Kind() Kind     { return KindRoomConfirmed }
 func (ObjectionRaised) Kind() Kind        { return KindObjection }
 func (ObjectionAnswered) Kind() Kind      { return KindObjectionAnswer }
 func (StakeholderNotified) Kind() Kind    { return KindNotified }
+func (HeadCounted) Kind() Kind            { return KindHeadCounted }
 
 // newEvent returns a zero event of kind, ready to decode into; false for a
 // kind this version does not know (an action of the log before events).
@@ -408,6 +418,8 @@ func newEvent(k Kind) (Event, bool) {
 		e = &ObjectionRaised{}
 	case KindObjectionAnswer:
 		e = &ObjectionAnswered{}
+	case KindHeadCounted:
+		e = &HeadCounted{}
 	case KindNotified:
 		e = &StakeholderNotified{}
 	default:

@@ -406,3 +406,40 @@ func (tx *Tx) QuorumShortfall(comm string, t *bot.Topic) string {
 	}
 	return fmt.Sprintf("按「%s」，%s；法定基数%s，现在实到%d人，未达到法定到会人数", pr.Name, pr.QuorumDoc, bot.BaseDoc(pr.Basis, base), tl.Present)
 }
+
+// votesCast is the votes cast so far, a room count still to be confirmed
+// included: no headcount may leave fewer present than that.
+func votesCast(t *bot.Topic, tl bot.Tally) int {
+	n := tl.Voted() + tl.Unknown
+	if k := len(t.RoomCounts); k > 0 && t.RoomCounts[k-1].ConfirmedBy == "" {
+		p := t.RoomCounts[k-1]
+		n += p.For + p.Against + p.Abstain
+	}
+	return n
+}
+
+// maxHeadCount bounds 现场人数: more people than any assembly hall holds is a
+// typing error, not a meeting.
+const maxHeadCount = 100_000
+
+// HeadCount is 现场人数: the clerk's headcount of voters present in the room
+// who are not checked in one by one (a 村民会议 of hundreds). It is part of
+// 实到 and replaces an earlier headcount; during the vote it may not fall
+// below the votes already cast.
+func (tx *Tx) HeadCount(comm, id string, actor *bot.Member, n int) (*bot.Topic, error) {
+	c, t, err := tx.clerkTopic(comm, id, actor, "现场人数", bot.StageNotified, bot.StageDeliberating, bot.StageVoting)
+	if err != nil {
+		return nil, err
+	}
+	if n < 0 || n > maxHeadCount {
+		return nil, bot.Errorf(bot.EINVALID, "格式：现场人数 N(清点到会、没有逐个签到的表决人数，0-%d)，例如「现场人数 150」。", maxHeadCount)
+	}
+	tl := c.tally(t)
+	if present, cast := tl.Present-t.HeadCount+n, votesCast(t, tl); present < cast {
+		return nil, bot.Errorf(bot.EINVALID, "现场人数%d会使实到(%d人)少于已经投出的%d票(含待确认的现场计票)，请核对。", n, present, cast)
+	}
+	if err := tx.emit(c, t.ID, actor.ID, HeadCounted{Round: t.Round, Count: n}); err != nil {
+		return nil, err
+	}
+	return c.topics[t.ID], nil
+}

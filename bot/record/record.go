@@ -270,7 +270,11 @@ func (b builder) rounds() string {
 		}
 		what := "尚未表决"
 		if r := rv.Result; r != nil {
-			what = fmt.Sprintf("%s，赞成%d 反对%d 弃权%d / 实到%d", map[bool]string{true: "通过", false: "未通过"}[r.Agreed], r.For, r.Against, r.Abstain, r.Present)
+			verdict := map[bool]string{true: "通过", false: "未通过"}[r.Agreed]
+			if !r.QuorumMet {
+				verdict = "未达法定到会人数，不产生决定"
+			}
+			what = fmt.Sprintf("%s，赞成%d 反对%d 弃权%d / 实到%d", verdict, r.For, r.Against, r.Abstain, r.Present)
 		}
 		others = append(others, fmt.Sprintf("第%d轮(%s)", k, what))
 	}
@@ -640,6 +644,9 @@ func (b builder) room(v *view) {
 	}
 	for _, w := range t.WalkIns {
 		v.Room = append(v.Room, fmt.Sprintf("临时参会(列席，不参加表决)：%s，%s(%s于%s登记)", w.Name, w.Role, b.name(w.By), b.when(w.At, "")))
+	}
+	if t.HeadCount > 0 {
+		v.Room = append(v.Room, fmt.Sprintf("现场清点到会人数：%d人(未逐个签到，由%s清点登记，计入实到)", t.HeadCount, b.name(t.HeadCountBy)))
 	}
 	for _, r := range t.RoomCounts {
 		s := fmt.Sprintf("现场计票：赞成%d 反对%d 弃权%d(%s于%s计票", r.For, r.Against, r.Abstain, b.name(r.By), b.when(r.At, ""))
