@@ -254,6 +254,12 @@ func (b *Bot) describe(tx *engine.Tx, t *bot.Topic) string {
 	for _, f := range t.FollowUps {
 		fmt.Fprintf(&sb, "\n落实事项 #%d：%s(责任人%s，%s前，%s)", f.No, f.What, tx.Name(t.Community, f.Responsible), f.Due.Format("2006-01-02"), f.Status.Chinese())
 	}
+	if n := len(t.Objections); n > 0 {
+		fmt.Fprintf(&sb, "\n公示异议：%d条，尚未答复%d条", n, len(t.OpenObjections()))
+		if open := len(t.OpenObjections()); open > 0 {
+			sb.WriteString("(答复前议题不能办结)")
+		}
+	}
 	return sb.String()
 }
 

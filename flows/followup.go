@@ -80,8 +80,17 @@ func (b *Bot) cmdConfirmItem(m *msg, _ string) {
 		return
 	}
 	msg := fmt.Sprintf("已确认落实事项 #%d「%s」已落实。", ch.Item.No, ch.Item.What)
-	if ch.Completed {
+	switch open := ch.Topic.OpenObjections(); {
+	case ch.Completed:
 		msg += fmt.Sprintf("议题 %s 的落实事项已全部落实，议题办结。", ch.Topic.Label())
+	case len(open) > 0 && ch.Topic.Stage == bot.StageImplementing && allItemsConfirmed(ch.Topic):
+		// The one thing still keeping the topic open is a 公示 objection.
+		nos := make([]string, len(open))
+		for i, o := range open {
+			nos[i] = fmt.Sprintf("第%d条", o.No)
+		}
+		msg += fmt.Sprintf("议题 %s 的落实事项已全部落实，但公示异议%s还没有答复，答复前议题不能办结；已提醒主持人答复。", ch.Topic.Label(), strings.Join(nos, "、"))
+		m.toMember(ch.Topic.Chair, fmt.Sprintf("议题 %s 的落实事项已全部落实，只差公示异议%s的答复就能办结。请发「答复异议 #%s 序号 答复内容」。", ch.Topic.Label(), strings.Join(nos, "、"), ch.Topic.ID))
 	}
 	m.say(msg)
 }
@@ -204,4 +213,14 @@ func (b *Bot) mayJudgeItem(m *msg, no int) bool {
 		return false
 	}
 	return true
+}
+
+// allItemsConfirmed reports whether every follow-up item of t is confirmed.
+func allItemsConfirmed(t *bot.Topic) bool {
+	for _, f := range t.FollowUps {
+		if f.Status != bot.FollowUpConfirmed {
+			return false
+		}
+	}
+	return len(t.FollowUps) > 0
 }

@@ -99,8 +99,8 @@ func (b *Bot) cmdWalkIn(m *msg, rest string) {
 
 var speakPattern = regexp.MustCompile(`^(\S+?)\s*[:：]\s*(.+)$`)
 
-func (b *Bot) cmdProxySpeak(m *msg, rest string) {
-	t, tail := b.roomTopic(m, rest, bot.StageDeliberating)
+func (b *Bot) cmdProxySpeak(m *msg, _ string) {
+	t, tail := b.roomTopic(m, m.rawRest, bot.StageDeliberating) // the words as said, not normalised
 	if t == nil {
 		return
 	}
@@ -213,8 +213,8 @@ func (b *Bot) cmdConfirmCount(m *msg, rest string) {
 	}
 }
 
-func (b *Bot) cmdOpenVoteNoQuorum(m *msg, rest string) {
-	t, reason := b.roomTopic(m, rest, bot.StageDeliberating)
+func (b *Bot) cmdOpenVoteNoQuorum(m *msg, _ string) {
+	t, reason := b.roomTopic(m, m.rawRest, bot.StageDeliberating)
 	if t == nil {
 		return
 	}
@@ -231,8 +231,8 @@ func (b *Bot) cmdOpenVoteNoQuorum(m *msg, rest string) {
 		t.Label(), m.tx.QuorumShortfall(m.comm.ID, t), reason, t.Opinion))
 }
 
-func (b *Bot) cmdObject(m *msg, rest string) {
-	ref, text := engine.SplitTopicRef(rest)
+func (b *Bot) cmdObject(m *msg, _ string) {
+	ref, text := engine.SplitTopicRef(m.rawRest) // the objection in the resident's own words
 	t := b.topic(m, ref, scopeAll, bot.StagePublished, bot.StageImplementing, bot.StageCompleted, bot.StageRedeliberate, bot.StageTerminated)
 	if t == nil {
 		return
@@ -246,8 +246,8 @@ func (b *Bot) cmdObject(m *msg, rest string) {
 	m.toMember(t.Chair, fmt.Sprintf("【异议】议题 %s 收到第%d条异议：%s\n请答复：「答复异议 #%s %d 答复内容」。", t.Label(), o.No, o.Text, t.ID, o.No))
 }
 
-func (b *Bot) cmdAnswerObjection(m *msg, rest string) {
-	ref, tail := engine.SplitTopicRef(rest)
+func (b *Bot) cmdAnswerObjection(m *msg, _ string) {
+	ref, tail := engine.SplitTopicRef(m.rawRest)
 	t := b.topic(m, ref, scopeAll, bot.StagePublished, bot.StageImplementing, bot.StageCompleted, bot.StageRedeliberate, bot.StageTerminated)
 	if t == nil {
 		return
@@ -263,7 +263,11 @@ func (b *Bot) cmdAnswerObjection(m *msg, rest string) {
 		b.refuse(m, err)
 		return
 	}
-	m.reply("已答复议题 %s 的第%d条异议。", t.Label(), o.No)
+	done := ""
+	if t.Stage == bot.StageCompleted && len(t.OpenObjections()) == 0 {
+		done = "公示异议均已答复，落实事项也已全部落实，议题已办结。"
+	}
+	m.reply("已答复议题 %s 的第%d条异议。%s", t.Label(), o.No, done)
 	m.toMember(o.By, fmt.Sprintf("您对议题 %s 提出的异议已有答复：%s", t.Label(), o.Answer))
 }
 

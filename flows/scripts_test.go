@@ -21,6 +21,7 @@ func TestScripts(t *testing.T) {
 		{"secret", true},
 		{"vote", true},
 		{"room", true},
+		{"objections", true}, // P9 acceptance (c)
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
