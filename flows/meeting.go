@@ -185,6 +185,10 @@ func (b *Bot) cmdOpenVote(m *msg, _ string) {
 	how := "请实到的协商主体在群里回复：赞成(或 同意、1)、反对(或 不同意、2)、弃权(或 3)。表决结束前可以改票，以最后一次为准。"
 	if t.Plan.Ballot == bot.BallotSecret {
 		how = "本次为无记名投票：请私聊我发送 赞成/反对/弃权(或 1/2/3)，群里发的不计入；结果只公布票数。"
+		if tl.Present < minSecretVoters {
+			how += fmt.Sprintf("\n注意：实到只有%d人(少于%d人)，公布的票数可能让人推断出个人的选择；需要更好保密的，可以改为现场纸质投票后「现场计票」。", tl.Present, minSecretVoters)
+			m.toMember(t.Chair, fmt.Sprintf("议题 %s 的无记名投票实到只有%d人：票数公布后，大家可能推断出每个人投了什么。如需更好保密，请发「结束表决 #%s」后改用现场纸质投票。", t.Label(), tl.Present, t.ID))
+		}
 	}
 	deadline := "主持人发「结束表决」时结束，或实到人员全部投完时自动结束。"
 	if !t.Plan.Deadline.IsZero() {
@@ -214,9 +218,29 @@ func (b *Bot) cmdCloseVote(m *msg, rest string) {
 
 // afterClose tells the recorder what is next and lets the archive learn a
 // passed topic.
+// minSecretVoters: below it, a secret ballot's counts come close to naming
+// each voter's choice (P9: small meetings stay secret).
+const minSecretVoters = 5
+
+// secretRevealWarning says when a secret ballot's published counts reveal
+// individual choices: fewer than minSecretVoters voted, or all the same.
+func secretRevealWarning(t *bot.Topic) string {
+	r := t.Result
+	if t.Plan.Ballot != bot.BallotSecret || r == nil || r.Voters == 0 {
+		return ""
+	}
+	switch {
+	case r.For == r.Voters || r.Against == r.Voters || r.Abstain == r.Voters:
+		return "\n说明：本次无记名投票全体表决人的选择相同，票数本身就显示了每个人的选择。"
+	case r.Voters < minSecretVoters:
+		return fmt.Sprintf("\n说明：本次无记名投票只有%d人表决，票数可能让人推断出个人的选择。", r.Voters)
+	}
+	return ""
+}
+
 func (b *Bot) afterClose(tx *engine.Tx, t *bot.Topic) {
 	c := tx.Community(t.Community)
-	tx.ToGroup(t.Community, t, localize(c, engine.ResultText(t, tx.Name)))
+	tx.ToGroup(t.Community, t, localize(c, engine.ResultText(t, tx.Name)+secretRevealWarning(t)))
 	if t.Result.Agreed && b.opts.OnDecision != nil {
 		b.opts.OnDecision(tx, t)
 	}
