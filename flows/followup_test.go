@@ -26,7 +26,7 @@ func (h *harness) runWithReminders(script string) string {
 			h.t.Fatalf("reminder run: %v", err)
 		}
 		h.app.Flush(ctx)
-		out.WriteString("@remind (" + h.clock.Now().Format("2006-01-02 15:04") + ")：汇总" + itoa(rep.Digests) + "，升级" + itoa(rep.Escalations) + "，会议" + itoa(rep.Meetings) + "\n")
+		out.WriteString("@remind (" + h.clock.Now().Format("2006-01-02 15:04") + ")：汇总" + itoa(rep.Digests) + "，责任人" + itoa(rep.Owners) + "，升级" + itoa(rep.Escalations) + "，会议" + itoa(rep.Meetings) + "\n")
 		out.WriteString(h.out.String())
 		h.out.Reset()
 	}

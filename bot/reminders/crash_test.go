@@ -181,14 +181,15 @@ func TestCrashAtEachPoint(t *testing.T) {
 	}
 	v1 := "监委甲c1|【落实跟进提醒】测试c1 2027年1月4日"
 	v2 := "监委乙c1|【落实跟进提醒】测试c1 2027年1月4日"
+	w := "委员c1|【落实事项提醒】测试c1 2027年1月4日" // the member responsible
 	for _, tc := range []struct {
 		killAt string
 		want   map[string]int
 	}{
-		{"", map[string]int{v1: 1, v2: 1}},
-		{"before_commit", map[string]int{v1: 1, v2: 1}}, // lost with its mark: queued again at restart
-		{"before_send", map[string]int{v1: 1, v2: 1}},   // queued and marked: the outbox delivers it
-		{"after_send", map[string]int{v1: 2, v2: 1}},    // accepted, not yet deleted: the one allowed repeat
+		{"", map[string]int{v1: 1, v2: 1, w: 1}},
+		{"before_commit", map[string]int{v1: 1, v2: 1, w: 1}}, // lost with its mark: queued again at restart
+		{"before_send", map[string]int{v1: 1, v2: 1, w: 1}},   // queued and marked: the outbox delivers it
+		{"after_send", map[string]int{v1: 2, v2: 1, w: 1}},    // accepted, not yet deleted: the one allowed repeat
 	} {
 		t.Run("kill_"+tc.killAt, func(t *testing.T) {
 			dir := prepare(t)

@@ -1,7 +1,9 @@
 // Package reminders decides which follow-up reminders go to whom and when
 // (stage 5 of PROCESS.md): each supervision committee member gets ONE
-// private digest per scheduled run of their community's cron spec, the party
-// secretary gets items overdue by more than K days, and participants get
+// private digest per scheduled run of their community's cron spec, the
+// member responsible for an item hears in the same run of their own items
+// due soon, overdue or without progress, the party secretary gets items
+// overdue by more than K days, and participants get
 // meeting reminders a day and an hour before the meeting. Nothing is sent in
 // quiet hours; it waits until they end.
 //
@@ -100,6 +102,7 @@ type Message struct {
 	Why       string `json:"why"` // why this person gets it
 	Lines     []Line `json:"lines"`
 	Text      string `json:"text"`
+	owner     bool   // to the member responsible, not a supervisor's digest
 }
 
 // day is a calendar day in the community's time zone, as days since
@@ -161,8 +164,17 @@ func (k *collector) itemHead(t *bot.Topic, f *bot.FollowUp) string {
 	return fmt.Sprintf("#%d %s(议题 %s)，责任人%s，期限%s", f.No, f.What, t.Label(), k.name(f.Responsible), dateText(f.Due, k.c.Location))
 }
 
-// digest returns the supervisors' lines and the secretary's escalations.
-func (k *collector) digest() (sup, esc []Line) {
+// digest returns the supervisors' lines, the secretary's escalations and,
+// per responsible member, the lines about their own items (due soon,
+// overdue, no progress): the person who must act hears it too, not only
+// those who supervise.
+func (k *collector) digest() (sup, esc []Line, owners map[string][]Line) {
+	owner := func(f *bot.FollowUp, l Line) {
+		if owners == nil {
+			owners = map[string][]Line{}
+		}
+		owners[f.Responsible] = append(owners[f.Responsible], l)
+	}
 	r := k.c.Reminders
 	loc := k.c.Location
 	k.tx.EachTopic(k.c.ID, func(t *bot.Topic) bool {
@@ -212,8 +224,10 @@ func (k *collector) digest() (sup, esc []Line) {
 				sup = append(sup, Line{Kind: KindAwaiting, Topic: t.ID, Item: f.No, Period: since(),
 					Text: fmt.Sprintf("%s，%s于%s反馈已完成：%s", k.itemHead(t, f), k.name(lastBy(f)), dateText(at, loc), f.Evidence)})
 			case overdue > 0:
-				sup = append(sup, Line{Kind: KindOverdue, Topic: t.ID, Item: f.No, Period: due() + "/" + strconv.Itoa(every(overdue-1, r.StaleDays)),
-					Text: fmt.Sprintf("%s，已逾期%d天，现在「%s」%s", k.itemHead(t, f), overdue, f.Status.Chinese(), blocked)})
+				l := Line{Kind: KindOverdue, Topic: t.ID, Item: f.No, Period: due() + "/" + strconv.Itoa(every(overdue-1, r.StaleDays)),
+					Text: fmt.Sprintf("%s，已逾期%d天，现在「%s」%s", k.itemHead(t, f), overdue, f.Status.Chinese(), blocked)}
+				sup = append(sup, l)
+				owner(f, l)
 				if overdue > r.EscalateAfterDays {
 					esc = append(esc, Line{Kind: KindEscalate, Topic: t.ID, Item: f.No, Period: due(),
 						Text: fmt.Sprintf("%s，已逾期%d天(超过%d天)仍未落实，现在「%s」%s", k.itemHead(t, f), overdue, r.EscalateAfterDays, f.Status.Chinese(), blocked)})
@@ -225,17 +239,21 @@ func (k *collector) digest() (sup, esc []Line) {
 				if overdue < 0 {
 					left = fmt.Sprintf("还有%d天", -overdue)
 				}
-				sup = append(sup, Line{Kind: KindDueSoon, Topic: t.ID, Item: f.No, Period: due(),
-					Text: fmt.Sprintf("%s(%s)，现在「%s」", k.itemHead(t, f), left, f.Status.Chinese())})
+				l := Line{Kind: KindDueSoon, Topic: t.ID, Item: f.No, Period: due(),
+					Text: fmt.Sprintf("%s(%s)，现在「%s」", k.itemHead(t, f), left, f.Status.Chinese())}
+				sup = append(sup, l)
+				owner(f, l)
 			case idle >= max(r.StaleDays, 1):
-				sup = append(sup, Line{Kind: KindStale, Topic: t.ID, Item: f.No, Period: since(),
-					Text: fmt.Sprintf("%s，已有%d天没有进展反馈(上次：%s)，现在「%s」", k.itemHead(t, f), idle, dateText(at, loc), f.Status.Chinese())})
+				l := Line{Kind: KindStale, Topic: t.ID, Item: f.No, Period: since(),
+					Text: fmt.Sprintf("%s，已有%d天没有进展反馈(上次：%s)，现在「%s」", k.itemHead(t, f), idle, dateText(at, loc), f.Status.Chinese())}
+				sup = append(sup, l)
+				owner(f, l)
 			}
 		}
 		return true
 	})
 	slices.SortStableFunc(sup, func(a, b Line) int { return slices.Index(digestOrder, a.Kind) - slices.Index(digestOrder, b.Kind) })
-	return sup, esc
+	return sup, esc, owners
 }
 
 func lastBy(f *bot.FollowUp) string {
@@ -328,6 +346,30 @@ func digestText(c *config.Community, name string, now time.Time, lines []Line) s
 	return sb.String()
 }
 
+// ownerText is the reminder to the member responsible for the items.
+func ownerText(c *config.Community, name string, now time.Time, lines []Line) string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "【落实事项提醒】%s %s\n%s，您好。您负责的落实事项：", c.Name, dateText(now, c.Location), name)
+	for _, l := range lines {
+		sb.WriteString("\n· " + l.Kind.short() + "：" + l.Text)
+	}
+	sb.WriteString("\n请发「反馈 #事项编号 进展情况」告诉大家进展，完成后发「反馈 #事项编号 已完成……」；遇到困难发「受阻 #事项编号 原因」。")
+	return sb.String()
+}
+
+// short is a line kind in a word, for the owner's reminder.
+func (k Kind) short() string {
+	switch k {
+	case KindOverdue:
+		return "已逾期"
+	case KindDueSoon:
+		return "即将到期"
+	case KindStale:
+		return "久无进展"
+	}
+	return k.Chinese()
+}
+
 func escalationText(c *config.Community, name string, now time.Time, lines []Line) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "【逾期升级】%s %s\n%s书记，您好。以下落实事项逾期超过%d天仍未落实，按规定报告党组织：", c.Name, dateText(now, c.Location), name, c.Reminders.EscalateAfterDays)
@@ -359,7 +401,7 @@ func Unsent(tx *engine.Tx, comm string) Filter {
 // holding only the lines keep accepts (nil keeps all).
 func Digests(tx *engine.Tx, c *config.Community, now time.Time, keep Filter) []Message {
 	k := newCollector(tx, c, now)
-	sup, esc := k.digest()
+	sup, esc, owners := k.digest()
 	var out []Message
 	if len(sup) > 0 {
 		for _, m := range c.WithRole(bot.RoleSupervisor) {
@@ -367,6 +409,16 @@ func Digests(tx *engine.Tx, c *config.Community, now time.Time, keep Filter) []M
 				out = append(out, Message{Community: c.ID, To: m.ID, ToName: m.Name, Why: "监督委员会成员：落实跟进汇总",
 					Lines: ls, Text: digestText(c, m.Name, now, ls)})
 			}
+		}
+	}
+	for _, m := range c.Roster { // roster order: stable output
+		// A supervisor who is also responsible reads it in the digest.
+		if m.Has(bot.RoleSupervisor) {
+			continue
+		}
+		if ls := filter(m.ID, owners[m.ID], keep); len(ls) > 0 {
+			out = append(out, Message{Community: c.ID, To: m.ID, ToName: m.Name, Why: "落实责任人：自己负责的事项到期、逾期或久无进展",
+				Lines: ls, Text: ownerText(c, m.Name, now, ls), owner: true})
 		}
 	}
 	if len(esc) > 0 {
@@ -417,7 +469,7 @@ func filter(to string, lines []Line, keep Filter) []Line {
 func Todo(tx *engine.Tx, c *config.Community, m *bot.Member, now time.Time) string {
 	if m.Has(bot.RoleSupervisor) {
 		k := newCollector(tx, c, now)
-		sup, _ := k.digest()
+		sup, _, _ := k.digest()
 		if len(sup) == 0 {
 			return fmt.Sprintf("%s，目前没有需要监委会跟进的事项。", m.Name)
 		}

@@ -94,12 +94,13 @@ type Report struct {
 	Due         []string // communities whose scheduled run happened
 	Waiting     []string // communities whose run is due but waits for quiet hours to end
 	Digests     int      // supervisors' digests queued
+	Owners      int      // reminders to the members responsible for items
 	Escalations int      // escalations to the party secretary queued
 	Meetings    int      // meeting reminders queued
 }
 
 // Messages is the total number of messages queued.
-func (r Report) Messages() int { return r.Digests + r.Escalations + r.Meetings }
+func (r Report) Messages() int { return r.Digests + r.Owners + r.Escalations + r.Meetings }
 
 // RunDue does one check at the clock's now: every community whose cron
 // slot has come since its last run (the start-up catch-up included: a run
@@ -148,6 +149,7 @@ func (s *Scheduler) RunDue(ctx context.Context) (Report, error) {
 		rep.Due = append(rep.Due, r.Due...)
 		rep.Waiting = append(rep.Waiting, r.Waiting...)
 		rep.Digests += r.Digests
+		rep.Owners += r.Owners
 		rep.Escalations += r.Escalations
 		rep.Meetings += r.Meetings
 	}
@@ -181,9 +183,12 @@ func (s *Scheduler) runCommunity(ctx context.Context, c *config.Community, last 
 				rep.Due = append(rep.Due, c.ID)
 				for _, m := range Digests(tx, c, now, Unsent(tx, c.ID)) {
 					queue(tx, m)
-					if m.Lines[0].Kind == KindEscalate {
+					switch {
+					case m.Lines[0].Kind == KindEscalate:
 						rep.Escalations++
-					} else {
+					case m.owner:
+						rep.Owners++
+					default:
 						rep.Digests++
 					}
 				}
@@ -250,7 +255,7 @@ func (s *Scheduler) check(ctx context.Context, why string) {
 		// Nothing was recorded: the next check tries again.
 		s.log.Error("reminder run failed; will try again", "trigger", why, "err", err)
 	case rep.Messages() > 0:
-		s.log.Info("reminders queued", "trigger", why, "communities", rep.Due, "digests", rep.Digests,
+		s.log.Info("reminders queued", "trigger", why, "communities", rep.Due, "digests", rep.Digests, "owners", rep.Owners,
 			"escalations", rep.Escalations, "meetings", rep.Meetings, "waiting_for_quiet_hours", rep.Waiting)
 	}
 }

@@ -72,7 +72,9 @@ func TestScheduleAcrossDays(t *testing.T) {
 	at := func(loc *time.Location, m time.Month, d, h, mi int) time.Time {
 		return time.Date(2027, m, d, h, mi, 0, 0, loc)
 	}
-	sup := []string{"v1", "v2"}
+	// The supervisors' digests, then the reminder to the member responsible
+	// (w), who hears of their own item due soon, overdue or idle.
+	sup := []string{"v1", "v2", "w"}
 	tests := []struct {
 		name  string
 		tz    string
@@ -96,7 +98,7 @@ func TestScheduleAcrossDays(t *testing.T) {
 					{at: at(loc, 1, 7, 9, 0)},                         // due today: still the due-soon period
 					{at: at(loc, 1, 8, 9, 0), to: sup, has: []string{"已逾期1天"}},
 					{at: at(loc, 1, 9, 9, 0)},
-					{at: at(loc, 1, 15, 9, 0), to: []string{"v1", "v2", "s"}, has: []string{"已逾期8天", "逾期升级", "超过7天"}},
+					{at: at(loc, 1, 15, 9, 0), to: []string{"v1", "v2", "w", "s"}, has: []string{"已逾期8天", "逾期升级", "超过7天", "【落实事项提醒】", "您负责的落实事项"}},
 					{at: at(loc, 1, 16, 9, 0)}, // escalation once
 				}
 			},
@@ -252,8 +254,8 @@ func TestNothingDoubledAcrossRestart(t *testing.T) {
 	store.putTopic(t, implementing("c1", "1", loc, time.Date(2027, 1, 1, 10, 0, 0, 0, loc), bot.FollowUp{No: 1, Due: date(loc, 2027, 1, 5)}))
 	r := newRig(t, store, time.Time{}, c)
 	r.runAt(time.Date(2027, 1, 1, 12, 0, 0, 0, loc))
-	if _, out := r.runAt(time.Date(2027, 1, 2, 9, 0, 0, 0, loc)); len(out) != 2 {
-		t.Fatalf("first slot: %d messages, want 2", len(out))
+	if _, out := r.runAt(time.Date(2027, 1, 2, 9, 0, 0, 0, loc)); len(out) != 3 {
+		t.Fatalf("first slot: %d messages, want 3 (two supervisors, the member responsible)", len(out))
 	}
 	r2 := newRig(t, store, time.Time{}, c)
 	if _, out := r2.runAt(time.Date(2027, 1, 2, 9, 5, 0, 0, loc)); len(out) != 0 {
@@ -261,8 +263,8 @@ func TestNothingDoubledAcrossRestart(t *testing.T) {
 	}
 	// Down over the next slot: the catch-up at start sends only what is new.
 	r3 := newRig(t, store, time.Time{}, c)
-	if _, out := r3.runAt(time.Date(2027, 1, 6, 15, 0, 0, 0, loc)); len(out) != 2 || !strings.Contains(out[0].Text, "已逾期1天") {
-		t.Errorf("catch-up: want 2 digests with the overdue item, got:\n%s", texts(out))
+	if _, out := r3.runAt(time.Date(2027, 1, 6, 15, 0, 0, 0, loc)); len(out) != 3 || !strings.Contains(out[0].Text, "已逾期1天") || !strings.Contains(out[2].Text, "已逾期1天") {
+		t.Errorf("catch-up: want 2 digests and the owner's reminder with the overdue item, got:\n%s", texts(out))
 	}
 }
 
@@ -288,8 +290,15 @@ func TestDigestContents(t *testing.T) {
 	r := newRig(t, store, time.Time{}, c)
 	r.runAt(pub)
 	_, out := r.runAt(time.Date(2027, 1, 4, 9, 0, 0, 0, loc))
-	if len(out) != 2 {
-		t.Fatalf("want 2 digests, got:\n%s", texts(out))
+	if len(out) != 3 {
+		t.Fatalf("want 2 digests and the owner's reminder, got:\n%s", texts(out))
+	}
+	// The member responsible hears of their own items that need them (due
+	// soon, overdue), not of what waits for the supervisors.
+	owner := out[2].Text
+	if out[2].Member != "w" || !strings.Contains(owner, "已逾期：#1 事项1") || !strings.Contains(owner, "即将到期：#2 事项2") ||
+		strings.Contains(owner, "#3 ") || strings.Contains(owner, "#4 ") || strings.Contains(owner, "修祠堂") {
+		t.Errorf("owner's reminder:\n%s", owner)
 	}
 	text := out[0].Text
 	order := []string{"已逾期的落实事项(1)", "#1 事项1", "即将到期的落实事项(1)", "#2 事项2", "受阻的落实事项(1)", "缺钱",
@@ -350,17 +359,17 @@ func TestRealCron(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = s.Run(ctx) }()
 	deadline := time.Now().Add(10 * time.Second)
-	for eng.OutboxLen() < 2 && time.Now().Before(deadline) {
+	for eng.OutboxLen() < 3 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	time.Sleep(2200 * time.Millisecond) // two more cron ticks
 	cancel()
 	<-done
-	if n := eng.OutboxLen(); n != 2 {
-		t.Fatalf("outbox holds %d messages, want one digest per supervisor (2)", n)
+	if n := eng.OutboxLen(); n != 3 {
+		t.Fatalf("outbox holds %d messages, want one digest per supervisor (2) and one for the member responsible", n)
 	}
 	marks, err := eng.ReminderLog("c1")
-	if err != nil || len(marks) != 4 { // two lines (due soon, unaudited) for each supervisor
+	if err != nil || len(marks) != 5 { // two lines (due soon, unaudited) for each supervisor, due soon for the owner
 		t.Fatalf("reminder log: %v, %v", marks, err)
 	}
 }

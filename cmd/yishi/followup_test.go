@@ -32,7 +32,7 @@ func TestRemindersAndStats(t *testing.T) {
 	runMain(t, "demo", "--data", dir, "--script", file)
 
 	out := runMain(t, "reminders", "--data", dir, "--at", "2027-01-20 09:00")
-	for _, want := range []string{"此时到期", "→ 胡德明(hudeming) 私聊", "已有50天没有进展反馈", "共 2 条提醒(预览，未发送、未记录)"} {
+	for _, want := range []string{"此时到期", "→ 胡德明(hudeming) 私聊", "已有50天没有进展反馈", "→ 王卫东(wangweidong) 私聊", "【落实事项提醒】", "共 3 条提醒(预览，未发送、未记录)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("reminders preview lacks %q:\n%s", want, out)
 		}
