@@ -19,6 +19,7 @@ const (
 	ActPublish         Action = "publish"          // 公示、备案、记录落实事项
 	ActClerk           Action = "clerk"            // 代录：代签到、代签退、临时参会、代记发言、代投、现场人数、现场计票、已通报
 	ActNameClerk       Action = "name_clerk"       // 指定代录员
+	ActConfirmWalkIn   Action = "confirm_walk_in"  // 确认临时参会人员为协商主体(主持人)
 	ActConfirmCount    Action = "confirm_count"    // 确认现场计票(第二人)
 	ActObject          Action = "object"           // 公示期内提出异议
 	ActAnswerObjection Action = "answer_objection" // 答复异议
@@ -37,7 +38,7 @@ const (
 var AllActions = []Action{ActPropose, ActReview, ActPrepare, ActOpenMeeting, ActOpenVote,
 	ActCloseVote, ActCheckIn, ActSpeak, ActVote, ActPublish, ActConfirmMinutes,
 	ActConfirmFollowUp, ActReportProgress, ActAuditRecord, ActReadRecords, ActIssueBindCode,
-	ActListPending, ActResubmit, ActAddFollowUp, ActClerk, ActNameClerk, ActConfirmCount, ActObject, ActAnswerObjection}
+	ActListPending, ActResubmit, ActAddFollowUp, ActClerk, ActNameClerk, ActConfirmCount, ActObject, ActAnswerObjection, ActConfirmWalkIn}
 
 var actionNames = map[Action]string{
 	ActPropose: "提出议题", ActReview: "审定议题", ActPrepare: "制定协商方案并通知",
@@ -47,7 +48,7 @@ var actionNames = map[Action]string{
 	ActReportProgress: "反馈落实进展", ActAuditRecord: "审核记录", ActReadRecords: "查看记录",
 	ActIssueBindCode: "发放绑定码", ActListPending: "查看待审定的议题", ActResubmit: "修改后重新提交议题",
 	ActAddFollowUp: "记录落实事项",
-	ActClerk:       "代为记录现场情况", ActNameClerk: "指定代录员",
+	ActClerk:       "代为记录现场情况", ActNameClerk: "指定代录员", ActConfirmWalkIn: "确认临时参会人员为协商主体",
 	ActConfirmCount: "确认现场计票", ActObject: "对公示提出异议", ActAnswerObjection: "答复异议",
 }
 
@@ -118,7 +119,7 @@ func Authorize(actor Actor, action Action, topic *Topic) error {
 		ok, why = isChair || isRecorder || m.Has(RoleSecretary), "只有本议题的主持人、记录员或党组织书记可以"+action.Chinese()
 	case ActClerk:
 		ok, why = isRecorder || (topic != nil && slices.Contains(topic.Clerks, m.ID)), "只有本议题的记录员或主持人指定的代录员可以代为记录现场的签到、发言和表决"
-	case ActNameClerk, ActAnswerObjection:
+	case ActNameClerk, ActAnswerObjection, ActConfirmWalkIn:
 		ok, why = isChair, "只有本议题的主持人可以"+action.Chinese()
 	case ActConfirmCount:
 		ok, why = m.Has(RoleSupervisor) || isChair, "现场计票须由在场的监委会成员(没有时由主持人)确认"

@@ -374,6 +374,21 @@ type WalkIn struct {
 	Role string    `json:"role"`
 	By   string    `json:"by"`
 	At   time.Time `json:"at"`
+	// ConfirmedBy is the chair who confirmed the walk-in as a 协商主体: they
+	// then count as present and vote in the room (现场计票), no longer 列席.
+	ConfirmedBy string    `json:"confirmed_by,omitempty"`
+	ConfirmedAt time.Time `json:"confirmed_at,omitzero"`
+}
+
+// WalkInVoters is how many walk-ins the chair confirmed as 协商主体.
+func (t *Topic) WalkInVoters() int {
+	n := 0
+	for _, w := range t.WalkIns {
+		if w.ConfirmedBy != "" {
+			n++
+		}
+	}
+	return n
 }
 
 // RoomCount is a show of hands or a paper ballot counted in the room. It

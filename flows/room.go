@@ -79,22 +79,38 @@ func (b *Bot) cmdProxyCheckOut(m *msg, rest string) {
 	m.send(bot.LiveAttendance(m.comm.ID, m.groupPlatform(t), m.groupChat(t), t.Group, t, tl.Present, tl.Expected))
 }
 
-func (b *Bot) cmdWalkIn(m *msg, rest string) {
-	t, tail := b.roomTopic(m, rest, meetingStages...)
+func (b *Bot) cmdWalkIn(m *msg, _ string) {
+	t, tail := b.roomTopic(m, m.rawRest, meetingStages...)
 	if t == nil {
 		return
 	}
+	// The name is the first word; the role is the rest as written.
 	f := names(tail)
 	if len(f) < 2 {
 		m.reply("格式：临时参会 姓名 身份，例如「临时参会 王大爷 3组村民」。")
 		return
 	}
-	name, role := f[0], strings.Join(f[1:], " ")
+	name := f[0]
+	role := strings.TrimLeft(strings.TrimSpace(tail)[len(name):], " 、,，\u3000")
 	if _, err := m.tx.WalkIn(m.comm.ID, t.ID, m.member, name, role); err != nil {
 		b.refuse(m, err)
 		return
 	}
 	m.reply("已登记%s(%s)临时参会，列席：可以发言，不参加表决。", name, role)
+}
+
+func (b *Bot) cmdConfirmWalkIn(m *msg, rest string) {
+	t, name := b.roomTopic(m, rest, meetingStages...)
+	if t == nil {
+		return
+	}
+	t, err := m.tx.ConfirmWalkIn(m.comm.ID, t.ID, m.member, name)
+	if err != nil {
+		b.refuse(m, err)
+		return
+	}
+	tl := m.tx.Tally(m.comm.ID, t)
+	m.toGroup(t, fmt.Sprintf("【协商主体】议题 %s：主持人%s确认临时参会的%s为协商主体，计入实到，在现场计票中表决(实到%d人)。", t.Label(), m.who(), name, tl.Present))
 }
 
 var speakPattern = regexp.MustCompile(`^(\S+?)\s*[:：]\s*(.+)$`)

@@ -229,6 +229,17 @@ func (c *community) applyTopic(t *bot.Topic, r *record, u *undoLog) error {
 		return nil
 	case RoomCounted:
 		return c.applyRoomCount(t, r, e)
+	case WalkInConfirmed:
+		if err := c.sameRound(t, e.Round); err != nil {
+			return err
+		}
+		i := slices.IndexFunc(t.WalkIns, func(w bot.WalkIn) bool { return w.Name == e.Name })
+		if i < 0 || t.WalkIns[i].ConfirmedBy != "" {
+			return fmt.Errorf("%s 不是待确认的临时参会人员", e.Name)
+		}
+		t.WalkIns = slices.Clone(t.WalkIns)
+		t.WalkIns[i].ConfirmedBy, t.WalkIns[i].ConfirmedAt = by, at
+		return nil
 	case HeadCounted:
 		if err := c.sameRound(t, e.Round); err != nil {
 			return err

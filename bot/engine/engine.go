@@ -163,6 +163,9 @@ func (c *community) tally(t *bot.Topic) bot.Tally {
 	tl := vs.tally
 	tl.Eligible = t.Plan.Eligible
 	tl.Present += t.HeadCount // counted in the room by the clerk (现场人数)
+	// Walk-ins the chair confirmed as 协商主体 are present voters; they vote
+	// in the room count (they have no ballot of their own).
+	tl.Present += t.WalkInVoters()
 	// Counted in the room and confirmed by a second person (现场计票).
 	f, a, ab := t.ConfirmedRoomCount()
 	tl.For, tl.Against, tl.Abstain = tl.For+f, tl.Against+a, tl.Abstain+ab

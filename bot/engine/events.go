@@ -59,6 +59,7 @@ const (
 	KindObjectionAnswer  Kind = "objection_answered"
 	KindNotified         Kind = "stakeholder_notified"
 	KindHeadCounted      Kind = "head_counted"
+	KindWalkInConfirmed  Kind = "walk_in_confirmed"
 	// KindImported carries a whole topic as the version before the event log
 	// stored it: the first event of a migrated topic (migrate.go).
 	KindImported Kind = "topic_imported"
@@ -167,6 +168,12 @@ type RoomCounted struct {
 	For     int `json:"for"`
 	Against int `json:"against"`
 	Abstain int `json:"abstain"`
+}
+
+// WalkInConfirmed is the chair confirming a walk-in as a 协商主体.
+type WalkInConfirmed struct {
+	Round int    `json:"round"`
+	Name  string `json:"name"`
 }
 
 // HeadCounted is the clerk's headcount of voters present in the room who
@@ -352,6 +359,7 @@ func (ObjectionRaised) Kind() Kind        { return KindObjection }
 func (ObjectionAnswered) Kind() Kind      { return KindObjectionAnswer }
 func (StakeholderNotified) Kind() Kind    { return KindNotified }
 func (HeadCounted) Kind() Kind            { return KindHeadCounted }
+func (WalkInConfirmed) Kind() Kind        { return KindWalkInConfirmed }
 
 // newEvent returns a zero event of kind, ready to decode into; false for a
 // kind this version does not know (an action of the log before events).
@@ -418,6 +426,8 @@ func newEvent(k Kind) (Event, bool) {
 		e = &ObjectionRaised{}
 	case KindObjectionAnswer:
 		e = &ObjectionAnswered{}
+	case KindWalkInConfirmed:
+		e = &WalkInConfirmed{}
 	case KindHeadCounted:
 		e = &HeadCounted{}
 	case KindNotified:

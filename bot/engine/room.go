@@ -443,3 +443,33 @@ func (tx *Tx) HeadCount(comm, id string, actor *bot.Member, n int) (*bot.Topic, 
 	}
 	return c.topics[t.ID], nil
 }
+
+// ConfirmWalkIn is the chair confirming a walk-in (临时参会) as a 协商主体:
+// from then on they count as present and vote in the room count
+// (现场计票), not by a ballot of their own.
+func (tx *Tx) ConfirmWalkIn(comm, id string, actor *bot.Member, name string) (*bot.Topic, error) {
+	c, t, err := tx.topicFor(comm, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.authorize(c, actor, bot.ActConfirmWalkIn, t); err != nil {
+		return nil, err
+	}
+	if err := tx.needStage(t, "确认协商主体", bot.StageNotified, bot.StageDeliberating, bot.StageVoting); err != nil {
+		return nil, err
+	}
+	name = strings.TrimSpace(name)
+	i := slices.IndexFunc(t.WalkIns, func(w bot.WalkIn) bool { return w.Name == name })
+	switch {
+	case name == "":
+		return nil, bot.Errorf(bot.EINVALID, "格式：确认协商主体 #%s 姓名(先由记录员「临时参会 姓名 身份」登记)。", t.ID)
+	case i < 0:
+		return nil, bot.Errorf(bot.ENOTFOUND, "议题 %s 没有登记名为「%s」的临时参会人员，请先由记录员发「临时参会 %s 身份」。", t.Label(), name, name)
+	case t.WalkIns[i].ConfirmedBy != "":
+		return nil, bot.Errorf(bot.ECONFLICT, "%s已经确认为协商主体。", name)
+	}
+	if err := tx.emit(c, t.ID, actor.ID, WalkInConfirmed{Round: t.Round, Name: name}); err != nil {
+		return nil, err
+	}
+	return c.topics[t.ID], nil
+}

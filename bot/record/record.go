@@ -643,6 +643,11 @@ func (b builder) room(v *view) {
 		v.Room = append(v.Room, fmt.Sprintf("现场签到由代录员登记(%d人)：%s", len(proxied), strings.Join(proxied, "、")))
 	}
 	for _, w := range t.WalkIns {
+		if w.ConfirmedBy != "" {
+			v.Room = append(v.Room, fmt.Sprintf("临时参会，经主持人确认为协商主体(计入实到，在现场计票中表决)：%s，%s(%s于%s登记，%s于%s确认)",
+				w.Name, w.Role, b.name(w.By), b.when(w.At, ""), b.name(w.ConfirmedBy), b.when(w.ConfirmedAt, "")))
+			continue
+		}
 		v.Room = append(v.Room, fmt.Sprintf("临时参会(列席，不参加表决)：%s，%s(%s于%s登记)", w.Name, w.Role, b.name(w.By), b.when(w.At, "")))
 	}
 	if t.HeadCount > 0 {
