@@ -37,6 +37,12 @@ func (b *Bot) cmdPublish(m *msg, rest string) {
 		return
 	}
 	m.say(publishedText(m, t))
+	if left := m.tx.Unreached(m.comm.ID, t, nil); len(left) > 0 && t.Recorder != "" {
+		// The checklist: who the bot could not tell, to be told by phone,
+		// at the door or in writing, each ticked with 已通报.
+		m.toMember(t.Recorder, fmt.Sprintf("【待通报】议题 %s 已公示。以下人员不在群里或收不到我的私聊，请用电话、上门或书面方式告知结果，告知一位登记一位：\n%s\n登记格式：「已通报 #%s 姓名 电话|上门|书面」。",
+			t.Label(), "· "+strings.Join(left, "\n· "), t.ID))
+	}
 }
 
 // publishedText says what 公示 did and nothing more: the group got the

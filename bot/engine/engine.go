@@ -57,7 +57,10 @@ type Engine struct {
 	convs  map[string]*Conversation
 	failed error
 
-	outbox   *outbox
+	outbox *outbox
+	// unreach holds "community/member" of members whose private messages
+	// fail until they open a chat with the bot (MarkUnreachable).
+	unreach  sync.Map
 	debounce func(bot.Outgoing) time.Duration
 
 	fromLog         bool

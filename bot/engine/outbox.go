@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -384,6 +385,14 @@ func (e *Engine) OutboxRetry(seq uint64, notBefore time.Time) {
 // OutboxWake makes every deferred message to member ready now (they just
 // opened a private chat with the bot, or a platform came back).
 func (e *Engine) OutboxWake(member string) {
+	if member != "" { // they opened a private chat: reachable again in every community
+		e.unreach.Range(func(k, _ any) bool {
+			if strings.HasSuffix(k.(string), "/"+member) {
+				e.unreach.Delete(k)
+			}
+			return true
+		})
+	}
 	o := e.outbox
 	o.mu.Lock()
 	for _, p := range o.pending {
@@ -396,4 +405,15 @@ func (e *Engine) OutboxWake(member string) {
 	case o.signal <- struct{}{}:
 	default:
 	}
+}
+
+// MarkUnreachable records that a private message to member of comm failed
+// because they have no private chat with the bot (bot.ErrCannotReach); it
+// lasts until they open one (OutboxWake). Kept in memory: after a restart
+// the next failed send marks them again.
+func (e *Engine) MarkUnreachable(comm, member string) { e.unreach.Store(comm+"/"+member, true) }
+
+func (e *Engine) unreachable(comm, member string) bool {
+	_, ok := e.unreach.Load(comm + "/" + member)
+	return ok
 }

@@ -372,19 +372,35 @@ func (tx *Tx) Notified(comm, id string, actor *bot.Member, name, method string) 
 // means: stakeholders that are not roster members (named outside parties),
 // and those the bot cannot reach privately (reachable says who it can), less
 // those already recorded as told.
+//
+// With reachable nil, the members whose private messages failed because
+// they never opened a chat with the bot (MarkUnreachable) are the ones not
+// reachable; they are listed too when they are the topic's participants, so
+// that nobody who took part learns the result only from a group they may
+// not read.
 func (tx *Tx) Unreached(comm string, t *bot.Topic, reachable func(member string) bool) []string {
+	if reachable == nil {
+		reachable = func(member string) bool { return !tx.e.unreachable(comm, member) }
+	}
 	told := map[string]bool{}
 	for _, n := range t.Notices {
 		told[n.Name] = true
 	}
 	var out []string
-	for _, s := range t.Stakeholders {
-		name := tx.Name(comm, s)
-		m := tx.e.comms[comm].member(s)
-		if told[name] || (m != nil && (reachable == nil || reachable(m.ID))) {
-			continue
+	seen := map[string]bool{}
+	add := func(id string, outside bool) {
+		name := tx.Name(comm, id)
+		if seen[name] || told[name] || (!outside && reachable(id)) {
+			return
 		}
+		seen[name] = true
 		out = append(out, name)
+	}
+	for _, s := range t.Stakeholders {
+		add(s, tx.e.comms[comm].member(s) == nil)
+	}
+	for _, p := range t.Participants {
+		add(p, false)
 	}
 	return out
 }

@@ -695,6 +695,6 @@ func (b builder) publicity(v *view) {
 		v.Publicity = append(v.Publicity, fmt.Sprintf("已通报：%s(%s，%s于%s登记)", n.Name, n.Method, b.name(n.By), b.when(n.At, "")))
 	}
 	if t.Published != nil && len(b.s.Unreached) > 0 {
-		v.Publicity = append(v.Publicity, "尚未通报的利益相关方："+strings.Join(b.s.Unreached, "、")+"(不在群里，请用「已通报 #"+t.ID+" 姓名 电话|上门|书面」登记)")
+		v.Publicity = append(v.Publicity, "尚未通报："+strings.Join(b.s.Unreached, "、")+"(不在群里或收不到私聊，请用「已通报 #"+t.ID+" 姓名 电话|上门|书面」登记)")
 	}
 }

@@ -88,6 +88,9 @@ func (a *App) deliver(ctx context.Context, e engine.OutboxEntry) bool {
 		return true
 	case errors.Is(err, bot.ErrCannotReach):
 		a.Engine.OutboxRetry(e.Seq, now.Add(retryUnreachable))
+		if out.Member != "" {
+			a.Engine.MarkUnreachable(out.Community, out.Member) // on the recorder's checklist after 公示
+		}
 		a.askToOpenChat(ctx, out)
 	case errors.As(err, &ra):
 		a.Engine.OutboxRetry(e.Seq, now.Add(ra.After))
