@@ -20,8 +20,6 @@ const (
 	ActClerk           Action = "clerk"            // 代录：代签到、代签退、临时参会、代记发言、代投、现场人数、现场计票、已通报
 	ActNameClerk       Action = "name_clerk"       // 指定代录员
 	ActConfirmWalkIn   Action = "confirm_walk_in"  // 确认临时参会人员为协商主体(主持人)
-	ActOfficerPages    Action = "officer_pages"    // 网页上的统计、提醒预览、审计校验和备份下载
-	ActWebLogin        Action = "web_login"        // 网页登录(私聊取一次性链接)
 	ActConfirmCount    Action = "confirm_count"    // 确认现场计票(第二人)
 	ActObject          Action = "object"           // 公示期内提出异议
 	ActAnswerObjection Action = "answer_objection" // 答复异议
@@ -40,7 +38,7 @@ const (
 var AllActions = []Action{ActPropose, ActReview, ActPrepare, ActOpenMeeting, ActOpenVote,
 	ActCloseVote, ActCheckIn, ActSpeak, ActVote, ActPublish, ActConfirmMinutes,
 	ActConfirmFollowUp, ActReportProgress, ActAuditRecord, ActReadRecords, ActIssueBindCode,
-	ActListPending, ActResubmit, ActAddFollowUp, ActClerk, ActNameClerk, ActConfirmCount, ActObject, ActAnswerObjection, ActConfirmWalkIn, ActOfficerPages, ActWebLogin}
+	ActListPending, ActResubmit, ActAddFollowUp, ActClerk, ActNameClerk, ActConfirmCount, ActObject, ActAnswerObjection, ActConfirmWalkIn}
 
 var actionNames = map[Action]string{
 	ActPropose: "提出议题", ActReview: "审定议题", ActPrepare: "制定协商方案并通知",
@@ -50,7 +48,7 @@ var actionNames = map[Action]string{
 	ActReportProgress: "反馈落实进展", ActAuditRecord: "审核记录", ActReadRecords: "查看记录",
 	ActIssueBindCode: "发放绑定码", ActListPending: "查看待审定的议题", ActResubmit: "修改后重新提交议题",
 	ActAddFollowUp: "记录落实事项",
-	ActClerk:       "代为记录现场情况", ActNameClerk: "指定代录员", ActConfirmWalkIn: "确认临时参会人员为协商主体", ActOfficerPages: "查看统计、提醒预览、审计校验和下载备份", ActWebLogin: "网页登录",
+	ActClerk:       "代为记录现场情况", ActNameClerk: "指定代录员", ActConfirmWalkIn: "确认临时参会人员为协商主体",
 	ActConfirmCount: "确认现场计票", ActObject: "对公示提出异议", ActAnswerObjection: "答复异议",
 }
 
@@ -94,10 +92,6 @@ func Authorize(actor Actor, action Action, topic *Topic) error {
 	switch action {
 	case ActReadRecords:
 		ok, why = true, ""
-	case ActWebLogin:
-		ok, why = !actor.InGroup, "网页登录链接只在私聊中发送(它能登录您的账号)，请私聊我发「网页登录」"
-	case ActOfficerPages:
-		ok, why = m.Has(RoleSecretary) || m.Has(RoleDirector) || m.Has(RoleSupervisor), "只有党组织书记、村(居)委会主任和监委会成员可以"+action.Chinese()
 	case ActPropose:
 		ok, why = !m.IsObserver(), "列席/旁听人员不提出议题，可以请村(居)民代表或工作人员代为提出"
 	case ActReview, ActListPending:

@@ -19,7 +19,7 @@ var matrixColumns = []Action{
 	ActCheckIn, ActSpeak, ActVote, ActPublish, ActConfirmMinutes, ActConfirmFollowUp,
 	ActReportProgress, ActAuditRecord, ActReadRecords, ActIssueBindCode,
 	ActListPending, ActResubmit, ActAddFollowUp,
-	ActClerk, ActNameClerk, ActConfirmCount, ActObject, ActAnswerObjection, ActConfirmWalkIn, ActOfficerPages, ActWebLogin,
+	ActClerk, ActNameClerk, ActConfirmCount, ActObject, ActAnswerObjection, ActConfirmWalkIn,
 }
 
 // matrixRow is one kind of actor, on the matrix topic (chaired by "chair",
@@ -62,24 +62,24 @@ type matrixRow struct {
 //	|||||||||||||||||||||||answer_objection
 func matrixRows() []matrixRow {
 	return []matrixRow{
-		{"secretary", "党组织书记", member("s", RoleSecretary), nil, nil, "YYYNNNNNNYNNYNYYYNYNNNYNNYY"},
-		{"secretary_no_chair", "党组织书记(议题未指定主持人)", member("s", RoleSecretary), func(t *Topic) { t.Chair = "" }, nil, "YYYYYYNNNYNNYNYYYNYNNNYNNYY"},
-		{"secretary_in_group", "党组织书记·在群里", member("s", RoleSecretary), nil, func(a *Actor) { a.InGroup = true }, "YNYNNNNNNYNNYNYYNNYNNNYNNYN"},
-		{"party_member", "党组织成员", member("p", RolePartyMember), nil, nil, "YYYNNNNNNNNNYNYYYNNNNNYNNNY"},
-		{"director", "村(居)委会主任", member("d", RoleDirector), nil, nil, "YNYNNNNNNNNNYNYYNNNNNNYNNYY"},
-		{"committee", "两委成员", member("c", RoleCommittee), nil, nil, "YNYNNNNNNNNNYNYYNNNNNNYNNNY"},
-		{"supervisor", "监督委员会成员", member("v", RoleSupervisor), nil, nil, "YNNNNNNNNNNYYYYNNNNNNYYNNYY"},
-		{"supervisor_reporter", "监督委员会成员·本事项的反馈人", member("v", RoleSupervisor), nil, func(a *Actor) { a.Reporter = true }, "YNNNNNNNNNNNYYYNNNNNNYYNNYY"},
-		{"representative", "村(居)民代表", member("r", RoleRepresentative), nil, nil, "YNNNNNNNNNNNNNYNNNNNNNYNNNY"},
-		{"resident", "居民", member("x", RoleResident), nil, nil, "YNNNNNNNNNNNNNYNNNNNNNYNNNY"},
-		{"observer", "列席/旁听", member("o", RoleObserver), nil, nil, "NNNNNNNNNNNNNNYNNNNNNNNNNNY"},
-		{"not_on_roster", "不在名册上", nil, nil, nil, "NNNNNNNNNNNNNNNNNNNNNNNNNNN"},
-		{"proposer", "本议题提议人(居民)", member("prop", RoleResident), nil, nil, "YNNNNNNNNNNNNNYNNYNNNNYNNNY"},
-		{"chair", "本议题主持人(居民)", member("chair", RoleResident), nil, nil, "YNNYYYNNNYNNYNYNNNYNYYYYYNY"},
-		{"recorder", "本议题记录员(居民)", member("recorder", RoleResident), nil, nil, "YNNNNNNNNYYNYNYNNNYYNNYNNNY"},
-		{"participant_present", "协商主体·已签到(居民)", member("here", RoleResident), nil, nil, "YNNNNNYYYNNNNNYNNNNNNNYNNNY"},
-		{"participant_absent", "协商主体·未签到(居民)", member("away", RoleResident), nil, nil, "YNNNNNYYNNNNNNYNNNNNNNYNNNY"},
-		{"observer_participant", "列席人员·已签到", member("guest", RoleObserver), nil, nil, "NNNNNNYYNNNNNNYNNNNNNNNNNNY"},
+		{"secretary", "党组织书记", member("s", RoleSecretary), nil, nil, "YYYNNNNNNYNNYNYYYNYNNNYNN"},
+		{"secretary_no_chair", "党组织书记(议题未指定主持人)", member("s", RoleSecretary), func(t *Topic) { t.Chair = "" }, nil, "YYYYYYNNNYNNYNYYYNYNNNYNN"},
+		{"secretary_in_group", "党组织书记·在群里", member("s", RoleSecretary), nil, func(a *Actor) { a.InGroup = true }, "YNYNNNNNNYNNYNYYNNYNNNYNN"},
+		{"party_member", "党组织成员", member("p", RolePartyMember), nil, nil, "YYYNNNNNNNNNYNYYYNNNNNYNN"},
+		{"director", "村(居)委会主任", member("d", RoleDirector), nil, nil, "YNYNNNNNNNNNYNYYNNNNNNYNN"},
+		{"committee", "两委成员", member("c", RoleCommittee), nil, nil, "YNYNNNNNNNNNYNYYNNNNNNYNN"},
+		{"supervisor", "监督委员会成员", member("v", RoleSupervisor), nil, nil, "YNNNNNNNNNNYYYYNNNNNNYYNN"},
+		{"supervisor_reporter", "监督委员会成员·本事项的反馈人", member("v", RoleSupervisor), nil, func(a *Actor) { a.Reporter = true }, "YNNNNNNNNNNNYYYNNNNNNYYNN"},
+		{"representative", "村(居)民代表", member("r", RoleRepresentative), nil, nil, "YNNNNNNNNNNNNNYNNNNNNNYNN"},
+		{"resident", "居民", member("x", RoleResident), nil, nil, "YNNNNNNNNNNNNNYNNNNNNNYNN"},
+		{"observer", "列席/旁听", member("o", RoleObserver), nil, nil, "NNNNNNNNNNNNNNYNNNNNNNNNN"},
+		{"not_on_roster", "不在名册上", nil, nil, nil, "NNNNNNNNNNNNNNNNNNNNNNNNN"},
+		{"proposer", "本议题提议人(居民)", member("prop", RoleResident), nil, nil, "YNNNNNNNNNNNNNYNNYNNNNYNN"},
+		{"chair", "本议题主持人(居民)", member("chair", RoleResident), nil, nil, "YNNYYYNNNYNNYNYNNNYNYYYYY"},
+		{"recorder", "本议题记录员(居民)", member("recorder", RoleResident), nil, nil, "YNNNNNNNNYYNYNYNNNYYNNYNN"},
+		{"participant_present", "协商主体·已签到(居民)", member("here", RoleResident), nil, nil, "YNNNNNYYYNNNNNYNNNNNNNYNN"},
+		{"participant_absent", "协商主体·未签到(居民)", member("away", RoleResident), nil, nil, "YNNNNNYYNNNNNNYNNNNNNNYNN"},
+		{"observer_participant", "列席人员·已签到", member("guest", RoleObserver), nil, nil, "NNNNNNYYNNNNNNYNNNNNNNNNN"},
 	}
 }
 

@@ -56,7 +56,6 @@ var commands = []command{
 	{[]string{"再议"}, (*Bot).cmdRedeliberate},
 	{[]string{"终止"}, (*Bot).cmdTerminate},
 	{[]string{"绑定码"}, (*Bot).cmdBindCode},
-	{[]string{"网页登录", "/weblogin"}, (*Bot).cmdWebLogin},
 	{[]string{"绑定", "/bind"}, (*Bot).cmdBindInGroup},
 }
 

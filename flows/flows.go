@@ -49,9 +49,6 @@ type Options struct {
 	OnReview func(tx *engine.Tx, t *bot.Topic)
 	// OnRefuse is told the code of every refusal the bot answers (metrics).
 	OnRefuse func(code string)
-	// WebLogin makes a one-time web login link for a member (网页登录); nil:
-	// the web pages are not served.
-	WebLogin func(community, member string) string
 }
 
 // Bot implements bot.Handler.

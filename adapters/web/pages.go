@@ -53,20 +53,4 @@ a{color:#1a4d8f}
 {{range .Items}}<div class="topic">{{.What}}<div class="muted">责任人{{.Who}}，期限{{.Due}}，{{.Status}}</div>
 {{range .History}}<div class="muted">{{.}}</div>{{end}}</div>{{end}}{{end}}
 {{end}}{{template "foot"}}{{end}}
-{{define "me"}}{{template "head" (print .Name " · 我的议事")}}
-<p><a href="/c/{{.Community.ID}}/">← {{.Community.Name}} 公开栏</a></p>
-<h1>{{.Name}}，您好</h1>
-<form method="post" action="/me/logout"><input type="hidden" name="csrf" value="{{.CSRF}}"><button>退出登录</button></form>
-<h2>我的议题和表决</h2>
-{{range .Topics}}<div class="topic">#{{.ID}} {{.Title}}<div class="muted">{{.Role}} · {{.Stage}}{{if .Vote}} · {{.Vote}}{{end}}</div></div>{{else}}<p>您还没有参与的议题。</p>{{end}}
-{{if .Officer}}
-<h2>统计：每月表决的议题</h2>
-{{.Chart}}
-<table><tr><th>月份</th><th>通过</th><th>未通过</th><th>未达法定人数</th></tr>
-{{range .Months}}<tr><td>{{.Month}}</td><td>{{.Agreed}}</td><td>{{.Failed}}</td><td>{{.NoQuorum}}</td></tr>{{end}}</table>
-<h2>现在会发出的提醒(预览)</h2>
-{{range .Reminders}}<div class="topic">→ {{.ToName}}：{{.Why}}<div class="muted" style="white-space:pre-wrap">{{.Text}}</div></div>{{else}}<p>现在没有到期的提醒。</p>{{end}}
-{{if .Verify}}<h2>审计校验</h2><p>{{if .VerifyOK}}✔{{else}}✘{{end}} {{.Verify}}</p>{{end}}
-{{if .Backup}}<h2>备份</h2><form method="post" action="/me/backup"><input type="hidden" name="csrf" value="{{.CSRF}}"><button>下载一份经过校验的备份</button></form>{{end}}
-{{end}}{{template "foot"}}{{end}}
 `

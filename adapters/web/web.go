@@ -18,7 +18,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -39,41 +38,12 @@ type Options struct {
 	// Export writes a community's audit log as canonical JSON lines (the
 	// same as yishi audit export); nil: not offered.
 	Export func(community string, w *bytes.Buffer) error
-	// BaseURL is the address residents open (https://…; for login links).
-	BaseURL string
-	// Now is the clock of login links and sessions (default time.Now).
-	Now func() time.Time
-	// Verify runs audit verify for a community and says what it found;
-	// Backup writes a consistent backup. Both are offered on the officers'
-	// page; nil: not offered.
-	Verify func(community string) (report string, ok bool)
-	Backup func(w io.Writer) error
 }
 
-// Board is the web surface: the public board, open data and the members'
-// and officers' pages.
-type Board struct {
-	http.Handler
-	s *server
-}
-
-// LoginLink makes a one-time login link (10 minutes, single use) for a
-// member; the flows send it in private chat (网页登录).
-func (b *Board) LoginLink(community, member string) string {
-	return strings.TrimRight(b.s.opts.BaseURL, "/") + "/login/" + b.s.sess.issue(community, member)
-}
-
-// New returns the board.
-func New(opts Options) *Board {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	s := &server{opts: opts, sess: newSessions(opts.Now)}
+// New returns the board's handler.
+func New(opts Options) http.Handler {
+	s := &server{opts: opts}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /login/{token}", s.login)
-	mux.HandleFunc("GET /me", s.me)
-	mux.HandleFunc("POST /me/logout", s.logout)
-	mux.HandleFunc("POST /me/backup", s.backup)
 	mux.HandleFunc("GET /{$}", s.index)
 	mux.HandleFunc("GET /c/{comm}/{$}", s.board)
 	mux.HandleFunc("GET /c/{comm}/topics/{id}", s.topic)
@@ -85,13 +55,10 @@ func New(opts Options) *Board {
 	mux.HandleFunc("GET /topics/{id}", s.single)
 	mux.HandleFunc("GET /topics/{id}/record.html", s.single)
 	mux.HandleFunc("GET /export/{file}", s.single)
-	return &Board{Handler: securityHeaders(mux), s: s}
+	return securityHeaders(mux)
 }
 
-type server struct {
-	opts Options
-	sess *sessions
-}
+type server struct{ opts Options }
 
 func securityHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

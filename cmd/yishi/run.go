@@ -102,7 +102,6 @@ func runBot(ctx context.Context, args []string, io Stdio) error {
 	backupSchedule := fs.String("backup-schedule", "0 3 * * *", "定时备份的 cron 表达式(与 --backup-dir 一起用)")
 	backupKeep := fs.Int("backup-keep", config.DefaultBackupKeep, "保留最新的几份备份(与 --backup-dir 一起用)")
 	httpAddr := fs.String("http", os.Getenv("YISHI_HTTP"), "在这个地址提供 /healthz、/metrics 和公开栏网页(例如 127.0.0.1:8080；默认不开)")
-	publicURL := fs.String("public-url", os.Getenv("YISHI_PUBLIC_URL"), "居民打开网页的地址(例如 https://yishi.example.cn)，网页登录链接以它开头；默认 http://--http 的地址")
 	fs.StringVar(&logFormat, "log-format", "", "日志格式：text(默认) 或 json")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -129,19 +128,16 @@ func runBot(ctx context.Context, args []string, io Stdio) error {
 		fmt.Fprintf(io.Err, "HTTP：http://%s/healthz、/metrics\n", *httpAddr)
 	}
 	if !tg.Enabled() && !*useWechat {
-		return serveConsole(ctx, d.data, comms, io, true, web{*httpAddr, *publicURL})
+		return serveConsole(ctx, d.data, comms, io, true, *httpAddr)
 	}
-	return servePlatforms(ctx, d.data, comms, io, tg, *useWechat, *useConsole, web{*httpAddr, *publicURL})
+	return servePlatforms(ctx, d.data, comms, io, tg, *useWechat, *useConsole, *httpAddr)
 }
 
 // servePlatforms runs Telegram and/or WeChat (and the console unless
 // turned off). The adapters keep their own records (polling offset,
 // delivered parts) in the same badger store as the core, so the store is
 // opened first and shared.
-// web is where yishi run serves HTTP ("" addr: not at all).
-type web struct{ addr, publicURL string }
-
-func servePlatforms(ctx context.Context, dataDir string, comms []*config.Community, io Stdio, tg telegram.Config, useWechat, useConsole bool, w web) error {
+func servePlatforms(ctx context.Context, dataDir string, comms []*config.Community, io Stdio, tg telegram.Config, useWechat, useConsole bool, httpAddr string) error {
 	log := newLogger(io.Err)
 	db, err := storage.Open(dataDir, storage.Options{Logger: log})
 	if err != nil {
@@ -196,7 +192,7 @@ func servePlatforms(ctx context.Context, dataDir string, comms []*config.Communi
 		adapters = append(adapters, console.New(console.Options{In: io.In, Out: io.Out, Logger: log,
 			AfterLine: func(ctx context.Context) { a.Flush(ctx) }}))
 	}
-	a, err = app.Open(ctx, app.Options{DataDir: dataDir, Store: db, Communities: comms, Adapters: adapters, Logger: log, HTTPAddr: w.addr, PublicURL: w.publicURL})
+	a, err = app.Open(ctx, app.Options{DataDir: dataDir, Store: db, Communities: comms, Adapters: adapters, Logger: log, HTTPAddr: httpAddr})
 	if err != nil {
 		db.Close()
 		return err
@@ -210,12 +206,12 @@ func servePlatforms(ctx context.Context, dataDir string, comms []*config.Communi
 }
 
 // serveConsole runs the bot on the console adapter until end of input.
-func serveConsole(ctx context.Context, dataDir string, comms []*config.Community, io Stdio, banner bool, w web) error {
+func serveConsole(ctx context.Context, dataDir string, comms []*config.Community, io Stdio, banner bool, httpAddr string) error {
 	log := newLogger(io.Err)
 	var a *app.App
 	con := console.New(console.Options{In: io.In, Out: io.Out, Logger: log,
 		AfterLine: func(ctx context.Context) { a.Flush(ctx) }})
-	a, err := app.Open(ctx, app.Options{DataDir: dataDir, Communities: comms, Adapters: []bot.Adapter{con}, Logger: log, HTTPAddr: w.addr, PublicURL: w.publicURL})
+	a, err := app.Open(ctx, app.Options{DataDir: dataDir, Communities: comms, Adapters: []bot.Adapter{con}, Logger: log, HTTPAddr: httpAddr})
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/yishi-community/yishi/adapters/web"
 	"github.com/yishi-community/yishi/bot"
 	"github.com/yishi-community/yishi/bot/config"
 	"github.com/yishi-community/yishi/bot/engine"
@@ -52,9 +51,6 @@ type Options struct {
 	HTTPAddr string
 	// Web replaces the public board (adapters/web) mounted at / of HTTPAddr.
 	Web http.Handler
-	// PublicURL is the address residents open (https://… behind a proxy);
-	// login links (网页登录) start with it. Default: http://HTTPAddr.
-	PublicURL string
 }
 
 // App is a running bot.
@@ -83,7 +79,6 @@ type App struct {
 	lastBackupAlert time.Time
 	view            bool // a View: Close leaves the store open
 	metrics         *metrics
-	board           *web.Board
 }
 
 // View returns the App for a command that reads the running bot's state
@@ -150,14 +145,9 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 			binders[p] = b
 		}
 	}
-	a.board = a.newBoard()
-	var webLogin func(comm, member string) string
-	if opts.HTTPAddr != "" || opts.PublicURL != "" {
-		webLogin = a.board.LoginLink
-	}
 	a.Flows = flows.New(flows.Options{Engine: eng, Logger: opts.Logger, Binders: binders,
 		Screener: a.Screen.Screen, OnDecision: a.Screen.Learn, OnReview: a.Screen.Reviewed, Record: RecordText,
-		OnRefuse: a.metrics.refused, WebLogin: webLogin})
+		OnRefuse: a.metrics.refused})
 	a.plan = a.backupPlan()
 	a.Reminders, err = reminders.New(reminders.Options{Engine: eng, Clock: opts.Clock, Logger: opts.Logger, Observe: a.metrics.reminderRun})
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -16,7 +15,6 @@ import (
 	"github.com/yishi-community/yishi/adapters/web"
 	"github.com/yishi-community/yishi/bot"
 	"github.com/yishi-community/yishi/bot/audit"
-	"github.com/yishi-community/yishi/bot/engine"
 )
 
 // Handler is the bot's HTTP surface: /healthz, /metrics, and the web pages
@@ -25,49 +23,13 @@ func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", a.serveHealth)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.metrics.reg, promhttp.HandlerOpts{}))
-	var board http.Handler = a.board
-	if a.opts.Web != nil {
-		board = a.opts.Web
+	board := a.opts.Web
+	if board == nil {
+		board = web.New(web.Options{Engine: a.Engine, Sheet: Sheet,
+			Export: func(comm string, w *bytes.Buffer) error { return audit.Export(a.Store, comm, w) }})
 	}
 	mux.Handle("/", board)
 	return mux
-}
-
-// newBoard makes the public board and the members' pages over this app.
-func (a *App) newBoard() *web.Board {
-	base := a.opts.PublicURL
-	if base == "" {
-		base = "http://" + a.opts.HTTPAddr
-	}
-	return web.New(web.Options{Engine: a.Engine, Sheet: Sheet, BaseURL: base, Now: a.opts.Clock.Now,
-		Export: func(comm string, w *bytes.Buffer) error { return audit.Export(a.Store, comm, w) },
-		Verify: a.verifyText,
-		Backup: func(w io.Writer) error {
-			b, ok := a.Store.(interface{ Backup(io.Writer) error })
-			if !ok {
-				return errors.New("this store cannot make backups")
-			}
-			return b.Backup(w)
-		}})
-}
-
-// verifyText is audit verify's replay check for one community, in words.
-func (a *App) verifyText(comm string) (string, bool) {
-	rs, err := engine.VerifyReplay(a.Store, a.opts.Communities, comm)
-	if err != nil {
-		return fmt.Sprintf("无法读取存储的快照：%v", err), false
-	}
-	for _, r := range rs {
-		switch {
-		case r.Failed != nil:
-			return fmt.Sprintf("按审计日志重放失败：%v", r.Failed), false
-		case r.Diverged != nil:
-			return fmt.Sprintf("快照与审计日志不一致，第一处：%s", r.Diverged), false
-		default:
-			return fmt.Sprintf("按审计日志从第1条重放了%d个事件，重建%d个议题、%d轮协商，与存储的快照完全一致。", r.Events, r.Topics, r.Rounds), true
-		}
-	}
-	return "没有这个社区。", false
 }
 
 // Health is nil when the store answers and every adapter runs; otherwise
@@ -125,6 +87,3 @@ func (a *App) serveHTTP(ctx context.Context, ln net.Listener) {
 	}
 	<-done
 }
-
-// LoginLink is the one-time web login link 网页登录 sends a member.
-func (a *App) LoginLink(comm, member string) string { return a.board.LoginLink(comm, member) }
