@@ -49,7 +49,7 @@ type Options struct {
 	// HTTPAddr, when set, serves /healthz, /metrics and Web there while the
 	// bot runs (yishi run --http).
 	HTTPAddr string
-	// Web replaces the public board (adapters/web) mounted at / of HTTPAddr.
+	// Web is the web pages (adapters/web), mounted at / of HTTPAddr.
 	Web http.Handler
 }
 

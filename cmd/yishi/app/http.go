@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,9 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/yishi-community/yishi/adapters/web"
 	"github.com/yishi-community/yishi/bot"
-	"github.com/yishi-community/yishi/bot/audit"
 )
 
 // Handler is the bot's HTTP surface: /healthz, /metrics, and the web pages
@@ -23,12 +20,9 @@ func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", a.serveHealth)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.metrics.reg, promhttp.HandlerOpts{}))
-	board := a.opts.Web
-	if board == nil {
-		board = web.New(web.Options{Engine: a.Engine, Sheet: Sheet,
-			Export: func(comm string, w *bytes.Buffer) error { return audit.Export(a.Store, comm, w) }})
+	if a.opts.Web != nil {
+		mux.Handle("/", a.opts.Web)
 	}
-	mux.Handle("/", board)
 	return mux
 }
 
