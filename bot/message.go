@@ -194,9 +194,3 @@ type StartLinker interface {
 type Binder interface {
 	Bind(ctx context.Context, platformIdentity, memberKey string) (stableIdentity string, err error)
 }
-
-// HealthChecker is implemented by adapters that can tell whether they are
-// connected to their platform right now (/healthz).
-type HealthChecker interface {
-	Healthy() error
-}

@@ -47,8 +47,6 @@ type Options struct {
 	// OnReview is called inside the action after each 审定 (approve,
 	// return, decline), so the screening learns from the reviewer at once.
 	OnReview func(tx *engine.Tx, t *bot.Topic)
-	// OnRefuse is told the code of every refusal the bot answers (metrics).
-	OnRefuse func(code string)
 }
 
 // Bot implements bot.Handler.

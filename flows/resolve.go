@@ -137,12 +137,7 @@ func (b *Bot) continueConfirm(m *msg, c *engine.Conversation) bool {
 }
 
 // refuse answers a refusal (msg.replyErr: a stranger is answered privately).
-func (b *Bot) refuse(m *msg, err error) {
-	if b.opts.OnRefuse != nil {
-		b.opts.OnRefuse(bot.ErrorCode(err))
-	}
-	m.replyErr(err)
-}
+func (b *Bot) refuse(m *msg, err error) { m.replyErr(err) }
 
 // toStranger answers a person who is not on the roster privately, never
 // naming them in the group; the group gets, at most once a day per

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	tgbot "github.com/go-telegram/bot"
@@ -76,17 +75,14 @@ type Options struct {
 
 // Adapter is the Telegram adapter: bot.Adapter and bot.Editor.
 type Adapter struct {
-	// pollErr is the last getUpdates outcome (Healthy); nil before the
-	// first poll, and in webhook mode.
-	pollErr atomic.Pointer[pollState]
-	opts    Options
-	log     *slog.Logger
-	clock   Clock
-	api     api
-	http    tgbot.HttpClient
-	st      *state
-	lim     *limiter
-	botID   string
+	opts  Options
+	log   *slog.Logger
+	clock Clock
+	api   api
+	http  tgbot.HttpClient
+	st    *state
+	lim   *limiter
+	botID string
 
 	meMu    sync.RWMutex
 	me      me
@@ -353,13 +349,3 @@ func (r *redacted) Error() string {
 	return s
 }
 func (r *redacted) Unwrap() error { return r.err }
-
-type pollState struct{ err error }
-
-// Healthy reports whether the last long poll reached Telegram (/healthz).
-func (a *Adapter) Healthy() error {
-	if p := a.pollErr.Load(); p != nil && p.err != nil {
-		return fmt.Errorf("最近一次连接 Telegram 失败：%w", p.err)
-	}
-	return nil
-}

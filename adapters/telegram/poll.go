@@ -40,7 +40,6 @@ func (a *Adapter) runPolling(ctx context.Context, h bot.Handler) error {
 	var wait time.Duration
 	for ctx.Err() == nil {
 		ups, err := a.getUpdates(ctx, offset+1)
-		a.pollErr.Store(&pollState{err: err})
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil

@@ -57,7 +57,6 @@ func (tx *Tx) emit(c *community, topic, actor string, evs ...Event) error {
 	}
 	for i := range recs {
 		tx.persist(c, &recs[i])
-		tx.kinds = append(tx.kinds, recs[i].Event.Kind())
 	}
 	return nil
 }

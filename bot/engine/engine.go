@@ -43,9 +43,6 @@ type Options struct {
 	// tally) waits before it is sent, so that a burst of votes gives one
 	// update; nil or zero: sent at once (the console).
 	Debounce func(bot.Outgoing) time.Duration
-	// Observe is told, after each durable commit, the kinds of the events it
-	// recorded (the app's metrics count them).
-	Observe func(ctx context.Context, kinds []Kind)
 }
 
 // Engine owns the in-memory state of every community and its persistence.
@@ -60,8 +57,7 @@ type Engine struct {
 	convs  map[string]*Conversation
 	failed error
 
-	outbox  *outbox
-	observe func(context.Context, []Kind)
+	outbox *outbox
 	// unreach holds "community/member" of members whose private messages
 	// fail until they open a chat with the bot (MarkUnreachable).
 	unreach  sync.Map
@@ -202,7 +198,7 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 	e := &Engine{
 		store: opts.Store, clock: opts.Clock, log: opts.Logger,
 		comms: map[string]*community{}, seen: map[string]time.Time{},
-		convs: map[string]*Conversation{}, outbox: newOutbox(), observe: opts.Observe, debounce: opts.Debounce, fromLog: opts.FromLog,
+		convs: map[string]*Conversation{}, outbox: newOutbox(), debounce: opts.Debounce, fromLog: opts.FromLog,
 		readOnly: opts.ReadOnly, beforeMigration: opts.BeforeMigration,
 	}
 	for _, cfg := range opts.Communities {
@@ -519,7 +515,7 @@ func (e *Engine) Now() time.Time { return e.clock.Now() }
 // only then does Do return. An update id seen before makes Do a no-op that
 // reports dup=true. Each action inside fn either applies whole or not at all;
 // fn's own error is returned after the actions that succeeded are committed.
-func (e *Engine) Do(ctx context.Context, updateID string, fn func(tx *Tx) error) (dup bool, err error) {
+func (e *Engine) Do(_ context.Context, updateID string, fn func(tx *Tx) error) (dup bool, err error) {
 	e.mu.Lock()
 	if e.failed == errReadOnly {
 		e.mu.Unlock()
@@ -556,9 +552,6 @@ func (e *Engine) Do(ctx context.Context, updateID string, fn func(tx *Tx) error)
 	e.outbox.publish(tx.sent)
 	for _, p := range tx.drops {
 		e.dropLater(p)
-	}
-	if e.observe != nil && len(tx.kinds) > 0 {
-		e.observe(ctx, tx.kinds)
 	}
 	return false, fnErr
 }

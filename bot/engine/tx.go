@@ -23,8 +23,6 @@ type Tx struct {
 	dirty map[*community]map[string]bool
 	// drops: prefixes to erase once the batch is on disk (secret.go).
 	drops []string
-	// kinds: the events recorded, for Options.Observe.
-	kinds []Kind
 }
 
 // Now is the time of this unit of work.

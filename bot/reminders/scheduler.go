@@ -24,8 +24,6 @@ type Options struct {
 	// entries: for runs that waited for quiet hours to end and for meeting
 	// reminders. Default one minute.
 	CheckEvery time.Duration
-	// Observe is told what each run queued, or why it failed (metrics).
-	Observe func(Report, error)
 }
 
 // Scheduler runs every community's reminders on its cron schedule.
@@ -252,9 +250,6 @@ func (s *Scheduler) check(ctx context.Context, why string) {
 		return
 	}
 	rep, err := s.RunDue(ctx)
-	if s.opts.Observe != nil {
-		s.opts.Observe(rep, err)
-	}
 	switch {
 	case err != nil:
 		// Nothing was recorded: the next check tries again.

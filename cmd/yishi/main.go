@@ -67,7 +67,6 @@ func init() {
 		{"stats", "评估统计：按社区和时期统计议题、结果、用时、参会和逾期 [--json]", runStats},
 		{"backup", "备份数据目录(机器人运行时也可以)并校验：yishi backup [--data DIR] 备份文件", runBackup},
 		{"restore", "从备份恢复到一个新的空目录并校验：yishi restore 备份文件 --data 新目录", runRestore},
-		{"version", "版本、提交和 Go 版本", runVersion},
 	}
 }
 
@@ -134,20 +133,11 @@ func usage(w io.Writer) {
 }
 
 // newLogger logs to stderr; the level comes from YISHI_LOG (debug, info,
-// warn, error; default warn so the console stays readable), the format from
-// YISHI_LOG_FORMAT or yishi run --log-format (text, or json for a log
-// collector).
+// warn, error; default warn so the console stays readable).
 func newLogger(w io.Writer) *slog.Logger {
 	level := slog.LevelWarn
 	if v := os.Getenv("YISHI_LOG"); v != "" {
 		_ = level.UnmarshalText([]byte(v))
 	}
-	opts := &slog.HandlerOptions{Level: level}
-	if logFormat == "json" || (logFormat == "" && os.Getenv("YISHI_LOG_FORMAT") == "json") {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
-
-// logFormat is yishi run's --log-format ("" when not given).
-var logFormat string

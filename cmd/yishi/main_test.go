@@ -129,13 +129,3 @@ func TestUsage(t *testing.T) {
 		t.Fatalf("record without topic: %d", code)
 	}
 }
-
-// TestVersion: yishi version names the module and the Go it was built with.
-func TestVersion(t *testing.T) {
-	out := runMain(t, "version")
-	for _, want := range []string{"yishi ", "github.com/yishi-community/yishi", "Go: go1."} {
-		if !strings.Contains(out, want) {
-			t.Errorf("version output lacks %q:\n%s", want, out)
-		}
-	}
-}

@@ -101,14 +101,8 @@ func runBot(ctx context.Context, args []string, io Stdio) error {
 	backupDir := fs.String("backup-dir", "", "定时备份到这个目录(覆盖配置里的 backup 块)")
 	backupSchedule := fs.String("backup-schedule", "0 3 * * *", "定时备份的 cron 表达式(与 --backup-dir 一起用)")
 	backupKeep := fs.Int("backup-keep", config.DefaultBackupKeep, "保留最新的几份备份(与 --backup-dir 一起用)")
-	httpAddr := fs.String("http", os.Getenv("YISHI_HTTP"), "在这个地址提供 /healthz、/metrics 和公开栏网页(例如 127.0.0.1:8080；默认不开)")
-	fs.StringVar(&logFormat, "log-format", "", "日志格式：text(默认) 或 json")
 	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if logFormat != "" && logFormat != "text" && logFormat != "json" {
-		fmt.Fprintf(io.Err, "--log-format 只能是 text 或 json，现在是 %q\n", logFormat)
-		return errUsage
 	}
 	tg.ApplyEnv(os.Getenv)
 	comms, err := d.communities()
@@ -124,20 +118,17 @@ func runBot(ctx context.Context, args []string, io Stdio) error {
 		// The first community's block is the one in force (bot/app).
 		comms[0].Backup = plan
 	}
-	if *httpAddr != "" {
-		fmt.Fprintf(io.Err, "HTTP：http://%s/healthz、/metrics\n", *httpAddr)
-	}
 	if !tg.Enabled() && !*useWechat {
-		return serveConsole(ctx, d.data, comms, io, true, *httpAddr)
+		return serveConsole(ctx, d.data, comms, io, true)
 	}
-	return servePlatforms(ctx, d.data, comms, io, tg, *useWechat, *useConsole, *httpAddr)
+	return servePlatforms(ctx, d.data, comms, io, tg, *useWechat, *useConsole)
 }
 
 // servePlatforms runs Telegram and/or WeChat (and the console unless
 // turned off). The adapters keep their own records (polling offset,
 // delivered parts) in the same badger store as the core, so the store is
 // opened first and shared.
-func servePlatforms(ctx context.Context, dataDir string, comms []*config.Community, io Stdio, tg telegram.Config, useWechat, useConsole bool, httpAddr string) error {
+func servePlatforms(ctx context.Context, dataDir string, comms []*config.Community, io Stdio, tg telegram.Config, useWechat, useConsole bool) error {
 	log := newLogger(io.Err)
 	db, err := storage.Open(dataDir, storage.Options{Logger: log})
 	if err != nil {
@@ -192,7 +183,7 @@ func servePlatforms(ctx context.Context, dataDir string, comms []*config.Communi
 		adapters = append(adapters, console.New(console.Options{In: io.In, Out: io.Out, Logger: log,
 			AfterLine: func(ctx context.Context) { a.Flush(ctx) }}))
 	}
-	a, err = app.Open(ctx, app.Options{DataDir: dataDir, Store: db, Communities: comms, Adapters: adapters, Logger: log, HTTPAddr: httpAddr})
+	a, err = app.Open(ctx, app.Options{DataDir: dataDir, Store: db, Communities: comms, Adapters: adapters, Logger: log})
 	if err != nil {
 		db.Close()
 		return err
@@ -206,12 +197,12 @@ func servePlatforms(ctx context.Context, dataDir string, comms []*config.Communi
 }
 
 // serveConsole runs the bot on the console adapter until end of input.
-func serveConsole(ctx context.Context, dataDir string, comms []*config.Community, io Stdio, banner bool, httpAddr string) error {
+func serveConsole(ctx context.Context, dataDir string, comms []*config.Community, io Stdio, banner bool) error {
 	log := newLogger(io.Err)
 	var a *app.App
 	con := console.New(console.Options{In: io.In, Out: io.Out, Logger: log,
 		AfterLine: func(ctx context.Context) { a.Flush(ctx) }})
-	a, err := app.Open(ctx, app.Options{DataDir: dataDir, Communities: comms, Adapters: []bot.Adapter{con}, Logger: log, HTTPAddr: httpAddr})
+	a, err := app.Open(ctx, app.Options{DataDir: dataDir, Communities: comms, Adapters: []bot.Adapter{con}, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -46,11 +44,6 @@ type Options struct {
 	// tools: what they print is what the log says, never an edited
 	// snapshot); ReadOnly writes nothing (engine.Options).
 	FromLog, ReadOnly bool
-	// HTTPAddr, when set, serves /healthz, /metrics and Web there while the
-	// bot runs (yishi run --http).
-	HTTPAddr string
-	// Web is the web pages (adapters/web), mounted at / of HTTPAddr.
-	Web http.Handler
 }
 
 // App is a running bot.
@@ -78,14 +71,13 @@ type App struct {
 	backupMu        sync.Mutex
 	lastBackupAlert time.Time
 	view            bool // a View: Close leaves the store open
-	metrics         *metrics
 }
 
 // View returns the App for a command that reads the running bot's state
 // (the control socket) and then calls Close: that Close closes nothing.
 func (a *App) View() *App {
 	return &App{opts: a.opts, Store: a.Store, Engine: a.Engine, Flows: a.Flows, Screen: a.Screen,
-		Reminders: a.Reminders, adapters: a.adapters, order: a.order, log: a.log, view: true, metrics: a.metrics}
+		Reminders: a.Reminders, adapters: a.adapters, order: a.order, log: a.log, view: true}
 }
 
 // Open opens the data directory, rebuilds the in-memory state and wires
@@ -104,7 +96,6 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 		return nil, errors.New("no community configured")
 	}
 	a := &App{opts: opts, adapters: map[string]bot.Adapter{}, log: opts.Logger, asked: map[string]time.Time{}, down: map[string]bool{}}
-	a.metrics = newMetrics(a)
 	for _, ad := range opts.Adapters {
 		a.adapters[ad.Platform()] = ad
 		a.order = append(a.order, ad.Platform())
@@ -127,8 +118,7 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 		return opts.TallyDebounce
 	}
 	eng, err := engine.Open(ctx, engine.Options{Store: a.Store, Communities: opts.Communities, Clock: opts.Clock, Logger: opts.Logger,
-		Debounce: debounce, FromLog: opts.FromLog, ReadOnly: opts.ReadOnly, BeforeMigration: a.backupBeforeMigration,
-		Observe: a.metrics.observe})
+		Debounce: debounce, FromLog: opts.FromLog, ReadOnly: opts.ReadOnly, BeforeMigration: a.backupBeforeMigration})
 	if err != nil {
 		a.Store.Close()
 		return nil, fmt.Errorf("load state from %s: %w", opts.DataDir, err)
@@ -146,10 +136,9 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 		}
 	}
 	a.Flows = flows.New(flows.Options{Engine: eng, Logger: opts.Logger, Binders: binders,
-		Screener: a.Screen.Screen, OnDecision: a.Screen.Learn, OnReview: a.Screen.Reviewed, Record: RecordText,
-		OnRefuse: a.metrics.refused})
+		Screener: a.Screen.Screen, OnDecision: a.Screen.Learn, OnReview: a.Screen.Reviewed, Record: RecordText})
 	a.plan = a.backupPlan()
-	a.Reminders, err = reminders.New(reminders.Options{Engine: eng, Clock: opts.Clock, Logger: opts.Logger, Observe: a.metrics.reminderRun})
+	a.Reminders, err = reminders.New(reminders.Options{Engine: eng, Clock: opts.Clock, Logger: opts.Logger})
 	if err != nil {
 		a.Store.Close()
 		return nil, err
@@ -161,17 +150,6 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 // adapters. With the disk below its free-space margin the message is
 // refused before anything is applied, and the sender is told so.
 func (a *App) Handle(ctx context.Context, in bot.Incoming) error {
-	a.metrics.in.WithLabelValues(in.Platform).Inc()
-	start := time.Now()
-	tr := &handleTrace{}
-	ctx = context.WithValue(ctx, traceKey{}, tr)
-	defer func() {
-		d := time.Since(start).Seconds()
-		a.metrics.handle.Observe(d)
-		if tr.vote {
-			a.metrics.voteAck.Observe(d)
-		}
-	}()
 	if err := a.checkSpace(ctx); err != nil {
 		a.refuseForSpace(ctx, in, err)
 		return nil
@@ -196,15 +174,6 @@ func (a *App) Run(ctx context.Context) error {
 	a.downMu.Unlock()
 	a.Engine.OutboxWake("")
 	var wg sync.WaitGroup
-	if a.opts.HTTPAddr != "" {
-		ln, err := net.Listen("tcp", a.opts.HTTPAddr)
-		if err != nil {
-			return fmt.Errorf("http: listen on %s: %w", a.opts.HTTPAddr, err)
-		}
-		a.log.Info("http server started", "addr", ln.Addr().String())
-		wg.Add(1)
-		go func() { defer wg.Done(); a.serveHTTP(ctx, ln) }()
-	}
 	wg.Add(4)
 	go func() { defer wg.Done(); a.runBackups(ctx) }()
 	go func() { defer wg.Done(); a.dispatchLoop(ctx) }()

@@ -82,13 +82,9 @@ func (a *App) deliver(ctx context.Context, e engine.OutboxEntry) bool {
 		return false
 	}
 	err := ad.Send(ctx, out)
-	if err != nil {
-		a.metrics.sendFailed.WithLabelValues(out.Platform).Inc()
-	}
 	var ra *bot.RetryAfterError
 	switch {
 	case err == nil:
-		a.metrics.out.WithLabelValues(out.Platform).Inc()
 		return true
 	case errors.Is(err, bot.ErrCannotReach):
 		a.Engine.OutboxRetry(e.Seq, now.Add(retryUnreachable))
