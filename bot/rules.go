@@ -60,7 +60,7 @@ type Preset struct {
 }
 
 // DefaultPreset is the guideline's own rule.
-const DefaultPreset = "github.com/yishi-community/yishi"
+const DefaultPreset = "yishi"
 
 // Presets are the rule presets a community may choose per topic.
 var Presets = map[string]*Preset{

@@ -37,7 +37,7 @@ func completeTopic() *bot.Topic {
 	return &bot.Topic{ID: "1", Community: "houchen", Title: "安装路灯", Content: "村口安装路灯", Proposer: "chenxiaolong",
 		Stage: bot.StageImplementing, Participants: []string{"zhangjianguo", "hudeming", "chenxiaolong", "huliping", "wangweidong"},
 		Chair: "zhangjianguo", Recorder: "huliping", Supervisor: "hudeming",
-		Plan:       bot.Plan{Time: at, Place: "会议室", Form: bot.FormOnSite, Preset: "github.com/yishi-community/yishi"},
+		Plan:       bot.Plan{Time: at, Place: "会议室", Form: bot.FormOnSite, Preset: "yishi"},
 		Statements: []bot.Statement{{Member: "chenxiaolong", Step: 3, Text: "同意"}}, Opinion: "同意安装",
 		Result: &bot.Result{Voters: 5, For: 5, Present: 5, Expected: 5, QuorumMet: true, Agreed: true, ClosedAt: at},
 		FollowUps: []bot.FollowUp{

@@ -85,9 +85,9 @@ reminders:
 func implementing(comm, id string, loc *time.Location, published time.Time, items ...bot.FollowUp) *bot.Topic {
 	t := &bot.Topic{ID: id, Community: comm, Title: "议题" + id, Content: "内容内容内容", Proposer: "r", Stage: bot.StageImplementing,
 		Created: published.Add(-72 * time.Hour), Participants: []string{"s", "v1", "v2", "w", "r"}, Chair: "s", Recorder: "w", Supervisor: "v1",
-		Plan:       bot.Plan{Time: published.Add(-24 * time.Hour), Place: "会议室", Form: bot.FormOnSite, Preset: "github.com/yishi-community/yishi", Ballot: bot.BallotOpen},
+		Plan:       bot.Plan{Time: published.Add(-24 * time.Hour), Place: "会议室", Form: bot.FormOnSite, Preset: "yishi", Ballot: bot.BallotOpen},
 		Statements: []bot.Statement{{Member: "r", Name: "村民", Step: 3, Text: "同意"}}, Opinion: "同意",
-		Result:    &bot.Result{Preset: "github.com/yishi-community/yishi", Expected: 5, Present: 5, Voters: 5, For: 5, QuorumMet: true, Agreed: true, ClosedAt: published.Add(-time.Hour)},
+		Result:    &bot.Result{Preset: "yishi", Expected: 5, Present: 5, Voters: 5, For: 5, QuorumMet: true, Agreed: true, ClosedAt: published.Add(-time.Hour)},
 		MinutesBy: "w", MinutesAt: published.Add(-time.Hour),
 		History: []bot.Transition{{From: bot.StageVoted, To: bot.StagePublished, At: published}, {From: bot.StagePublished, To: bot.StageImplementing, At: published}},
 	}

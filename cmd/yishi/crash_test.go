@@ -16,7 +16,7 @@ import (
 // buildBinary compiles cmd/yishi once per test run.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "github.com/yishi-community/yishi")
+	bin := filepath.Join(t.TempDir(), "yishi")
 	cmd := exec.Command("go", "build", "-o", bin, ".")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {

@@ -37,7 +37,7 @@ func sharedBinary(t *testing.T) string {
 		if binDir, binErr = os.MkdirTemp("", "yishi-faults-"); binErr != nil {
 			return
 		}
-		binPath = filepath.Join(binDir, "github.com/yishi-community/yishi")
+		binPath = filepath.Join(binDir, "yishi")
 		cmd := exec.Command("go", "build", "-o", binPath, ".")
 		cmd.Stderr = os.Stderr
 		binErr = cmd.Run()
