@@ -194,6 +194,7 @@ var errorCases = []struct {
 	{"quiet_hours_out_of_range", 14, "reminders.quiet_hours", valid + "reminders:\n  quiet_hours: \"24:00-08:00\"\n"},
 	{"quiet_hours_empty_range", 14, "reminders.quiet_hours", valid + "reminders:\n  quiet_hours: \"08:00-08:00\"\n"},
 	{"negative_eligible", 13, "eligible", valid + "eligible: -3\n"},
+	{"http_without_port", 13, "http", valid + "http: localhost\n"},
 	{"alias_bomb", 0, "", aliasBomb(12)},
 	// YAMLPath cannot enter an anchored node; the line must still be exact.
 	{"anchored_roster", 15, "roster[2].roles[0]", head + "roster: &people\n" + members[len("roster:\n"):] + member("x", "某人", "[mayor]")},
