@@ -111,3 +111,11 @@ func TestLogFormatRefused(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 }
+
+func TestNoPlatformRefused(t *testing.T) {
+	t.Setenv("YISHI_TELEGRAM_TOKEN", "")
+	_, errOut, code := run(t, "", "run", "--data", filepath.Join(t.TempDir(), "d"), "--console=false")
+	if code != 2 || !strings.Contains(errOut, "没有启用任何聊天平台") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+}

@@ -137,6 +137,12 @@ func runBot(ctx context.Context, args []string, io Stdio) error {
 		}
 	}
 	if !tg.Enabled() && !*useWechat {
+		if !*useConsole {
+			// A service started without its token would otherwise read an
+			// empty stdin and exit at once, saying nothing useful.
+			fmt.Fprintf(io.Err, "--console=false 但没有启用任何聊天平台：请设置 %s(Telegram)或加 --wechat / no chat platform enabled\n", telegram.EnvToken)
+			return errUsage
+		}
 		return s.console(ctx, true)
 	}
 	return s.platforms(ctx, tg, *useWechat, *useConsole)
