@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/yishi-community/yishi/bot"
@@ -163,7 +164,9 @@ func (a *App) watchGauges() {
 	m.Watch(g)
 }
 
-// dirBytes is the size of the files under dir (0 when unreadable).
+// dirBytes is the disk space the files under dir take (0 when
+// unreadable): allocated blocks, not apparent sizes, since badger
+// preallocates sparse files (a fresh directory "holds" 80 MB and uses 2).
 func dirBytes(dir string) int64 {
 	var n int64
 	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
@@ -172,7 +175,11 @@ func dirBytes(dir string) int64 {
 		}
 		if d.Type().IsRegular() {
 			if fi, err := d.Info(); err == nil {
-				n += fi.Size()
+				if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+					n += st.Blocks * 512 // st_blocks counts 512-byte units whatever the block size
+				} else {
+					n += fi.Size()
+				}
 			}
 		}
 		return nil
