@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -117,5 +118,23 @@ func TestNoPlatformRefused(t *testing.T) {
 	_, errOut, code := run(t, "", "run", "--data", filepath.Join(t.TempDir(), "d"), "--console=false")
 	if code != 2 || !strings.Contains(errOut, "没有启用任何聊天平台") {
 		t.Fatalf("exit %d: %s", code, errOut)
+	}
+}
+
+// TestHTTPFromConfig: http: in a community file starts the server when
+// --http is not given.
+func TestHTTPFromConfig(t *testing.T) {
+	sample, err := os.ReadFile(filepath.Join("..", "..", "bot", "config", "sample", "houchen.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := t.TempDir()
+	if err := os.WriteFile(filepath.Join(cfg, "houchen.yaml"), append(sample, []byte("\nhttp: \"127.0.0.1:0\"\n")...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("YISHI_HTTP", "")
+	_, errOut, code := run(t, "", "run", "--config", cfg, "--data", filepath.Join(t.TempDir(), "d"))
+	if code != 0 || !httpLine.MatchString(errOut) {
+		t.Fatalf("exit %d, no HTTP server started from the configuration:\n%s", code, errOut)
 	}
 }
