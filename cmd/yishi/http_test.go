@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -136,5 +137,19 @@ func TestHTTPFromConfig(t *testing.T) {
 	_, errOut, code := run(t, "", "run", "--config", cfg, "--data", filepath.Join(t.TempDir(), "d"))
 	if code != 0 || !httpLine.MatchString(errOut) {
 		t.Fatalf("exit %d, no HTTP server started from the configuration:\n%s", code, errOut)
+	}
+}
+
+// TestHTTPAddressInUse: a port that cannot be opened stops the start with
+// a clear error, before the bot runs.
+func TestHTTPAddressInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, errOut, code := run(t, "", "run", "--data", filepath.Join(t.TempDir(), "d"), "--http", ln.Addr().String())
+	if code != 1 || !strings.Contains(errOut, "无法监听") || strings.Contains(errOut, "议事助手已启动") {
+		t.Fatalf("exit %d:\n%s", code, errOut)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -136,6 +137,13 @@ func runBot(ctx context.Context, args []string, io Stdio) error {
 			}
 		}
 	}
+	if s.http != "" {
+		// Before anything is opened: a port in use is a start-up error.
+		if s.ln, err = app.ListenHTTP(s.http); err != nil {
+			return err
+		}
+		defer s.ln.Close() // Serve closes it too; this covers the failures before
+	}
 	if !tg.Enabled() && !*useWechat {
 		if !*useConsole {
 			// A service started without its token would otherwise read an
@@ -156,6 +164,7 @@ type serve struct {
 	io      Stdio
 	log     *slog.Logger
 	http    string
+	ln      net.Listener // opened on http
 }
 
 // mountWeb, when set, mounts the public board (adapters/web) on the bot's
@@ -284,10 +293,7 @@ func (s serve) run(ctx context.Context, a *app.App) error {
 			return err
 		}
 	}
-	ln, err := h.Listen(s.http)
-	if err != nil {
-		return err
-	}
+	ln := s.ln
 	fmt.Fprintf(s.io.Err, "HTTP 服务：http://%s/ (健康检查 /healthz，指标 /metrics)\n", ln.Addr())
 	ctx, cancel := context.WithCancel(ctx)
 	served := make(chan struct{})
@@ -299,7 +305,7 @@ func (s serve) run(ctx context.Context, a *app.App) error {
 			s.log.Error("http server stopped", "err", err)
 		}
 	}()
-	err = a.Run(ctx)
+	err := a.Run(ctx)
 	cancel()
 	<-served
 	return err

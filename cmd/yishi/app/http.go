@@ -41,9 +41,9 @@ func (h *HTTP) Mount(pattern string, handler http.Handler) { h.mux.Handle(patter
 
 func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
 
-// Listen opens addr now, so that a port in use stops the start with a
+// ListenHTTP opens addr now, so that a port in use stops the start with a
 // clear error instead of failing later in the background.
-func (h *HTTP) Listen(addr string) (net.Listener, error) {
+func ListenHTTP(addr string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("HTTP 地址 %s 无法监听 / cannot listen on %s: %w", addr, addr, err)
