@@ -151,6 +151,7 @@ func (m *msg) toMember(member, text string) { m.tx.ToMember(m.comm.ID, member, l
 
 // replyErr answers with a domain error's Chinese message.
 func (m *msg) replyErr(err error) {
+	m.tx.NoteRefusal(err)
 	if bot.ErrorCode(err) == bot.EINTERNAL {
 		m.b.log.Error("action failed", "err", err, "platform", m.in.Platform, "chat", m.in.Chat)
 	}

@@ -95,6 +95,10 @@ func New(opts Options) *Adapter {
 // Platform implements bot.Adapter.
 func (a *Adapter) Platform() string { return Platform }
 
+// Healthy is always nil: standard input needs no connection, and at its
+// end the bot stops anyway (bot.Healther).
+func (a *Adapter) Healthy() error { return nil }
+
 // Line is one parsed input line.
 type Line struct {
 	Chat    string // group name, or "" for a private message

@@ -98,6 +98,8 @@ type Adapter struct {
 
 	callsMu sync.Mutex
 	calls   map[string]*openCall // button presses handled, not yet answered, by Incoming.ID
+
+	health health
 }
 
 var (
@@ -129,6 +131,7 @@ func New(opts Options) (*Adapter, error) {
 		http:     opts.HTTPClient,
 		botID:    idPart,
 		ready:    make(chan struct{}),
+		health:   health{err: errNotConnected},
 		sendMu:   map[int64]*sync.Mutex{},
 		inMu:     map[int64]*sync.Mutex{},
 		progress: map[string]int{},
@@ -207,8 +210,10 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 		if ctx.Err() != nil {
 			return nil
 		}
+		a.health.set(unhealthy("getMe", err))
 		return err
 	}
+	a.health.set(nil)
 	a.meMu.Lock()
 	a.me = me{id: u.ID, username: u.Username, botID: a.botID}
 	a.privacy = !u.CanReadAllGroupMessages
@@ -261,6 +266,7 @@ func (a *Adapter) getMe(ctx context.Context) (*models.User, error) {
 			return nil, ctx.Err()
 		}
 		wait = backoff(wait, time.Second, time.Minute)
+		a.health.set(unhealthy("getMe", a.redact(err)))
 		a.log.Warn("telegram getMe failed; retrying", "err", a.redact(err), "in", wait)
 		if err := sleep(ctx, a.clock, wait); err != nil {
 			return nil, err

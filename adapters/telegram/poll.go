@@ -44,6 +44,7 @@ func (a *Adapter) runPolling(ctx context.Context, h bot.Handler) error {
 			if ctx.Err() != nil {
 				return nil
 			}
+			a.health.set(unhealthy("getUpdates", err))
 			if errors.Is(err, tgbot.ErrorUnauthorized) {
 				return fmt.Errorf("telegram: the bot token was rejected while polling (%v); check %s", err, EnvToken)
 			}
@@ -60,6 +61,7 @@ func (a *Adapter) runPolling(ctx context.Context, h bot.Handler) error {
 			continue
 		}
 		wait = 0
+		a.health.set(nil)
 		// Telegram never resends what an offset confirmed, but be safe
 		// with servers that ignore the offset.
 		fresh := ups[:0]

@@ -59,8 +59,10 @@ func (a *Adapter) runWebhook(ctx context.Context, h bot.Handler) error {
 		})
 		cancel()
 		if err == nil {
+			a.health.set(nil)
 			break
 		}
+		a.health.set(unhealthy("setWebhook", a.redact(err)))
 		if errors.Is(err, tgbot.ErrorUnauthorized) {
 			_ = srv.Close()
 			return fmt.Errorf("telegram: the bot token was rejected by setWebhook (%v)", a.redact(err))

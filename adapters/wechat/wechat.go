@@ -218,6 +218,20 @@ func (a *Adapter) Connected() bool {
 	return a.cur != nil
 }
 
+// Healthy is nil while a session is logged in (bot.Healther, /healthz).
+func (a *Adapter) Healthy() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch {
+	case a.cur != nil:
+		return nil
+	case a.loggedOut:
+		return errors.New("微信账号已退出登录，需要重新扫码 / WeChat logged out, scan the QR code again")
+	default:
+		return errors.New("微信尚未登录 / WeChat not logged in")
+	}
+}
+
 // Problems lists, in Chinese for administrators, what is wrong right now:
 // configured groups not found at login, ambiguous group names or remark
 // names, a renamed group, a logout.

@@ -53,6 +53,10 @@ type Community struct {
 	ObjectionDays int
 	Backup        *Backup // nil: no scheduled backups (parse.go)
 	File          string  // the file it was read from (SampleFile for the embedded sample)
+	// HTTP is the listen address of the bot's HTTP server (yishi run
+	// --http overrides it); "": off. One process, one server: the first
+	// community that sets it decides.
+	HTTP string
 
 	// Lines of the id and of each group's chat, for errors that name two
 	// files (LoadDir).

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"regexp"
 	"slices"
 	"sort"
@@ -38,6 +39,7 @@ type rawCommunity struct {
 	CoolingOffDays  *int          `yaml:"cooling_off_days"`
 	ObjectionDays   *int          `yaml:"objection_days"`
 	Backup          *rawBackup    `yaml:"backup"`
+	HTTP            string        `yaml:"http"`
 }
 
 type rawBackup struct {
@@ -194,6 +196,10 @@ func (v *validator) community(raw *rawCommunity) *Community {
 		c.ObjectionDays = v.integer("objection_days", raw.ObjectionDays, 0, 90)
 	}
 	c.Backup = v.backup(raw.Backup, c.Location)
+	c.HTTP = strings.TrimSpace(raw.HTTP)
+	if _, port, err := net.SplitHostPort(c.HTTP); c.HTTP != "" && (err != nil || port == "") {
+		v.fail("http", "HTTP 监听地址 %q 要写成 主机:端口，例如 \"127.0.0.1:8080\" 或 \":8080\"", c.HTTP)
+	}
 	if v.err == nil {
 		if len(c.WithRole(bot.RoleSecretary)) == 0 {
 			v.fail("roster", "名册里至少要有一位党组织书记（secretary）：议题须经党组织审定")

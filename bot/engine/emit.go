@@ -57,6 +57,9 @@ func (tx *Tx) emit(c *community, topic, actor string, evs ...Event) error {
 	}
 	for i := range recs {
 		tx.persist(c, &recs[i])
+		if tx.e.observe != nil {
+			tx.kinds = append(tx.kinds, recs[i].Event.Kind())
+		}
 	}
 	return nil
 }

@@ -43,6 +43,9 @@ type Options struct {
 	// tally) waits before it is sent, so that a burst of votes gives one
 	// update; nil or zero: sent at once (the console).
 	Debounce func(bot.Outgoing) time.Duration
+	// Observe, when set, is told about every finished Do (observe.go): the
+	// app counts actions and vote latencies with it. It must not block.
+	Observe func(Observation)
 }
 
 // Engine owns the in-memory state of every community and its persistence.
@@ -62,6 +65,7 @@ type Engine struct {
 	// fail until they open a chat with the bot (MarkUnreachable).
 	unreach  sync.Map
 	debounce func(bot.Outgoing) time.Duration
+	observe  func(Observation)
 
 	fromLog         bool
 	readOnly        bool
@@ -198,7 +202,7 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 	e := &Engine{
 		store: opts.Store, clock: opts.Clock, log: opts.Logger,
 		comms: map[string]*community{}, seen: map[string]time.Time{},
-		convs: map[string]*Conversation{}, outbox: newOutbox(), debounce: opts.Debounce, fromLog: opts.FromLog,
+		convs: map[string]*Conversation{}, outbox: newOutbox(), debounce: opts.Debounce, observe: opts.Observe, fromLog: opts.FromLog,
 		readOnly: opts.ReadOnly, beforeMigration: opts.BeforeMigration,
 	}
 	for _, cfg := range opts.Communities {
@@ -516,6 +520,10 @@ func (e *Engine) Now() time.Time { return e.clock.Now() }
 // reports dup=true. Each action inside fn either applies whole or not at all;
 // fn's own error is returned after the actions that succeeded are committed.
 func (e *Engine) Do(_ context.Context, updateID string, fn func(tx *Tx) error) (dup bool, err error) {
+	var began time.Time
+	if e.observe != nil {
+		began = time.Now()
+	}
 	e.mu.Lock()
 	if e.failed == errReadOnly {
 		e.mu.Unlock()
@@ -535,6 +543,7 @@ func (e *Engine) Do(_ context.Context, updateID string, fn func(tx *Tx) error) (
 		// Refused before anything is applied: nothing to undo.
 		if err := sc.CheckSpace(); err != nil {
 			e.mu.Unlock()
+			e.observed(&Tx{e: e}, began, err)
 			return false, err
 		}
 	}
@@ -547,12 +556,15 @@ func (e *Engine) Do(_ context.Context, updateID string, fn func(tx *Tx) error) (
 	tx.flushSnapshots()
 	err = e.commit(tx.batch) // releases e.mu
 	if err != nil {
+		tx.kinds = nil // nothing was recorded
+		e.observed(tx, began, err)
 		return false, err
 	}
 	e.outbox.publish(tx.sent)
 	for _, p := range tx.drops {
 		e.dropLater(p)
 	}
+	e.observed(tx, began, fnErr)
 	return false, fnErr
 }
 

@@ -23,6 +23,10 @@ type Tx struct {
 	dirty map[*community]map[string]bool
 	// drops: prefixes to erase once the batch is on disk (secret.go).
 	drops []string
+	// kinds and refusals: what this unit of work recorded and refused, for
+	// the observer (observe.go); kept only when there is one.
+	kinds    []Kind
+	refusals []string
 }
 
 // Now is the time of this unit of work.

@@ -24,6 +24,9 @@ type Options struct {
 	// entries: for runs that waited for quiet hours to end and for meeting
 	// reminders. Default one minute.
 	CheckEvery time.Duration
+	// OnRun, when set, is told the outcome of every scheduled check (the
+	// app's metrics count reminders queued and failed runs with it).
+	OnRun func(Report, error)
 }
 
 // Scheduler runs every community's reminders on its cron schedule.
@@ -250,6 +253,9 @@ func (s *Scheduler) check(ctx context.Context, why string) {
 		return
 	}
 	rep, err := s.RunDue(ctx)
+	if s.opts.OnRun != nil {
+		s.opts.OnRun(rep, err)
+	}
 	switch {
 	case err != nil:
 		// Nothing was recorded: the next check tries again.

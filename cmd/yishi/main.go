@@ -11,6 +11,10 @@
 //	yishi stats [--period P]                  evaluation figures (评估)
 //	yishi backup [--data DIR] FILE            consistent backup, verified (also while the bot runs)
 //	yishi restore FILE --data NEWDIR          restore a backup into a new directory, verified
+//	yishi version                             version, commit and Go version of the binary
+//
+// yishi run --http ADDR also serves /healthz, /metrics (Prometheus) and the
+// public board; --log-format json writes the logs as JSON lines.
 package main
 
 import (
@@ -67,6 +71,7 @@ func init() {
 		{"stats", "评估统计：按社区和时期统计议题、结果、用时、参会和逾期 [--json]", runStats},
 		{"backup", "备份数据目录(机器人运行时也可以)并校验：yishi backup [--data DIR] 备份文件", runBackup},
 		{"restore", "从备份恢复到一个新的空目录并校验：yishi restore 备份文件 --data 新目录", runRestore},
+		{"version", "打印版本、提交(commit)和 Go 版本", runVersion},
 	}
 }
 
@@ -80,6 +85,9 @@ func Main(ctx context.Context, args []string, in io.Reader, out, errOut io.Write
 	if len(args) > 0 && (args[0] == "help" || isHelpFlag(args[0])) {
 		usage(out)
 		return 0
+	}
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		args[0] = "version"
 	}
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		name, args = args[0], args[1:]
@@ -132,12 +140,31 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "每个命令加 --help 查看它的选项，例如 yishi backup --help。")
 }
 
-// newLogger logs to stderr; the level comes from YISHI_LOG (debug, info,
-// warn, error; default warn so the console stays readable).
+// newLogger logs to w; the level comes from YISHI_LOG (debug, info, warn,
+// error; default warn so the console stays readable) and the format from
+// YISHI_LOG_FORMAT (text or json; yishi run also takes --log-format).
 func newLogger(w io.Writer) *slog.Logger {
+	log, err := newLoggerFormat(w, os.Getenv("YISHI_LOG_FORMAT"))
+	if err != nil {
+		log, _ = newLoggerFormat(w, "text")
+	}
+	return log
+}
+
+// newLoggerFormat is newLogger with the format given: "text" (or "") for
+// key=value lines, "json" for one JSON object per line (log collectors).
+func newLoggerFormat(w io.Writer, format string) (*slog.Logger, error) {
 	level := slog.LevelWarn
 	if v := os.Getenv("YISHI_LOG"); v != "" {
 		_ = level.UnmarshalText([]byte(v))
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+	opts := &slog.HandlerOptions{Level: level}
+	switch format {
+	case "", "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	default:
+		return nil, fmt.Errorf("--log-format %q 不认识：可选 text(默认)或 json / unknown log format, use text or json", format)
+	}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,6 +18,7 @@ import (
 	"github.com/yishi-community/yishi/bot"
 	"github.com/yishi-community/yishi/bot/config"
 	"github.com/yishi-community/yishi/cmd/yishi/app"
+	"github.com/yishi-community/yishi/cmd/yishi/app/metrics"
 	"github.com/yishi-community/yishi/storage"
 )
 
@@ -101,8 +104,15 @@ func runBot(ctx context.Context, args []string, io Stdio) error {
 	backupDir := fs.String("backup-dir", "", "定时备份到这个目录(覆盖配置里的 backup 块)")
 	backupSchedule := fs.String("backup-schedule", "0 3 * * *", "定时备份的 cron 表达式(与 --backup-dir 一起用)")
 	backupKeep := fs.Int("backup-keep", config.DefaultBackupKeep, "保留最新的几份备份(与 --backup-dir 一起用)")
+	httpAddr := fs.String("http", os.Getenv("YISHI_HTTP"), "HTTP 服务的监听地址(例如 127.0.0.1:8080)：/healthz、/metrics 和公开栏；为空则不启用(覆盖配置里的 http)")
+	logFormat := fs.String("log-format", envOr("YISHI_LOG_FORMAT", "text"), "日志格式：text(默认)或 json")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	log, err := newLoggerFormat(io.Err, *logFormat)
+	if err != nil {
+		fmt.Fprintln(io.Err, err)
+		return errUsage
 	}
 	tg.ApplyEnv(os.Getenv)
 	comms, err := d.communities()
@@ -118,18 +128,55 @@ func runBot(ctx context.Context, args []string, io Stdio) error {
 		// The first community's block is the one in force (bot/app).
 		comms[0].Backup = plan
 	}
-	if !tg.Enabled() && !*useWechat {
-		return serveConsole(ctx, d.data, comms, io, true)
+	s := serve{dataDir: d.data, comms: comms, io: io, log: log, http: *httpAddr}
+	if s.http == "" {
+		for _, c := range comms {
+			if c.HTTP != "" {
+				s.http = c.HTTP // the first community that sets it (FORMAT.md)
+				break
+			}
+		}
 	}
-	return servePlatforms(ctx, d.data, comms, io, tg, *useWechat, *useConsole)
+	if s.http != "" {
+		// Before anything is opened: a port in use is a start-up error.
+		if s.ln, err = app.ListenHTTP(s.http); err != nil {
+			return err
+		}
+		defer s.ln.Close() // Serve closes it too; this covers the failures before
+	}
+	if !tg.Enabled() && !*useWechat {
+		if !*useConsole {
+			// A service started without its token would otherwise read an
+			// empty stdin and exit at once, saying nothing useful.
+			fmt.Fprintf(io.Err, "--console=false 但没有启用任何聊天平台：请设置 %s(Telegram)或加 --wechat / no chat platform enabled\n", telegram.EnvToken)
+			return errUsage
+		}
+		return s.console(ctx, true)
+	}
+	return s.platforms(ctx, tg, *useWechat, *useConsole)
 }
 
-// servePlatforms runs Telegram and/or WeChat (and the console unless
+// serve is what yishi run starts: the data directory, the communities,
+// where it logs and the HTTP address ("" for none).
+type serve struct {
+	dataDir string
+	comms   []*config.Community
+	io      Stdio
+	log     *slog.Logger
+	http    string
+	ln      net.Listener // opened on http
+}
+
+// mountWeb, when set, mounts the public board (adapters/web) on the bot's
+// HTTP server; the web package sets it from its own file in this package.
+var mountWeb func(a *app.App, h *app.HTTP) error
+
+// platforms runs Telegram and/or WeChat (and the console unless
 // turned off). The adapters keep their own records (polling offset,
 // delivered parts) in the same badger store as the core, so the store is
 // opened first and shared.
-func servePlatforms(ctx context.Context, dataDir string, comms []*config.Community, io Stdio, tg telegram.Config, useWechat, useConsole bool) error {
-	log := newLogger(io.Err)
+func (s serve) platforms(ctx context.Context, tg telegram.Config, useWechat, useConsole bool) error {
+	log, io, dataDir, comms := s.log, s.io, s.dataDir, s.comms
 	db, err := storage.Open(dataDir, storage.Options{Logger: log})
 	if err != nil {
 		return err
@@ -183,31 +230,29 @@ func servePlatforms(ctx context.Context, dataDir string, comms []*config.Communi
 		adapters = append(adapters, console.New(console.Options{In: io.In, Out: io.Out, Logger: log,
 			AfterLine: func(ctx context.Context) { a.Flush(ctx) }}))
 	}
-	a, err = app.Open(ctx, app.Options{DataDir: dataDir, Store: db, Communities: comms, Adapters: adapters, Logger: log})
+	a, err = app.Open(ctx, app.Options{DataDir: dataDir, Store: db, Communities: comms, Adapters: adapters, Logger: log, Metrics: s.metrics()})
 	if err != nil {
 		db.Close()
 		return err
 	}
 	defer a.Close()
-	defer startControl(ctx, dataDir, a, log)()
 	for _, ad := range adapters {
 		fmt.Fprintf(io.Err, "已启用：%s\n", ad.Platform())
 	}
-	return a.Run(ctx)
+	return s.run(ctx, a)
 }
 
-// serveConsole runs the bot on the console adapter until end of input.
-func serveConsole(ctx context.Context, dataDir string, comms []*config.Community, io Stdio, banner bool) error {
-	log := newLogger(io.Err)
+// console runs the bot on the console adapter until end of input.
+func (s serve) console(ctx context.Context, banner bool) error {
+	log, io, dataDir, comms := s.log, s.io, s.dataDir, s.comms
 	var a *app.App
 	con := console.New(console.Options{In: io.In, Out: io.Out, Logger: log,
 		AfterLine: func(ctx context.Context) { a.Flush(ctx) }})
-	a, err := app.Open(ctx, app.Options{DataDir: dataDir, Communities: comms, Adapters: []bot.Adapter{con}, Logger: log})
+	a, err := app.Open(ctx, app.Options{DataDir: dataDir, Communities: comms, Adapters: []bot.Adapter{con}, Logger: log, Metrics: s.metrics()})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	defer startControl(ctx, dataDir, a, log)()
 	if banner {
 		abs, _ := filepath.Abs(dataDir)
 		fmt.Fprintf(io.Err, "议事助手已启动(控制台)。数据目录：%s\n", abs)
@@ -224,7 +269,46 @@ func serveConsole(ctx context.Context, dataDir string, comms []*config.Community
 		}
 		fmt.Fprintf(io.Err, "输入格式：[群名] 姓名: 内容   或   [私聊] 姓名: 内容。例如：[私聊] %s: 帮助。Ctrl-D 退出。\n", example)
 	}
-	return a.Run(ctx)
+	return s.run(ctx, a)
+}
+
+// metrics counts only when there is an HTTP server to read them.
+func (s serve) metrics() *metrics.Metrics {
+	if s.http == "" {
+		return nil
+	}
+	return metrics.New()
+}
+
+// run serves the control socket and, with an address, HTTP, while the bot
+// runs; both stop with it (the HTTP server lets requests under way finish).
+func (s serve) run(ctx context.Context, a *app.App) error {
+	defer startControl(ctx, s.dataDir, a, s.log)()
+	if s.http == "" {
+		return a.Run(ctx)
+	}
+	h := a.NewHTTP()
+	if mountWeb != nil {
+		if err := mountWeb(a, h); err != nil {
+			return err
+		}
+	}
+	ln := s.ln
+	fmt.Fprintf(s.io.Err, "HTTP 服务：http://%s/ (健康检查 /healthz，指标 /metrics)\n", ln.Addr())
+	ctx, cancel := context.WithCancel(ctx)
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		if err := h.Serve(ctx, ln); err != nil {
+			// The chat side goes on: /healthz is then unreachable, which the
+			// monitoring sees.
+			s.log.Error("http server stopped", "err", err)
+		}
+	}()
+	err := a.Run(ctx)
+	cancel()
+	<-served
+	return err
 }
 
 // parseFlags parses a command's flags; -h is not an error.

@@ -17,6 +17,7 @@ import (
 	"github.com/yishi-community/yishi/bot/config"
 	"github.com/yishi-community/yishi/bot/engine"
 	"github.com/yishi-community/yishi/bot/reminders"
+	"github.com/yishi-community/yishi/cmd/yishi/app/metrics"
 	"github.com/yishi-community/yishi/flows"
 	"github.com/yishi-community/yishi/storage"
 )
@@ -44,6 +45,9 @@ type Options struct {
 	// tools: what they print is what the log says, never an edited
 	// snapshot); ReadOnly writes nothing (engine.Options).
 	FromLog, ReadOnly bool
+	// Metrics, when set, counts messages, actions and reminders and is
+	// served at /metrics (http.go); nil: nothing is counted.
+	Metrics *metrics.Metrics
 }
 
 // App is a running bot.
@@ -117,8 +121,13 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 		}
 		return opts.TallyDebounce
 	}
+	var observe func(engine.Observation)
+	var onRun func(reminders.Report, error)
+	if opts.Metrics != nil {
+		observe, onRun = opts.Metrics.Action, opts.Metrics.RemindersRun
+	}
 	eng, err := engine.Open(ctx, engine.Options{Store: a.Store, Communities: opts.Communities, Clock: opts.Clock, Logger: opts.Logger,
-		Debounce: debounce, FromLog: opts.FromLog, ReadOnly: opts.ReadOnly, BeforeMigration: a.backupBeforeMigration})
+		Debounce: debounce, FromLog: opts.FromLog, ReadOnly: opts.ReadOnly, BeforeMigration: a.backupBeforeMigration, Observe: observe})
 	if err != nil {
 		a.Store.Close()
 		return nil, fmt.Errorf("load state from %s: %w", opts.DataDir, err)
@@ -138,11 +147,12 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 	a.Flows = flows.New(flows.Options{Engine: eng, Logger: opts.Logger, Binders: binders,
 		Screener: a.Screen.Screen, OnDecision: a.Screen.Learn, OnReview: a.Screen.Reviewed, Record: RecordText})
 	a.plan = a.backupPlan()
-	a.Reminders, err = reminders.New(reminders.Options{Engine: eng, Clock: opts.Clock, Logger: opts.Logger})
+	a.Reminders, err = reminders.New(reminders.Options{Engine: eng, Clock: opts.Clock, Logger: opts.Logger, OnRun: onRun})
 	if err != nil {
 		a.Store.Close()
 		return nil, err
 	}
+	a.watchGauges()
 	return a, nil
 }
 
@@ -150,6 +160,9 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 // adapters. With the disk below its free-space margin the message is
 // refused before anything is applied, and the sender is told so.
 func (a *App) Handle(ctx context.Context, in bot.Incoming) error {
+	if a.opts.Metrics != nil {
+		a.opts.Metrics.MessageIn(in.Platform)
+	}
 	if err := a.checkSpace(ctx); err != nil {
 		a.refuseForSpace(ctx, in, err)
 		return nil

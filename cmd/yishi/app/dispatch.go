@@ -82,6 +82,9 @@ func (a *App) deliver(ctx context.Context, e engine.OutboxEntry) bool {
 		return false
 	}
 	err := ad.Send(ctx, out)
+	if a.opts.Metrics != nil {
+		a.opts.Metrics.MessageOut(out.Platform, err)
+	}
 	var ra *bot.RetryAfterError
 	switch {
 	case err == nil:
