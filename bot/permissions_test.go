@@ -20,6 +20,7 @@ var matrixColumns = []Action{
 	ActReportProgress, ActAuditRecord, ActReadRecords, ActIssueBindCode,
 	ActListPending, ActResubmit, ActAddFollowUp,
 	ActClerk, ActNameClerk, ActConfirmCount, ActObject, ActAnswerObjection,
+	ActReadStats, ActDownloadBackup,
 }
 
 // matrixRow is one kind of actor, on the matrix topic (chaired by "chair",
@@ -60,26 +61,28 @@ type matrixRow struct {
 //	|||||||||||||||||||||confirm_count
 //	||||||||||||||||||||||object
 //	|||||||||||||||||||||||answer_objection
+//	||||||||||||||||||||||||read_stats
+//	|||||||||||||||||||||||||download_backup
 func matrixRows() []matrixRow {
 	return []matrixRow{
-		{"secretary", "党组织书记", member("s", RoleSecretary), nil, nil, "YYYNNNNNNYNNYNYYYNYNNNYN"},
-		{"secretary_no_chair", "党组织书记(议题未指定主持人)", member("s", RoleSecretary), func(t *Topic) { t.Chair = "" }, nil, "YYYYYYNNNYNNYNYYYNYNNNYN"},
-		{"secretary_in_group", "党组织书记·在群里", member("s", RoleSecretary), nil, func(a *Actor) { a.InGroup = true }, "YNYNNNNNNYNNYNYYNNYNNNYN"},
-		{"party_member", "党组织成员", member("p", RolePartyMember), nil, nil, "YYYNNNNNNNNNYNYYYNNNNNYN"},
-		{"director", "村(居)委会主任", member("d", RoleDirector), nil, nil, "YNYNNNNNNNNNYNYYNNNNNNYN"},
-		{"committee", "两委成员", member("c", RoleCommittee), nil, nil, "YNYNNNNNNNNNYNYYNNNNNNYN"},
-		{"supervisor", "监督委员会成员", member("v", RoleSupervisor), nil, nil, "YNNNNNNNNNNYYYYNNNNNNYYN"},
-		{"supervisor_reporter", "监督委员会成员·本事项的反馈人", member("v", RoleSupervisor), nil, func(a *Actor) { a.Reporter = true }, "YNNNNNNNNNNNYYYNNNNNNYYN"},
-		{"representative", "村(居)民代表", member("r", RoleRepresentative), nil, nil, "YNNNNNNNNNNNNNYNNNNNNNYN"},
-		{"resident", "居民", member("x", RoleResident), nil, nil, "YNNNNNNNNNNNNNYNNNNNNNYN"},
-		{"observer", "列席/旁听", member("o", RoleObserver), nil, nil, "NNNNNNNNNNNNNNYNNNNNNNNN"},
-		{"not_on_roster", "不在名册上", nil, nil, nil, "NNNNNNNNNNNNNNNNNNNNNNNN"},
-		{"proposer", "本议题提议人(居民)", member("prop", RoleResident), nil, nil, "YNNNNNNNNNNNNNYNNYNNNNYN"},
-		{"chair", "本议题主持人(居民)", member("chair", RoleResident), nil, nil, "YNNYYYNNNYNNYNYNNNYNYYYY"},
-		{"recorder", "本议题记录员(居民)", member("recorder", RoleResident), nil, nil, "YNNNNNNNNYYNYNYNNNYYNNYN"},
-		{"participant_present", "协商主体·已签到(居民)", member("here", RoleResident), nil, nil, "YNNNNNYYYNNNNNYNNNNNNNYN"},
-		{"participant_absent", "协商主体·未签到(居民)", member("away", RoleResident), nil, nil, "YNNNNNYYNNNNNNYNNNNNNNYN"},
-		{"observer_participant", "列席人员·已签到", member("guest", RoleObserver), nil, nil, "NNNNNNYYNNNNNNYNNNNNNNNN"},
+		{"secretary", "党组织书记", member("s", RoleSecretary), nil, nil, "YYYNNNNNNYNNYNYYYNYNNNYNYY"},
+		{"secretary_no_chair", "党组织书记(议题未指定主持人)", member("s", RoleSecretary), func(t *Topic) { t.Chair = "" }, nil, "YYYYYYNNNYNNYNYYYNYNNNYNYY"},
+		{"secretary_in_group", "党组织书记·在群里", member("s", RoleSecretary), nil, func(a *Actor) { a.InGroup = true }, "YNYNNNNNNYNNYNYYNNYNNNYNYY"},
+		{"party_member", "党组织成员", member("p", RolePartyMember), nil, nil, "YYYNNNNNNNNNYNYYYNNNNNYNNN"},
+		{"director", "村(居)委会主任", member("d", RoleDirector), nil, nil, "YNYNNNNNNNNNYNYYNNNNNNYNYY"},
+		{"committee", "两委成员", member("c", RoleCommittee), nil, nil, "YNYNNNNNNNNNYNYYNNNNNNYNNN"},
+		{"supervisor", "监督委员会成员", member("v", RoleSupervisor), nil, nil, "YNNNNNNNNNNYYYYNNNNNNYYNYN"},
+		{"supervisor_reporter", "监督委员会成员·本事项的反馈人", member("v", RoleSupervisor), nil, func(a *Actor) { a.Reporter = true }, "YNNNNNNNNNNNYYYNNNNNNYYNYN"},
+		{"representative", "村(居)民代表", member("r", RoleRepresentative), nil, nil, "YNNNNNNNNNNNNNYNNNNNNNYNNN"},
+		{"resident", "居民", member("x", RoleResident), nil, nil, "YNNNNNNNNNNNNNYNNNNNNNYNNN"},
+		{"observer", "列席/旁听", member("o", RoleObserver), nil, nil, "NNNNNNNNNNNNNNYNNNNNNNNNNN"},
+		{"not_on_roster", "不在名册上", nil, nil, nil, "NNNNNNNNNNNNNNNNNNNNNNNNNN"},
+		{"proposer", "本议题提议人(居民)", member("prop", RoleResident), nil, nil, "YNNNNNNNNNNNNNYNNYNNNNYNNN"},
+		{"chair", "本议题主持人(居民)", member("chair", RoleResident), nil, nil, "YNNYYYNNNYNNYNYNNNYNYYYYNN"},
+		{"recorder", "本议题记录员(居民)", member("recorder", RoleResident), nil, nil, "YNNNNNNNNYYNYNYNNNYYNNYNNN"},
+		{"participant_present", "协商主体·已签到(居民)", member("here", RoleResident), nil, nil, "YNNNNNYYYNNNNNYNNNNNNNYNNN"},
+		{"participant_absent", "协商主体·未签到(居民)", member("away", RoleResident), nil, nil, "YNNNNNYYNNNNNNYNNNNNNNYNNN"},
+		{"observer_participant", "列席人员·已签到", member("guest", RoleObserver), nil, nil, "NNNNNNYYNNNNNNYNNNNNNNNNNN"},
 	}
 }
 
