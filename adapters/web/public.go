@@ -3,9 +3,11 @@ package web
 import (
 	"bytes"
 	"cmp"
+	"encoding/binary"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"net/http"
 	"slices"
 	"strconv"
@@ -305,14 +307,106 @@ func commLinks(tx *engine.Tx, cur string) []commLink {
 	return out
 }
 
+// boardKey names the state a community's board shows: per topic what the
+// board prints changes only with a stage change (History), a new plan, an
+// item or its progress, an objection or its answer; and the minute (dates
+// and windows move with the clock). A vote or a check-in changes none of
+// it, so a running vote does not make every reader render the page again.
+func boardKey(tx *engine.Tx, c *config.Community) string {
+	h := fnv.New64a()
+	var buf [8]byte
+	put := func(n int) {
+		binary.LittleEndian.PutUint64(buf[:], uint64(n))
+		h.Write(buf[:])
+	}
+	for _, t := range tx.Topics(c.ID) {
+		h.Write([]byte(t.ID))
+		h.Write([]byte(t.Stage))
+		put(len(t.History))
+		put(int(t.Plan.Time.Unix()))
+		put(int(t.Plan.Deadline.Unix()))
+		put(len(t.FollowUps))
+		for _, f := range t.FollowUps {
+			put(len(f.Progress))
+			h.Write([]byte(f.Status))
+		}
+		put(len(t.Objections))
+		put(len(t.OpenObjections()))
+	}
+	return fmt.Sprintf("%s|%x|%d", c.ID, h.Sum64(), tx.Now().Unix()/60)
+}
+
 func (s *Server) board(w http.ResponseWriter, r *http.Request) {
-	var v boardView
+	sv := s.sessionView(r)
+	var key string
 	var err error
 	s.cfg.Engine.Read(func(tx *engine.Tx) {
 		var c *config.Community
-		if c, err = community(tx, r); err != nil {
-			return
+		if c, err = community(tx, r); err == nil {
+			key = boardKey(tx, c)
 		}
+	})
+	if err != nil {
+		s.fail(w, statusOf(err), bot.ErrorMessage(err))
+		return
+	}
+	if sv != nil {
+		// A logged-in reader's board names them: rendered for them alone.
+		v, _ := s.boardView(r)
+		v.Session = sv
+		s.page(w, http.StatusOK, "board.html", v)
+		return
+	}
+	comm, _, _ := strings.Cut(key, "|")
+	if body := s.cached(comm, key); body != nil {
+		writeRaw(w, body) // masked when it was rendered
+		return
+	}
+	s.renderMu.Lock()
+	defer s.renderMu.Unlock()
+	if body := s.cached(comm, key); body != nil { // rendered while we waited
+		writeRaw(w, body)
+		return
+	}
+	v, key := s.boardView(r)
+	var b bytes.Buffer
+	if err := pages.ExecuteTemplate(&b, "board.html", v); err != nil {
+		s.log.Error("web: render", "page", "board", "err", err)
+		s.fail(w, http.StatusInternalServerError, "页面生成失败，请稍后再试或联系管理员。")
+		return
+	}
+	body := maskPhones(b.Bytes())
+	s.cacheMu.Lock()
+	s.cache[comm] = cachedPage{key: key, body: body}
+	s.cacheMu.Unlock()
+	writeRaw(w, body)
+}
+
+func writeRaw(w http.ResponseWriter, body []byte) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+func (s *Server) cached(comm, key string) []byte {
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	if p, ok := s.cache[comm]; ok && p.key == key {
+		return p.body
+	}
+	return nil
+}
+
+// boardView builds the board in one read, with the key of what it shows.
+func (s *Server) boardView(r *http.Request) (boardView, string) {
+	var v boardView
+	var key string
+	s.cfg.Engine.Read(func(tx *engine.Tx) {
+		c, err := community(tx, r)
+		if err != nil {
+			return // checked by the caller a moment ago; communities do not change
+		}
+		key = boardKey(tx, c)
 		b := newBuilder(tx, c)
 		v.Name, v.ID, v.Communities, v.Now = c.Name, c.ID, commLinks(tx, c.ID), b.when(b.now)
 		by := map[bot.Stage][]pubTopic{}
@@ -334,12 +428,7 @@ func (s *Server) board(w http.ResponseWriter, r *http.Request) {
 			v.Sections = append(v.Sections, boardSection{Title: sec.Title, Topics: ts})
 		}
 	})
-	if err != nil {
-		s.fail(w, statusOf(err), bot.ErrorMessage(err))
-		return
-	}
-	v.Session = s.sessionView(r)
-	s.page(w, http.StatusOK, "board.html", v)
+	return v, key
 }
 
 // newestFirst orders by creation time, then by number, newest first.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/yishi-community/yishi/bot"
@@ -54,6 +55,18 @@ type Server struct {
 	cfg Config
 	mux *http.ServeMux
 	log *slog.Logger
+
+	// The anonymous board of each community, rendered once per change of
+	// its topics and per minute (its dates and windows move with the
+	// clock); renderMu lets one reader render while the others wait for it.
+	cacheMu  sync.Mutex
+	cache    map[string]cachedPage
+	renderMu sync.Mutex
+}
+
+type cachedPage struct {
+	key  string
+	body []byte
 }
 
 //go:embed templates/*.html
@@ -74,7 +87,7 @@ func New(cfg Config) *Server {
 	if cfg.Logins == nil {
 		cfg.Logins = NewLogins("", cfg.Clock)
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), log: cfg.Logger}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), log: cfg.Logger, cache: map[string]cachedPage{}}
 	s.mux.HandleFunc("GET /{$}", s.board)
 	s.mux.HandleFunc("GET /topics/{id}", s.topic)
 	s.mux.HandleFunc("GET /topics/{id}/record.html", s.record)
@@ -109,9 +122,32 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // for a number.
 var phonePattern = regexp.MustCompile(`(?:^|[^0-9A-Za-z])(1[3-9][0-9]{9}|0[1-9][0-9]{1,2}-?[0-9]{7,8})(?:[^0-9A-Za-z]|$)`)
 
+// longDigits reports whether b has a run of at least 7 digits (a dash
+// inside allowed): a byte loop, so pages without one skip the regexp,
+// which costs more than the rest of a large page's rendering.
+func longDigits(b []byte) bool {
+	run := 0
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			run++
+			if run >= 7 {
+				return true
+			}
+		case c == '-' && run > 0:
+		default:
+			run = 0
+		}
+	}
+	return false
+}
+
 // maskPhones replaces phone numbers with a notice; whatever a resident
 // typed, the public pages never show one.
 func maskPhones(b []byte) []byte {
+	if !longDigits(b) {
+		return b
+	}
 	// Twice: two numbers one character apart share the boundary between
 	// them, and one pass finds only the first.
 	for range 2 {
