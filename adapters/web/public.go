@@ -336,8 +336,19 @@ func boardKey(tx *engine.Tx, c *config.Community) string {
 	return fmt.Sprintf("%s|%x|%d", c.ID, h.Sum64(), tx.Now().Unix()/60)
 }
 
+// boardFresh is how long a rendered board is served without asking the
+// engine whether it changed: readers then take no engine lock at all, and a
+// change shows on the board within a second.
+const boardFresh = time.Second
+
 func (s *Server) board(w http.ResponseWriter, r *http.Request) {
 	sv := s.sessionView(r)
+	if sv == nil {
+		if body := s.fresh(r.URL.Query().Get("c")); body != nil {
+			writeRaw(w, body)
+			return
+		}
+	}
 	var key string
 	var err error
 	s.cfg.Engine.Read(func(tx *engine.Tx) {
@@ -377,7 +388,10 @@ func (s *Server) board(w http.ResponseWriter, r *http.Request) {
 	}
 	body := maskPhones(b.Bytes())
 	s.cacheMu.Lock()
-	s.cache[comm] = cachedPage{key: key, body: body}
+	s.cache[comm] = cachedPage{key: key, body: body, at: s.cfg.Clock.Now()}
+	if r.URL.Query().Get("c") == "" {
+		s.cache[""] = s.cache[comm] // the default community's board
+	}
 	s.cacheMu.Unlock()
 	writeRaw(w, body)
 }
@@ -392,6 +406,18 @@ func (s *Server) cached(comm, key string) []byte {
 	s.cacheMu.Lock()
 	defer s.cacheMu.Unlock()
 	if p, ok := s.cache[comm]; ok && p.key == key {
+		p.at = s.cfg.Clock.Now() // checked against the engine just now
+		s.cache[comm] = p
+		return p.body
+	}
+	return nil
+}
+
+// fresh returns a board rendered or checked less than boardFresh ago.
+func (s *Server) fresh(comm string) []byte {
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	if p, ok := s.cache[comm]; ok && s.cfg.Clock.Now().Sub(p.at) < boardFresh {
 		return p.body
 	}
 	return nil

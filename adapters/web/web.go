@@ -67,6 +67,7 @@ type Server struct {
 type cachedPage struct {
 	key  string
 	body []byte
+	at   time.Time // when it was rendered or last found current
 }
 
 //go:embed templates/*.html
