@@ -347,3 +347,44 @@ func TestBoardCacheFollowsChanges(t *testing.T) {
 		t.Fatalf("after a new approved topic the board has %d rows, want 5", n)
 	}
 }
+
+// TestRunningVoteShowsNoCount: while a round is in its vote, no page shows
+// a count or who voted what, even for an open ballot.
+func TestRunningVoteShowsNoCount(t *testing.T) {
+	e, comm, _ := thousandTopics(t, 10, 12)
+	srv := web.New(web.Config{Engine: e, Logger: quiet()})
+	// Topic #9 (the ninth) is in its vote; two of twelve have voted.
+	for _, id := range []string{"r0000", "r0001"} {
+		if _, err := e.Do(context.Background(), "", func(tx *engine.Tx) error {
+			_, err := tx.CastVote("bench", "9", comm.Member(id), bot.ChoiceAgainst, false)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{"/", "/topics/9", "/topics/9/record.html", "/export/topics.json", "/export/topics.csv"} {
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, httptest.NewRequest(http.MethodGet, p, nil))
+		body := w.Body.String()
+		if w.Code != 200 {
+			t.Fatalf("GET %s: %d", p, w.Code)
+		}
+		for _, bad := range []string{"代表0000", "反对(2人)", "反对2", `"against": 2`} {
+			if strings.Contains(body, bad) && !(bad == "代表0000" && p == "/topics/9/record.html") {
+				t.Errorf("GET %s during the vote shows %q", p, bad)
+			}
+		}
+	}
+	// The sheet names participants (as the paper form does) but lists no
+	// one by choice.
+	w := httptest.NewRecorder()
+	srv.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/topics/9/record.html", nil))
+	if strings.Contains(w.Body.String(), "反对(") || !strings.Contains(w.Body.String(), "尚未表决") {
+		t.Errorf("the sheet of a running vote shows choices or no 尚未表决")
+	}
+	w = httptest.NewRecorder()
+	srv.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/topics/9", nil))
+	if !strings.Contains(w.Body.String(), "表决进行中") {
+		t.Errorf("/topics/9 does not say the vote is running")
+	}
+}
