@@ -323,7 +323,24 @@ func (s *Server) verifyText(comm string) (bool, string) {
 	if !rep.OK {
 		return false, fmt.Sprintf("审计链在第%d条断开：%s", rep.FirstBroken, rep.Problem)
 	}
-	return true, fmt.Sprintf("审计链完整：共%d条，最后一条 %s", rep.Entries, rep.Head)
+	text := fmt.Sprintf("审计链完整：共%d条记录，最后一条 %s。", rep.Entries, audit.FormatAnchor(rep.Head.Seq, rep.Head.HashPrefix))
+	// Then the replay `yishi audit verify` does: the state rebuilt from the
+	// log must be what the bot holds.
+	rs, err := engine.VerifyReplay(s.cfg.Store, []*config.Community{{ID: comm, Name: comm}}, comm)
+	if err != nil {
+		return false, text + "\n无法读取存储的快照：" + err.Error()
+	}
+	for _, r := range rs {
+		switch {
+		case r.Failed != nil:
+			return false, text + "\n按审计日志重放失败：" + r.Failed.Error()
+		case r.Diverged != nil:
+			return false, text + "\n快照与审计日志不一致，第一处：" + r.Diverged.String() + "(正在写入时核对可能误报，请稍后再核对一次)"
+		default:
+			text += fmt.Sprintf("\n按审计日志从第1条重放了%d个事件，重建%d个议题、%d轮协商，与存储的快照完全一致。", r.Events, r.Topics, r.Rounds)
+		}
+	}
+	return true, text
 }
 
 // auditExport writes the community's chain as RFC 8785 lines for auditors.

@@ -292,7 +292,7 @@ func TestOfficerPages(t *testing.T) {
 			t.Errorf("/officer lacks %q", want)
 		}
 	}
-	if w := f.get(t, "/officer/verify", sec); !strings.Contains(w.Body.String(), "审计链完整") {
+	if w := f.get(t, "/officer/verify", sec); !strings.Contains(w.Body.String(), "审计链完整") || !strings.Contains(w.Body.String(), "与存储的快照完全一致") {
 		t.Errorf("verify: %s", w.Body)
 	}
 	if w := f.get(t, "/officer/audit.jsonl", sec); w.Code != 200 || !strings.HasPrefix(w.Body.String(), "{") ||
