@@ -388,3 +388,43 @@ func TestRunningVoteShowsNoCount(t *testing.T) {
 		t.Errorf("/topics/9 does not say the vote is running")
 	}
 }
+
+// TestCommunitySelector: one bot serving two communities lists both on the
+// board, and ?c= picks one for every page.
+func TestCommunitySelector(t *testing.T) {
+	houchen, bench := config.Sample(), benchCommunity(t, 3)
+	e, err := engine.Open(context.Background(), engine.Options{Store: memstore.New(), Communities: []*config.Community{houchen, bench}, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := bench.Member("shuji")
+	if _, err := e.Do(context.Background(), "", func(tx *engine.Tx) error {
+		tp, err := tx.Propose("bench", bench.Member("r0001"), engine.Draft{Title: "基准村修桥", Content: "村西小桥的栏杆坏了。", Affected: "全体村民", Channel: bot.ChannelSelf}, bot.Screening{Verdict: "admissible"})
+		if err != nil {
+			return err
+		}
+		_, err = tx.Approve("bench", tp.ID, sec, engine.Approval{Category: 1, Participants: []string{"r0001"}, Chair: sec.ID, Recorder: "weiyuan", Supervisor: "jianwei"})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	srv := web.New(web.Config{Engine: e, Logger: quiet()})
+	get := func(p string) (int, string) {
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, httptest.NewRequest(http.MethodGet, p, nil))
+		return w.Code, w.Body.String()
+	}
+	code, body := get("/")
+	if code != 200 || !strings.Contains(body, `<strong>后陈村</strong>`) || !strings.Contains(body, `<a href="/?c=bench">基准村</a>`) || strings.Contains(body, "基准村修桥") {
+		t.Errorf("default board: %d\n%.1500s", code, body)
+	}
+	if _, body := get("/?c=bench"); !strings.Contains(body, "基准村修桥") || !strings.Contains(body, `href="/topics/1?c=bench"`) {
+		t.Errorf("bench board lacks its topic")
+	}
+	if code, body := get("/topics/1?c=bench"); code != 200 || !strings.Contains(body, "基准村修桥") || !strings.Contains(body, `href="/?c=bench"`) {
+		t.Errorf("/topics/1?c=bench: %d", code)
+	}
+	if code, _ := get("/topics/1"); code != 404 {
+		t.Errorf("/topics/1 of 后陈村 (none there): %d", code)
+	}
+}

@@ -147,11 +147,15 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	private(w)
 	var v meView
 	ok := false
+	var denied error
 	s.cfg.Engine.Read(func(tx *engine.Tx) {
 		var ss *session
 		var c *config.Community
 		var m *bot.Member
 		if ss, c, m, ok = s.member(w, r, tx); !ok {
+			return
+		}
+		if denied = bot.Authorize(bot.Actor{Member: m}, bot.ActReadRecords, nil); denied != nil {
 			return
 		}
 		b := newBuilder(tx, c)
@@ -209,8 +213,12 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	})
-	if !ok {
+	switch {
+	case !ok:
 		s.needLogin(w)
+		return
+	case denied != nil:
+		s.fail(w, http.StatusForbidden, bot.ErrorMessage(denied))
 		return
 	}
 	s.page(w, http.StatusOK, "me.html", v)
