@@ -32,13 +32,17 @@ const (
 	ActListPending     Action = "list_pending"     // 查看待审定的议题
 	ActResubmit        Action = "resubmit"         // 修改后重新提交
 	ActAddFollowUp     Action = "add_followup"     // 记录落实事项
+	// Read actions of the web pages (adapters/web).
+	ActReadStats      Action = "read_stats"      // 查看统计、提醒安排、审计核对，导出审计日志
+	ActDownloadBackup Action = "download_backup" // 下载数据备份
 )
 
 // AllActions lists every action, for the permission matrix test.
 var AllActions = []Action{ActPropose, ActReview, ActPrepare, ActOpenMeeting, ActOpenVote,
 	ActCloseVote, ActCheckIn, ActSpeak, ActVote, ActPublish, ActConfirmMinutes,
 	ActConfirmFollowUp, ActReportProgress, ActAuditRecord, ActReadRecords, ActIssueBindCode,
-	ActListPending, ActResubmit, ActAddFollowUp, ActClerk, ActNameClerk, ActConfirmCount, ActObject, ActAnswerObjection, ActConfirmWalkIn}
+	ActListPending, ActResubmit, ActAddFollowUp, ActClerk, ActNameClerk, ActConfirmCount, ActObject, ActAnswerObjection, ActConfirmWalkIn,
+	ActReadStats, ActDownloadBackup}
 
 var actionNames = map[Action]string{
 	ActPropose: "提出议题", ActReview: "审定议题", ActPrepare: "制定协商方案并通知",
@@ -50,6 +54,7 @@ var actionNames = map[Action]string{
 	ActAddFollowUp: "记录落实事项",
 	ActClerk:       "代为记录现场情况", ActNameClerk: "指定代录员", ActConfirmWalkIn: "确认临时参会人员为协商主体",
 	ActConfirmCount: "确认现场计票", ActObject: "对公示提出异议", ActAnswerObjection: "答复异议",
+	ActReadStats: "查看统计、提醒安排和审计核对", ActDownloadBackup: "下载数据备份",
 }
 
 // Chinese returns the action's Chinese name.
@@ -134,6 +139,13 @@ func Authorize(actor Actor, action Action, topic *Topic) error {
 		}
 	case ActReportProgress:
 		ok, why = actor.Responsible || cadre || m.Has(RoleSupervisor) || isChair || isRecorder, "只有落实责任人或两委成员可以反馈进展"
+	case ActReadStats:
+		// The officers who answer for the process and those who supervise it.
+		ok, why = m.Has(RoleSecretary) || m.Has(RoleDirector) || m.Has(RoleSupervisor), "统计、提醒安排和审计核对只对党组织书记、村(居)委会主任和监委会成员开放"
+	case ActDownloadBackup:
+		// A backup taken while a secret ballot is open holds that round's key
+		// beside its ballots (README, 无记名): only those who run the bot.
+		ok, why = m.Has(RoleSecretary) || m.Has(RoleDirector), "数据备份含有全部数据，只有党组织书记和村(居)委会主任可以下载"
 	default:
 		why = "未知的操作"
 	}

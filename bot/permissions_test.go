@@ -20,6 +20,7 @@ var matrixColumns = []Action{
 	ActReportProgress, ActAuditRecord, ActReadRecords, ActIssueBindCode,
 	ActListPending, ActResubmit, ActAddFollowUp,
 	ActClerk, ActNameClerk, ActConfirmCount, ActObject, ActAnswerObjection, ActConfirmWalkIn,
+	ActReadStats, ActDownloadBackup,
 }
 
 // matrixRow is one kind of actor, on the matrix topic (chaired by "chair",
@@ -60,26 +61,29 @@ type matrixRow struct {
 //	|||||||||||||||||||||confirm_count
 //	||||||||||||||||||||||object
 //	|||||||||||||||||||||||answer_objection
+//	||||||||||||||||||||||||confirm_walk_in
+//	|||||||||||||||||||||||||read_stats
+//	||||||||||||||||||||||||||download_backup
 func matrixRows() []matrixRow {
 	return []matrixRow{
-		{"secretary", "党组织书记", member("s", RoleSecretary), nil, nil, "YYYNNNNNNYNNYNYYYNYNNNYNN"},
-		{"secretary_no_chair", "党组织书记(议题未指定主持人)", member("s", RoleSecretary), func(t *Topic) { t.Chair = "" }, nil, "YYYYYYNNNYNNYNYYYNYNNNYNN"},
-		{"secretary_in_group", "党组织书记·在群里", member("s", RoleSecretary), nil, func(a *Actor) { a.InGroup = true }, "YNYNNNNNNYNNYNYYNNYNNNYNN"},
-		{"party_member", "党组织成员", member("p", RolePartyMember), nil, nil, "YYYNNNNNNNNNYNYYYNNNNNYNN"},
-		{"director", "村(居)委会主任", member("d", RoleDirector), nil, nil, "YNYNNNNNNNNNYNYYNNNNNNYNN"},
-		{"committee", "两委成员", member("c", RoleCommittee), nil, nil, "YNYNNNNNNNNNYNYYNNNNNNYNN"},
-		{"supervisor", "监督委员会成员", member("v", RoleSupervisor), nil, nil, "YNNNNNNNNNNYYYYNNNNNNYYNN"},
-		{"supervisor_reporter", "监督委员会成员·本事项的反馈人", member("v", RoleSupervisor), nil, func(a *Actor) { a.Reporter = true }, "YNNNNNNNNNNNYYYNNNNNNYYNN"},
-		{"representative", "村(居)民代表", member("r", RoleRepresentative), nil, nil, "YNNNNNNNNNNNNNYNNNNNNNYNN"},
-		{"resident", "居民", member("x", RoleResident), nil, nil, "YNNNNNNNNNNNNNYNNNNNNNYNN"},
-		{"observer", "列席/旁听", member("o", RoleObserver), nil, nil, "NNNNNNNNNNNNNNYNNNNNNNNNN"},
-		{"not_on_roster", "不在名册上", nil, nil, nil, "NNNNNNNNNNNNNNNNNNNNNNNNN"},
-		{"proposer", "本议题提议人(居民)", member("prop", RoleResident), nil, nil, "YNNNNNNNNNNNNNYNNYNNNNYNN"},
-		{"chair", "本议题主持人(居民)", member("chair", RoleResident), nil, nil, "YNNYYYNNNYNNYNYNNNYNYYYYY"},
-		{"recorder", "本议题记录员(居民)", member("recorder", RoleResident), nil, nil, "YNNNNNNNNYYNYNYNNNYYNNYNN"},
-		{"participant_present", "协商主体·已签到(居民)", member("here", RoleResident), nil, nil, "YNNNNNYYYNNNNNYNNNNNNNYNN"},
-		{"participant_absent", "协商主体·未签到(居民)", member("away", RoleResident), nil, nil, "YNNNNNYYNNNNNNYNNNNNNNYNN"},
-		{"observer_participant", "列席人员·已签到", member("guest", RoleObserver), nil, nil, "NNNNNNYYNNNNNNYNNNNNNNNNN"},
+		{"secretary", "党组织书记", member("s", RoleSecretary), nil, nil, "YYYNNNNNNYNNYNYYYNYNNNYNNYY"},
+		{"secretary_no_chair", "党组织书记(议题未指定主持人)", member("s", RoleSecretary), func(t *Topic) { t.Chair = "" }, nil, "YYYYYYNNNYNNYNYYYNYNNNYNNYY"},
+		{"secretary_in_group", "党组织书记·在群里", member("s", RoleSecretary), nil, func(a *Actor) { a.InGroup = true }, "YNYNNNNNNYNNYNYYNNYNNNYNNYY"},
+		{"party_member", "党组织成员", member("p", RolePartyMember), nil, nil, "YYYNNNNNNNNNYNYYYNNNNNYNNNN"},
+		{"director", "村(居)委会主任", member("d", RoleDirector), nil, nil, "YNYNNNNNNNNNYNYYNNNNNNYNNYY"},
+		{"committee", "两委成员", member("c", RoleCommittee), nil, nil, "YNYNNNNNNNNNYNYYNNNNNNYNNNN"},
+		{"supervisor", "监督委员会成员", member("v", RoleSupervisor), nil, nil, "YNNNNNNNNNNYYYYNNNNNNYYNNYN"},
+		{"supervisor_reporter", "监督委员会成员·本事项的反馈人", member("v", RoleSupervisor), nil, func(a *Actor) { a.Reporter = true }, "YNNNNNNNNNNNYYYNNNNNNYYNNYN"},
+		{"representative", "村(居)民代表", member("r", RoleRepresentative), nil, nil, "YNNNNNNNNNNNNNYNNNNNNNYNNNN"},
+		{"resident", "居民", member("x", RoleResident), nil, nil, "YNNNNNNNNNNNNNYNNNNNNNYNNNN"},
+		{"observer", "列席/旁听", member("o", RoleObserver), nil, nil, "NNNNNNNNNNNNNNYNNNNNNNNNNNN"},
+		{"not_on_roster", "不在名册上", nil, nil, nil, "NNNNNNNNNNNNNNNNNNNNNNNNNNN"},
+		{"proposer", "本议题提议人(居民)", member("prop", RoleResident), nil, nil, "YNNNNNNNNNNNNNYNNYNNNNYNNNN"},
+		{"chair", "本议题主持人(居民)", member("chair", RoleResident), nil, nil, "YNNYYYNNNYNNYNYNNNYNYYYYYNN"},
+		{"recorder", "本议题记录员(居民)", member("recorder", RoleResident), nil, nil, "YNNNNNNNNYYNYNYNNNYYNNYNNNN"},
+		{"participant_present", "协商主体·已签到(居民)", member("here", RoleResident), nil, nil, "YNNNNNYYYNNNNNYNNNNNNNYNNNN"},
+		{"participant_absent", "协商主体·未签到(居民)", member("away", RoleResident), nil, nil, "YNNNNNYYNNNNNNYNNNNNNNYNNNN"},
+		{"observer_participant", "列席人员·已签到", member("guest", RoleObserver), nil, nil, "NNNNNNYYNNNNNNYNNNNNNNNNNNN"},
 	}
 }
 

@@ -47,6 +47,9 @@ type Options struct {
 	// OnReview is called inside the action after each 审定 (approve,
 	// return, decline), so the screening learns from the reviewer at once.
 	OnReview func(tx *engine.Tx, t *bot.Topic)
+	// WebLogin issues the one-time links of 网页登录 (weblogin.go); nil:
+	// the web pages are off.
+	WebLogin LoginLinks
 }
 
 // Bot implements bot.Handler.

@@ -1,0 +1,4 @@
+package web
+
+// MaskPhones is maskPhones for the tests.
+var MaskPhones = maskPhones
