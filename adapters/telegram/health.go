@@ -13,7 +13,7 @@ type health struct {
 	err error
 }
 
-var errNotConnected = errors.New("Telegram 尚未连接(getMe 还没有成功) / Telegram not connected yet")
+var errNotConnected = errors.New("尚未连接到 Telegram(getMe 还没有成功) / not connected to Telegram yet")
 
 func (h *health) set(err error) {
 	h.mu.Lock()
@@ -32,5 +32,5 @@ func (a *Adapter) Healthy() error {
 // unhealthy is the reason given when a call to the Bot API failed; err is
 // already redacted (no token).
 func unhealthy(call string, err error) error {
-	return fmt.Errorf("Telegram %s 失败 / Telegram %s failed: %v", call, call, err)
+	return fmt.Errorf("调用 Telegram %s 失败 / calling Telegram %s failed: %v", call, call, err)
 }
