@@ -84,6 +84,26 @@ func TestRunHTTP(t *testing.T) {
 	if code != 200 || !strings.Contains(body, `yishi_messages_in_total{platform="console"} 1`) {
 		t.Fatalf("/metrics: %d\n%s", code, body)
 	}
+	// The public board is mounted at /, and 网页登录 in private sends a link
+	// to this server that opens the member's page once.
+	if code, body := get("/"); code != 200 || !strings.Contains(body, "后陈村") {
+		t.Fatalf("/ does not serve the board: %d\n%s", code, body)
+	}
+	if _, err := io.WriteString(w, "[私聊] 陈小龙: 网页登录\n"); err != nil {
+		t.Fatal(err)
+	}
+	linkRE := regexp.MustCompile(`http://` + regexp.QuoteMeta(addr) + `/\S+`)
+	var link string
+	for deadline := time.Now().Add(10 * time.Second); link == ""; {
+		link = linkRE.FindString(out.String())
+		if link == "" && time.Now().After(deadline) {
+			t.Fatalf("no login link in the answer to 网页登录:\n%s", out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if resp, err := http.Get(link); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("the login link: %v %v", resp, err)
+	}
 	w.Close()
 	if code := <-done; code != 0 {
 		t.Fatalf("exit %d:\n%s", code, errOut.String())

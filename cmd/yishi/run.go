@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -14,11 +15,13 @@ import (
 
 	"github.com/yishi-community/yishi/adapters/console"
 	"github.com/yishi-community/yishi/adapters/telegram"
+	"github.com/yishi-community/yishi/adapters/web"
 	"github.com/yishi-community/yishi/adapters/wechat"
 	"github.com/yishi-community/yishi/bot"
 	"github.com/yishi-community/yishi/bot/config"
 	"github.com/yishi-community/yishi/cmd/yishi/app"
 	"github.com/yishi-community/yishi/cmd/yishi/app/metrics"
+	"github.com/yishi-community/yishi/flows"
 	"github.com/yishi-community/yishi/storage"
 )
 
@@ -106,6 +109,7 @@ func runBot(ctx context.Context, args []string, io Stdio) error {
 	backupKeep := fs.Int("backup-keep", config.DefaultBackupKeep, "保留最新的几份备份(与 --backup-dir 一起用)")
 	httpAddr := fs.String("http", os.Getenv("YISHI_HTTP"), "HTTP 服务的监听地址(例如 127.0.0.1:8080)：/healthz、/metrics 和公开栏；为空则不启用(覆盖配置里的 http)")
 	logFormat := fs.String("log-format", envOr("YISHI_LOG_FORMAT", "text"), "日志格式：text(默认)或 json")
+	publicURL := fs.String("public-url", os.Getenv("YISHI_PUBLIC_URL"), "居民打开网页的地址(例如 https://yishi.example.cn)，网页登录链接以它开头；默认 http://加 --http 的地址")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -143,6 +147,11 @@ func runBot(ctx context.Context, args []string, io Stdio) error {
 			return err
 		}
 		defer s.ln.Close() // Serve closes it too; this covers the failures before
+		base := *publicURL
+		if base == "" {
+			base = "http://" + s.ln.Addr().String()
+		}
+		s.logins = web.NewLogins(base, nil)
 	}
 	if !tg.Enabled() && !*useWechat {
 		if !*useConsole {
@@ -165,11 +174,16 @@ type serve struct {
 	log     *slog.Logger
 	http    string
 	ln      net.Listener // opened on http
+	logins  *web.Logins  // login links of 网页登录, with http
 }
 
-// mountWeb, when set, mounts the public board (adapters/web) on the bot's
-// HTTP server; the web package sets it from its own file in this package.
-var mountWeb func(a *app.App, h *app.HTTP) error
+// webLogin is the flows' 网页登录 issuer (nil without the web pages).
+func (s serve) webLogin() flows.LoginLinks {
+	if s.logins == nil {
+		return nil
+	}
+	return s.logins
+}
 
 // platforms runs Telegram and/or WeChat (and the console unless
 // turned off). The adapters keep their own records (polling offset,
@@ -230,7 +244,7 @@ func (s serve) platforms(ctx context.Context, tg telegram.Config, useWechat, use
 		adapters = append(adapters, console.New(console.Options{In: io.In, Out: io.Out, Logger: log,
 			AfterLine: func(ctx context.Context) { a.Flush(ctx) }}))
 	}
-	a, err = app.Open(ctx, app.Options{DataDir: dataDir, Store: db, Communities: comms, Adapters: adapters, Logger: log, Metrics: s.metrics()})
+	a, err = app.Open(ctx, app.Options{DataDir: dataDir, Store: db, Communities: comms, Adapters: adapters, Logger: log, Metrics: s.metrics(), WebLogin: s.webLogin()})
 	if err != nil {
 		db.Close()
 		return err
@@ -248,7 +262,7 @@ func (s serve) console(ctx context.Context, banner bool) error {
 	var a *app.App
 	con := console.New(console.Options{In: io.In, Out: io.Out, Logger: log,
 		AfterLine: func(ctx context.Context) { a.Flush(ctx) }})
-	a, err := app.Open(ctx, app.Options{DataDir: dataDir, Communities: comms, Adapters: []bot.Adapter{con}, Logger: log, Metrics: s.metrics()})
+	a, err := app.Open(ctx, app.Options{DataDir: dataDir, Communities: comms, Adapters: []bot.Adapter{con}, Logger: log, Metrics: s.metrics(), WebLogin: s.webLogin()})
 	if err != nil {
 		return err
 	}
@@ -288,11 +302,8 @@ func (s serve) run(ctx context.Context, a *app.App) error {
 		return a.Run(ctx)
 	}
 	h := a.NewHTTP()
-	if mountWeb != nil {
-		if err := mountWeb(a, h); err != nil {
-			return err
-		}
-	}
+	h.Mount("/", web.New(web.Config{Engine: a.Engine, Store: a.Store, Sheet: app.Sheet, Reminders: a.Reminders.Preview,
+		Backup: storeBackup(a.Store), Logins: s.logins, Logger: s.log}))
 	ln := s.ln
 	fmt.Fprintf(s.io.Err, "HTTP 服务：http://%s/ (健康检查 /healthz，指标 /metrics)\n", ln.Addr())
 	ctx, cancel := context.WithCancel(ctx)
@@ -336,4 +347,14 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return errUsage
 	}
 	return nil
+}
+
+// storeBackup is the officers' backup download: a consistent copy from the
+// running store (nil when the store cannot make one).
+func storeBackup(st bot.Store) func(w io.Writer) error {
+	b, ok := st.(interface{ Backup(io.Writer) error })
+	if !ok {
+		return nil
+	}
+	return b.Backup
 }

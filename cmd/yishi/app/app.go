@@ -48,6 +48,9 @@ type Options struct {
 	// Metrics, when set, counts messages, actions and reminders and is
 	// served at /metrics (http.go); nil: nothing is counted.
 	Metrics *metrics.Metrics
+	// WebLogin issues the links of 网页登录 (adapters/web.Logins, when the
+	// public board is served); nil: the command says the web is off.
+	WebLogin flows.LoginLinks
 }
 
 // App is a running bot.
@@ -145,7 +148,8 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 		}
 	}
 	a.Flows = flows.New(flows.Options{Engine: eng, Logger: opts.Logger, Binders: binders,
-		Screener: a.Screen.Screen, OnDecision: a.Screen.Learn, OnReview: a.Screen.Reviewed, Record: RecordText})
+		Screener: a.Screen.Screen, OnDecision: a.Screen.Learn, OnReview: a.Screen.Reviewed, Record: RecordText,
+		WebLogin: opts.WebLogin})
 	a.plan = a.backupPlan()
 	a.Reminders, err = reminders.New(reminders.Options{Engine: eng, Clock: opts.Clock, Logger: opts.Logger, OnRun: onRun})
 	if err != nil {
