@@ -33,6 +33,26 @@ func Public(t *bot.Topic) bool {
 	return true
 }
 
+// publicIn is Public under community c's public_from: with "published"
+// only topics with a round published (公示) show, and declined ones do not.
+func publicIn(c *config.Community, t *bot.Topic) bool {
+	if !Public(t) {
+		return false
+	}
+	if c == nil || c.PublicFrom != config.PublicFromPublished {
+		return true
+	}
+	if t.Published != nil {
+		return true
+	}
+	for _, r := range t.Rounds {
+		if r.Published != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // sections are the board's headings in order, each with its stages.
 var sections = []struct {
 	Title  string
@@ -135,7 +155,7 @@ func resultText(r *bot.Result) string {
 
 // topic builds the public view; ok is false for a topic that is not public.
 func (b builder) topic(t *bot.Topic, full bool) (pubTopic, bool) {
-	if !Public(t) {
+	if !publicIn(b.c, t) {
 		return pubTopic{}, false
 	}
 	p := pubTopic{ID: t.ID, Stage: t.Stage.Chinese(), StageKey: string(t.Stage), Created: b.day(t.Created), created: t.Created, Comm: b.c.ID}
@@ -478,7 +498,7 @@ func publicTopic(tx *engine.Tx, r *http.Request) (*config.Community, *bot.Topic,
 		return nil, nil, bot.Errorf(bot.ENOTFOUND, "议题编号应当是数字，例如 /topics/1。")
 	}
 	t, err := tx.Topic(c.ID, id)
-	if err != nil || !Public(t) {
+	if err != nil || !publicIn(c, t) {
 		// The same answer for a topic that does not exist and one not yet
 		// public: the board does not say what awaits 审定.
 		return nil, nil, bot.Errorf(bot.ENOTFOUND, "没有公开的 #%s 号议题。议题经党组织审定后才在公开栏公布。", id)
@@ -647,7 +667,7 @@ func iso(t time.Time, loc *time.Location) string {
 func (b builder) rows() []Row {
 	var out []Row
 	for _, t := range b.tx.Topics(b.c.ID) {
-		if !Public(t) {
+		if !publicIn(b.c, t) {
 			continue
 		}
 		base := Row{Community: b.c.ID, Topic: t.ID, Stage: string(t.Stage), StageName: t.Stage.Chinese(), Proposed: iso(t.Created, b.loc)}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"github.com/yishi-community/yishi/bot/config"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -328,5 +329,23 @@ func TestOfficerPages(t *testing.T) {
 	}
 	if w := f.get(t, "/officer", sec); w.Code != http.StatusUnauthorized {
 		t.Errorf("after logout: %d", w.Code)
+	}
+}
+
+// TestPublicFromPublished: with public_from: published a community shows
+// only topics with a published (公示) round: the declined one disappears
+// from the topic pages and the open data.
+func TestPublicFromPublished(t *testing.T) {
+	f := played(t)
+	f.comm.PublicFrom = config.PublicFromPublished
+	defer func() { f.comm.PublicFrom = config.PublicFromApproved }()
+	if r := f.get(t, "/topics/1"); r.Code != 200 {
+		t.Errorf("/topics/1 (published): %d", r.Code)
+	}
+	if r := f.get(t, "/topics/4"); r.Code != 404 {
+		t.Errorf("/topics/4 (declined, never published): %d, want 404", r.Code)
+	}
+	if body := f.get(t, "/export/topics.csv").Body.String(); strings.Contains(body, "五不议第5条") {
+		t.Errorf("the declined topic is in the open data:\n%s", body)
 	}
 }

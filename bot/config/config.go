@@ -57,6 +57,10 @@ type Community struct {
 	// --http overrides it); "": off. One process, one server: the first
 	// community that sets it decides.
 	HTTP string
+	// PublicFrom is from which stage a topic shows on the web's public board:
+	// PublicFromApproved (审定, the default: its meeting notice is posted in
+	// the group anyway) or PublicFromPublished (公示 only).
+	PublicFrom string
 
 	// Lines of the id and of each group's chat, for errors that name two
 	// files (LoadDir).
@@ -173,3 +177,9 @@ func (c *Community) EligibleFor(basis string) int {
 	}
 	return 0
 }
+
+// The stages from which the public board shows a topic (public_from).
+const (
+	PublicFromApproved  = "approved"
+	PublicFromPublished = "published"
+)

@@ -40,6 +40,7 @@ type rawCommunity struct {
 	ObjectionDays   *int          `yaml:"objection_days"`
 	Backup          *rawBackup    `yaml:"backup"`
 	HTTP            string        `yaml:"http"`
+	PublicFrom      string        `yaml:"public_from"`
 }
 
 type rawBackup struct {
@@ -196,6 +197,14 @@ func (v *validator) community(raw *rawCommunity) *Community {
 		c.ObjectionDays = v.integer("objection_days", raw.ObjectionDays, 0, 90)
 	}
 	c.Backup = v.backup(raw.Backup, c.Location)
+	switch strings.TrimSpace(raw.PublicFrom) {
+	case "", PublicFromApproved, "审定", "已审定":
+		c.PublicFrom = PublicFromApproved
+	case PublicFromPublished, "公示", "已公示":
+		c.PublicFrom = PublicFromPublished
+	default:
+		v.fail("public_from", "公开栏从哪一步开始公开议题：approved(审定后，默认)或 published(公示后)，现在是 %q", raw.PublicFrom)
+	}
 	c.HTTP = strings.TrimSpace(raw.HTTP)
 	if _, port, err := net.SplitHostPort(c.HTTP); c.HTTP != "" && (err != nil || port == "") {
 		v.fail("http", "HTTP 监听地址 %q 要写成 主机:端口，例如 \"127.0.0.1:8080\" 或 \":8080\"", c.HTTP)

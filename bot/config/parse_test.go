@@ -198,6 +198,7 @@ var errorCases = []struct {
 	{"eligible_negative_households", 15, "eligible.households", valid + "eligible:\n  adults: 300\n  households: -1\n"},
 	{"eligible_fraction", 14, "eligible.adults", valid + "eligible:\n  adults: 30.5\n"},
 	{"http_without_port", 13, "http", valid + "http: localhost\n"},
+	{"public_from_unknown", 13, "public_from", valid + "public_from: 表决后\n"},
 	{"alias_bomb", 0, "", aliasBomb(12)},
 	// YAMLPath cannot enter an anchored node; the line must still be exact.
 	{"anchored_roster", 15, "roster[2].roles[0]", head + "roster: &people\n" + members[len("roster:\n"):] + member("x", "某人", "[mayor]")},
