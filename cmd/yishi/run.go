@@ -19,6 +19,7 @@ import (
 	"github.com/yishi-community/yishi/adapters/wechat"
 	"github.com/yishi-community/yishi/bot"
 	"github.com/yishi-community/yishi/bot/config"
+	"github.com/yishi-community/yishi/bot/screening/opinion"
 	"github.com/yishi-community/yishi/cmd/yishi/app"
 	"github.com/yishi-community/yishi/cmd/yishi/app/metrics"
 	"github.com/yishi-community/yishi/flows"
@@ -109,6 +110,7 @@ func runBot(ctx context.Context, args []string, io Stdio) error {
 	backupKeep := fs.Int("backup-keep", config.DefaultBackupKeep, "保留最新的几份备份(与 --backup-dir 一起用)")
 	httpAddr := fs.String("http", os.Getenv("YISHI_HTTP"), "HTTP 服务的监听地址(例如 127.0.0.1:8080)：/healthz、/metrics 和公开栏；为空则不启用(覆盖配置里的 http)")
 	logFormat := fs.String("log-format", envOr("YISHI_LOG_FORMAT", "text"), "日志格式：text(默认)或 json")
+	secondOpinion := fs.String("second-opinion", os.Getenv("YISHI_SECOND_OPINION"), "语言模型第二意见的配置文件(YAML，见 README「Screening」)；为空则不启用(默认)：启用后提议文字会发送到配置的地址")
 	publicURL := fs.String("public-url", os.Getenv("YISHI_PUBLIC_URL"), "居民打开网页的地址(例如 https://yishi.example.cn)，网页登录链接以它开头；默认 http://加 --http 的地址")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -133,6 +135,24 @@ func runBot(ctx context.Context, args []string, io Stdio) error {
 		comms[0].Backup = plan
 	}
 	s := serve{dataDir: d.data, comms: comms, io: io, log: log, http: *httpAddr}
+	if *secondOpinion != "" {
+		b, err := os.ReadFile(*secondOpinion)
+		if err != nil {
+			return fmt.Errorf("读取第二意见配置 / read the second-opinion file: %w", err)
+		}
+		cfg, err := opinion.ParseConfig(b)
+		if err != nil {
+			fmt.Fprintf(io.Err, "%s：%v\n", *secondOpinion, err)
+			return errUsage
+		}
+		if s.second, err = opinion.New(cfg, log); err != nil {
+			fmt.Fprintf(io.Err, "%s：%v\n", *secondOpinion, err)
+			return errUsage
+		}
+		if s.second != nil {
+			log.Warn("second opinion on: each proposal's text is sent to the configured model endpoint", "endpoint", cfg.Endpoint, "model", cfg.Model)
+		}
+	}
 	if s.http == "" {
 		for _, c := range comms {
 			if c.HTTP != "" {
@@ -175,6 +195,7 @@ type serve struct {
 	http    string
 	ln      net.Listener // opened on http
 	logins  *web.Logins  // login links of 网页登录, with http
+	second  *opinion.Client
 }
 
 // webLogin is the flows' 网页登录 issuer (nil without the web pages).
@@ -244,7 +265,7 @@ func (s serve) platforms(ctx context.Context, tg telegram.Config, useWechat, use
 		adapters = append(adapters, console.New(console.Options{In: io.In, Out: io.Out, Logger: log,
 			AfterLine: func(ctx context.Context) { a.Flush(ctx) }}))
 	}
-	a, err = app.Open(ctx, app.Options{DataDir: dataDir, Store: db, Communities: comms, Adapters: adapters, Logger: log, Metrics: s.metrics(), WebLogin: s.webLogin()})
+	a, err = app.Open(ctx, app.Options{DataDir: dataDir, Store: db, Communities: comms, Adapters: adapters, Logger: log, Metrics: s.metrics(), WebLogin: s.webLogin(), SecondOpinion: s.second})
 	if err != nil {
 		db.Close()
 		return err
@@ -262,7 +283,7 @@ func (s serve) console(ctx context.Context, banner bool) error {
 	var a *app.App
 	con := console.New(console.Options{In: io.In, Out: io.Out, Logger: log,
 		AfterLine: func(ctx context.Context) { a.Flush(ctx) }})
-	a, err := app.Open(ctx, app.Options{DataDir: dataDir, Communities: comms, Adapters: []bot.Adapter{con}, Logger: log, Metrics: s.metrics(), WebLogin: s.webLogin()})
+	a, err := app.Open(ctx, app.Options{DataDir: dataDir, Communities: comms, Adapters: []bot.Adapter{con}, Logger: log, Metrics: s.metrics(), WebLogin: s.webLogin(), SecondOpinion: s.second})
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/yishi-community/yishi/bot/config"
 	"github.com/yishi-community/yishi/bot/engine"
 	"github.com/yishi-community/yishi/bot/reminders"
+	"github.com/yishi-community/yishi/bot/screening/opinion"
 	"github.com/yishi-community/yishi/cmd/yishi/app/metrics"
 	"github.com/yishi-community/yishi/flows"
 	"github.com/yishi-community/yishi/storage"
@@ -51,6 +52,9 @@ type Options struct {
 	// WebLogin issues the links of 网页登录 (adapters/web.Logins, when the
 	// public board is served); nil: the command says the web is off.
 	WebLogin flows.LoginLinks
+	// SecondOpinion, when set, asks a language model for a second opinion
+	// on each proposal, shown to the reviewer only (off by default).
+	SecondOpinion *opinion.Client
 }
 
 // App is a running bot.
@@ -136,7 +140,7 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 		return nil, fmt.Errorf("load state from %s: %w", opts.DataDir, err)
 	}
 	a.Engine = eng
-	a.Screen, err = newScreening(a.Store, opts.Communities)
+	a.Screen, err = newScreening(a.Store, opts.Communities, opts.SecondOpinion)
 	if err != nil {
 		a.Store.Close()
 		return nil, err

@@ -1,16 +1,19 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/yishi-community/yishi/bot"
 	"github.com/yishi-community/yishi/bot/config"
 	"github.com/yishi-community/yishi/bot/engine"
 	"github.com/yishi-community/yishi/bot/record"
 	"github.com/yishi-community/yishi/bot/screening"
+	"github.com/yishi-community/yishi/bot/screening/opinion"
 	"github.com/yishi-community/yishi/flows"
 )
 
@@ -18,10 +21,23 @@ import (
 // decisions (五不议 rule 3) is each community's own.
 type Screening struct {
 	by map[string]*screening.Screener
+	// second asks a language model for a second opinion (nil: off, the
+	// default). It runs in the background, never under the engine's lock:
+	// the reviewer sees it beside the rule engine's screening once it has
+	// come, and it decides nothing.
+	second   *opinion.Client
+	opinions sync.Map // community + "\x00" + text → *secondOpinion
 }
 
-func newScreening(s bot.Store, comms []*config.Community) (*Screening, error) {
-	sc := &Screening{by: map[string]*screening.Screener{}}
+// secondOpinion is one proposal's model answer, pending until done closes.
+type secondOpinion struct {
+	done chan struct{}
+	o    opinion.Opinion
+	ok   bool
+}
+
+func newScreening(s bot.Store, comms []*config.Community, second *opinion.Client) (*Screening, error) {
+	sc := &Screening{by: map[string]*screening.Screener{}, second: second}
 	for _, c := range comms {
 		scr, err := screening.New(screening.DefaultPacks()...)
 		if err != nil {
@@ -48,7 +64,38 @@ func (s *Screening) Screen(comm, text string) flows.ScreenResult {
 		return flows.ScreenResult{Screening: bot.Screening{Verdict: "admissible"}}
 	}
 	r := scr.ScreenFor(comm, text)
-	return flows.ScreenResult{Screening: r.Screening(), ProposerText: r.ProposerText(), ReviewerText: withoutReplyHint(r.ReviewerText())}
+	res := flows.ScreenResult{Screening: r.Screening(), ProposerText: r.ProposerText(), ReviewerText: withoutReplyHint(r.ReviewerText())}
+	if line := s.secondOpinion(comm, text, r); line != "" {
+		res.ReviewerText += "\n" + line
+	}
+	return res
+}
+
+// secondOpinion asks the model once per proposal text, in the background
+// (the first screening, when the proposal is filed), and returns the
+// reviewer's line: the answer once it has come, "" when it failed or the
+// second opinion is off. The proposer never sees it.
+func (s *Screening) secondOpinion(comm, text string, r screening.Result) string {
+	if s.second == nil {
+		return ""
+	}
+	v, loaded := s.opinions.LoadOrStore(comm+"\x00"+text, &secondOpinion{done: make(chan struct{})})
+	so := v.(*secondOpinion)
+	if !loaded {
+		go func() {
+			defer close(so.done)
+			so.o, so.ok = s.second.Ask(context.Background(), text, r)
+		}()
+	}
+	select {
+	case <-so.done:
+		if so.ok {
+			return so.o.Text()
+		}
+		return ""
+	default:
+		return "· 第二意见(语言模型，仅供参考)还在生成，稍后再发「审定 #编号」可以看到。"
+	}
 }
 
 // Reviewed turns a 审定 into a labelled example of the community, stored
