@@ -129,3 +129,16 @@ func TestUsage(t *testing.T) {
 		t.Fatalf("record without topic: %d", code)
 	}
 }
+
+// TestSecondOpinionFlag: a second-opinion file that does not confirm the
+// text may leave the machine is refused at start, with the reason.
+func TestSecondOpinionFlag(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "opinion.yaml")
+	if err := os.WriteFile(f, []byte("enabled: true\nendpoint: http://127.0.0.1:1/v1\nmodel: m\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := run(t, "", "run", "--data", filepath.Join(t.TempDir(), "d"), "--second-opinion", f)
+	if code != 2 || !strings.Contains(errOut, "send_proposal_text") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+}
