@@ -24,6 +24,7 @@ import (
 	"github.com/yishi-community/yishi/cmd/yishi/app/metrics"
 	"github.com/yishi-community/yishi/flows"
 	"github.com/yishi-community/yishi/storage"
+	"github.com/yishi-community/yishi/storage/postgres"
 )
 
 // common flags of commands that open the data directory.
@@ -110,6 +111,7 @@ func runBot(ctx context.Context, args []string, io Stdio) error {
 	backupKeep := fs.Int("backup-keep", config.DefaultBackupKeep, "保留最新的几份备份(与 --backup-dir 一起用)")
 	httpAddr := fs.String("http", os.Getenv("YISHI_HTTP"), "HTTP 服务的监听地址(例如 127.0.0.1:8080)：/healthz、/metrics 和公开栏；为空则不启用(覆盖配置里的 http)")
 	logFormat := fs.String("log-format", envOr("YISHI_LOG_FORMAT", "text"), "日志格式：text(默认)或 json")
+	storeURL := fs.String("store", os.Getenv("YISHI_STORE"), "存储：为空则用 --data 目录里的内置 badger(默认)；postgres://… 则把事件日志和状态存在 PostgreSQL(见 README)")
 	secondOpinion := fs.String("second-opinion", os.Getenv("YISHI_SECOND_OPINION"), "语言模型第二意见的配置文件(YAML，见 README「Screening」)；为空则不启用(默认)：启用后提议文字会发送到配置的地址")
 	publicURL := fs.String("public-url", os.Getenv("YISHI_PUBLIC_URL"), "居民打开网页的地址(例如 https://yishi.example.cn)，网页登录链接以它开头；默认 http://加 --http 的地址")
 	if err := parseFlags(fs, args); err != nil {
@@ -134,7 +136,11 @@ func runBot(ctx context.Context, args []string, io Stdio) error {
 		// The first community's block is the one in force (bot/app).
 		comms[0].Backup = plan
 	}
-	s := serve{dataDir: d.data, comms: comms, io: io, log: log, http: *httpAddr}
+	s := serve{dataDir: d.data, comms: comms, io: io, log: log, http: *httpAddr, store: *storeURL}
+	if s.store != "" && !strings.HasPrefix(s.store, "postgres://") && !strings.HasPrefix(s.store, "postgresql://") {
+		fmt.Fprintf(io.Err, "--store 只能为空(内置 badger)或 postgres://…，现在是 %q\n", s.store)
+		return errUsage
+	}
 	if *secondOpinion != "" {
 		b, err := os.ReadFile(*secondOpinion)
 		if err != nil {
@@ -196,6 +202,16 @@ type serve struct {
 	ln      net.Listener // opened on http
 	logins  *web.Logins  // login links of 网页登录, with http
 	second  *opinion.Client
+	store   string // postgres://… ("" : badger in dataDir)
+}
+
+// openStore opens the store: PostgreSQL when --store names one, else the
+// badger directory.
+func (s serve) openStore(ctx context.Context) (bot.Store, error) {
+	if s.store != "" {
+		return postgres.Open(ctx, s.store, s.log)
+	}
+	return storage.Open(s.dataDir, storage.Options{Logger: s.log})
 }
 
 // webLogin is the flows' 网页登录 issuer (nil without the web pages).
@@ -212,7 +228,7 @@ func (s serve) webLogin() flows.LoginLinks {
 // opened first and shared.
 func (s serve) platforms(ctx context.Context, tg telegram.Config, useWechat, useConsole bool) error {
 	log, io, dataDir, comms := s.log, s.io, s.dataDir, s.comms
-	db, err := storage.Open(dataDir, storage.Options{Logger: log})
+	db, err := s.openStore(ctx)
 	if err != nil {
 		return err
 	}
@@ -283,7 +299,14 @@ func (s serve) console(ctx context.Context, banner bool) error {
 	var a *app.App
 	con := console.New(console.Options{In: io.In, Out: io.Out, Logger: log,
 		AfterLine: func(ctx context.Context) { a.Flush(ctx) }})
-	a, err := app.Open(ctx, app.Options{DataDir: dataDir, Communities: comms, Adapters: []bot.Adapter{con}, Logger: log, Metrics: s.metrics(), WebLogin: s.webLogin(), SecondOpinion: s.second})
+	var st bot.Store
+	if s.store != "" {
+		var err error
+		if st, err = s.openStore(ctx); err != nil {
+			return err
+		}
+	}
+	a, err := app.Open(ctx, app.Options{DataDir: dataDir, Store: st, Communities: comms, Adapters: []bot.Adapter{con}, Logger: log, Metrics: s.metrics(), WebLogin: s.webLogin(), SecondOpinion: s.second})
 	if err != nil {
 		return err
 	}
