@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -60,12 +61,8 @@ func fresh(t *testing.T) bot.Store {
 			c.Close(ctx)
 		}
 	})
-	cfg, err := pgx.ParseConfig(base)
-	if err != nil {
-		t.Fatal(err)
-	}
 	sep := "?"
-	if cfg.RuntimeParams != nil && len(cfg.RuntimeParams) > 0 || containsQuery(base) {
+	if strings.Contains(base, "?") {
 		sep = "&"
 	}
 	s, err := postgres.Open(ctx, base+sep+"search_path="+name, nil)
@@ -73,15 +70,6 @@ func fresh(t *testing.T) bot.Store {
 		t.Fatal(err)
 	}
 	return s
-}
-
-func containsQuery(s string) bool {
-	for _, r := range s {
-		if r == '?' {
-			return true
-		}
-	}
-	return false
 }
 
 func TestConformance(t *testing.T) { storetest.Run(t, fresh) }
