@@ -71,6 +71,7 @@ func init() {
 		{"stats", "评估统计：按社区和时期统计议题、结果、用时、参会和逾期 [--json]", runStats},
 		{"backup", "备份数据目录(机器人运行时也可以)并校验：yishi backup [--data DIR] 备份文件", runBackup},
 		{"restore", "从备份恢复到一个新的空目录并校验：yishi restore 备份文件 --data 新目录", runRestore},
+		{"migrate", "把 badger 数据目录迁移到 PostgreSQL 并两边校验：yishi migrate --from 目录 --to postgres://…", runMigrate},
 		{"version", "打印版本、提交(commit)和 Go 版本", runVersion},
 	}
 }

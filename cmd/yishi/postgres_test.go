@@ -71,3 +71,55 @@ func TestRunOnPostgres(t *testing.T) {
 		t.Errorf("%d secret ballot keys left in PostgreSQL after the close", n)
 	}
 }
+
+// pgSchema makes a schema of its own in the test database and returns the
+// DSN that uses it.
+func pgSchema(t *testing.T, base string) string {
+	t.Helper()
+	ctx := context.Background()
+	schema := fmt.Sprintf("mig%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); conn.Close(ctx) })
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return base + sep + "search_path=" + schema
+}
+
+// TestMigrateToPostgres: yishi migrate copies a badger directory's logs,
+// verifies the chains on both sides and replays them in PostgreSQL; run
+// again it refuses to overwrite, writing nothing.
+func TestMigrateToPostgres(t *testing.T) {
+	base := os.Getenv("YISHI_PG_DSN")
+	if base == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("YISHI_PG_DSN is not set: CI must run the PostgreSQL tests")
+		}
+		t.Skip("set YISHI_PG_DSN (YISHI_PG_DSN=\"$(bash .ci/install-postgres.sh)\" starts a throwaway cluster)")
+	}
+	dir := filepath.Join(t.TempDir(), "d")
+	if _, e, code := run(t, legacyScript(t), "--data", dir); code != 0 {
+		t.Fatalf("script: %s", e)
+	}
+	dsn := pgSchema(t, base)
+	out, errOut, code := run(t, "", "migrate", "--from", dir, "--to", dsn)
+	if code != 0 || !strings.Contains(out, "houchen：") || !strings.Contains(out, "两边一致") {
+		t.Fatalf("migrate: exit %d\n%s\n%s", code, out, errOut)
+	}
+	_, errOut, code = run(t, "", "migrate", "--from", dir, "--to", dsn)
+	if code == 0 || !strings.Contains(errOut, "已经有社区 houchen 的记录") {
+		t.Fatalf("a second migrate: exit %d\n%s", code, errOut)
+	}
+	// The bot runs on the migrated database and sees the three topics.
+	out, errOut, code = run(t, "[私聊] 张建国: 议题\n", "run", "--store", dsn, "--data", filepath.Join(t.TempDir(), "d2"))
+	if code != 0 || !strings.Contains(out, "#3") {
+		t.Fatalf("run on the migrated database: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
