@@ -41,13 +41,19 @@ func voteCommunity(tb testing.TB, n int) *config.Community {
 // representative present, and starts its dispatcher (output discarded).
 func openVotingWith(tb testing.TB, dir string, voters int, opts storage.Options) (*app.App, func()) {
 	tb.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe() // console input that never ends: Run keeps the dispatcher going
-	con := console.New(console.Options{In: pr, Out: io.Discard})
 	db, err := storage.Open(dir, opts)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return openVotingOn(tb, dir, voters, db)
+}
+
+// openVotingOn is openVotingWith on a given store (PostgreSQL too).
+func openVotingOn(tb testing.TB, dir string, voters int, db bot.Store) (*app.App, func()) {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe() // console input that never ends: Run keeps the dispatcher going
+	con := console.New(console.Options{In: pr, Out: io.Discard})
 	a, err := app.Open(ctx, app.Options{DataDir: dir, Store: db, Communities: []*config.Community{voteCommunity(tb, voters)},
 		Adapters: []bot.Adapter{con}})
 	if err != nil {
@@ -104,6 +110,10 @@ func benchVotesWith(b *testing.B, inFlight int, opts storage.Options) {
 	const voters = 1000
 	a, stop := openVotingWith(b, filepath.Join(b.TempDir(), "data"), voters, opts)
 	defer stop()
+	benchVotesOn(b, a, inFlight, voters)
+}
+
+func benchVotesOn(b *testing.B, a *app.App, inFlight int, voters int64) {
 	ctx := context.Background()
 	var next atomic.Int64
 	var mu sync.Mutex
