@@ -11,7 +11,13 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   $SUDO apt-get install -y -qq --no-install-recommends postgresql >&2
 fi
 BIN="$(dirname "$(ls -d /usr/lib/postgresql/*/bin/initdb | sort -V | tail -1)")"
-PORT="${YISHI_PG_PORT:-55432}"
+# The first free local port from 55432 (a cluster left from an earlier run
+# keeps its own).
+PORT=""
+for p in $(seq "${YISHI_PG_PORT:-55432}" 55532); do
+  if ! (echo > "/dev/tcp/127.0.0.1/$p") 2>/dev/null; then PORT="$p"; break; fi
+done
+[ -n "$PORT" ] || { echo "no free port for PostgreSQL in 55432-55532" >&2; exit 1; }
 DIR="$(mktemp -d /tmp/yishi-pg.XXXXXX)"
 chown postgres "$DIR"
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
