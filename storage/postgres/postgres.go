@@ -43,6 +43,8 @@ import (
 // migrations are applied in order; each one's index+1 is its version.
 var migrations = []string{
 	`CREATE TABLE IF NOT EXISTS kv (key bytea PRIMARY KEY, value bytea NOT NULL)`,
+	// Leases (lease.go): epoch counts the changes of holder, for the log.
+	`CREATE TABLE IF NOT EXISTS yishi_leases (name text PRIMARY KEY, holder text NOT NULL, epoch bigint NOT NULL, expires timestamptz NOT NULL)`,
 }
 
 // Store is a bot.Store on PostgreSQL.
@@ -61,6 +63,9 @@ type Store struct {
 type pending struct {
 	batch []bot.KV
 	err   chan error
+	// holder and leases: the fence (EnqueueFenced); none when holder is "".
+	holder string
+	leases []string
 }
 
 var (
@@ -68,6 +73,8 @@ var (
 	_ bot.Queuer        = (*Store)(nil)
 	_ bot.LastFinder    = (*Store)(nil)
 	_ bot.PrefixDropper = (*Store)(nil)
+	_ bot.Leaser        = (*Store)(nil)
+	_ bot.FencedQueuer  = (*Store)(nil)
 )
 
 // ErrClosed is returned after Close.
@@ -140,7 +147,18 @@ func (s *Store) Commit(ctx context.Context, batch []bot.KV) error {
 // returns once it is committed (with those gathered into the same
 // transaction).
 func (s *Store) Enqueue(batch []bot.KV) (func(ctx context.Context) error, error) {
-	p := &pending{batch: cloneBatch(batch), err: make(chan error, 1)}
+	return s.enqueue(&pending{batch: cloneBatch(batch), err: make(chan error, 1)})
+}
+
+// EnqueueFenced is Enqueue for a batch written under leases: the write's
+// transaction first checks, locking the lease rows, that holder still holds
+// them; otherwise nothing of the group is written and the store stops with
+// bot.ErrLeaseLost (the process's memory is ahead of the database).
+func (s *Store) EnqueueFenced(holder string, leases []string, batch []bot.KV) (func(ctx context.Context) error, error) {
+	return s.enqueue(&pending{batch: cloneBatch(batch), err: make(chan error, 1), holder: holder, leases: leases})
+}
+
+func (s *Store) enqueue(p *pending) (func(ctx context.Context) error, error) {
 	s.mu.Lock()
 	select {
 	case <-s.closed:
@@ -217,6 +235,9 @@ func (s *Store) write(group []*pending) error {
 	}
 	ctx := context.Background()
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := checkFences(ctx, tx, group); err != nil {
+			return err
+		}
 		b := &pgx.Batch{}
 		for _, p := range group {
 			for _, kv := range p.batch {

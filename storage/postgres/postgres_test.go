@@ -43,6 +43,16 @@ var schemas atomic.Int64
 // of one database do not see each other's keys.
 func fresh(t *testing.T) bot.Store {
 	t.Helper()
+	s, err := postgres.Open(context.Background(), freshDSN(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// freshDSN makes a new schema and returns the DSN that uses it.
+func freshDSN(t *testing.T) string {
+	t.Helper()
 	base := dsn(t)
 	ctx := context.Background()
 	name := fmt.Sprintf("t%d_%d", os.Getpid(), schemas.Add(1))
@@ -65,11 +75,7 @@ func fresh(t *testing.T) bot.Store {
 	if strings.Contains(base, "?") {
 		sep = "&"
 	}
-	s, err := postgres.Open(ctx, base+sep+"search_path="+name, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return base + sep + "search_path=" + name
 }
 
 func TestConformance(t *testing.T) { storetest.Run(t, fresh) }
