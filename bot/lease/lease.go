@@ -1,0 +1,222 @@
+// Package lease keeps the leases of the communities one bot process serves
+// when several processes share a database (bot.Leaser, storage/postgres):
+// it renews what it holds, takes free or expired leases up to a fair share,
+// hands each newly won community to the engine to load, and stops the
+// process (ErrLost) the moment a held lease can no longer be trusted.
+//
+// Fair share: every process also holds a heartbeat lease "process/<holder>";
+// a process takes at most ceil(communities / live processes), so processes
+// started together spread the communities, and when one dies the others'
+// share grows until every community is served again.
+package lease
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/yishi-community/yishi/bot"
+)
+
+// Defaults: a lease lives 15 s and is renewed every 5 s, so a dead
+// process's communities are taken within about 20 s of its last renewal.
+const (
+	DefaultTTL   = 15 * time.Second
+	DefaultRenew = 5 * time.Second
+)
+
+// Manager holds and renews one process's leases.
+type Manager struct {
+	Leaser bot.Leaser
+	// Holder names this process run (unique per start: a restarted
+	// process is a new holder, so a paused old one is fenced out).
+	Holder string
+	// Names are the leases to serve (bot.CommunityLease of each community).
+	Names []string
+	TTL   time.Duration
+	Renew time.Duration
+	// Adopt loads a newly won lease's community; it runs in its own
+	// goroutine, one lease at a time, while renewals go on. An error stops
+	// the manager.
+	Adopt func(ctx context.Context, name string) error
+	Log   *slog.Logger
+	Now   func() time.Time
+
+	mu      sync.Mutex
+	held    []string // sorted
+	adopted map[string]bool
+}
+
+// ErrLost is returned by Run when a held lease was lost or could not be
+// renewed in time: the process must stop serving (it exits and its
+// supervisor restarts it as a new holder).
+var ErrLost = bot.ErrLeaseLost
+
+func (m *Manager) defaults() {
+	if m.TTL == 0 {
+		m.TTL = DefaultTTL
+	}
+	if m.Renew == 0 {
+		m.Renew = DefaultRenew
+	}
+	if m.Log == nil {
+		m.Log = slog.Default()
+	}
+	if m.Now == nil {
+		m.Now = time.Now
+	}
+}
+
+func (m *Manager) heartbeat() string { return "process/" + m.Holder }
+
+// Held lists the leases this process holds now.
+func (m *Manager) Held() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.held)
+}
+
+// Adopted reports whether name's community has been loaded and is served.
+func (m *Manager) Adopted(name string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.adopted[name]
+}
+
+// Run renews and takes leases until ctx ends (it then releases them, so
+// another process takes over at once) or a lease is lost (ErrLost).
+func (m *Manager) Run(ctx context.Context) error {
+	m.defaults()
+	m.adopted = map[string]bool{}
+	adoptq := make(chan string, len(m.Names))
+	adoptErr := make(chan error, 1)
+	actx, stopAdopt := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-actx.Done():
+				return
+			case n := <-adoptq:
+				if err := m.Adopt(actx, n); err != nil {
+					if actx.Err() == nil {
+						adoptErr <- fmt.Errorf("load %s: %w", n, err)
+					}
+					return
+				}
+				m.mu.Lock()
+				m.adopted[n] = true
+				m.mu.Unlock()
+			}
+		}
+	}()
+	defer func() {
+		stopAdopt()
+		wg.Wait()
+		// A fresh context: ctx is usually done by now.
+		rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := m.Leaser.Release(rctx, m.Holder, append(m.Held(), m.heartbeat())); err != nil {
+			m.Log.Warn("releasing leases failed; they expire by themselves", "err", err)
+		}
+	}()
+
+	// The first round only announces this process, so that processes
+	// started together see each other before taking shares.
+	validUntil := time.Time{}
+	first := true
+	t := time.NewTicker(m.Renew)
+	defer t.Stop()
+	for {
+		start := m.Now()
+		err := m.round(ctx, first, adoptq)
+		switch {
+		case err == nil:
+			validUntil = start.Add(m.TTL - m.Renew)
+		case ctx.Err() != nil:
+			return nil
+		case isLost(err):
+			return err
+		default:
+			m.Log.Warn("renewing leases failed", "err", err)
+			if len(m.Held()) > 0 && m.Now().After(validUntil) {
+				return fmt.Errorf("%w: could not renew %d leases before they expire: %v", ErrLost, len(m.Held()), err)
+			}
+		}
+		first = false
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-adoptErr:
+			return err
+		case <-t.C:
+		}
+	}
+}
+
+type lostError struct{ error }
+
+func (e lostError) Unwrap() error { return e.error }
+
+func isLost(err error) bool { _, ok := err.(lostError); return ok }
+
+// round renews what is held, then takes free leases up to the fair share.
+func (m *Manager) round(ctx context.Context, announceOnly bool, adoptq chan<- string) error {
+	held := m.Held()
+	got, err := m.Leaser.Acquire(ctx, m.Holder, append(slices.Clone(held), m.heartbeat()), m.TTL)
+	if err != nil {
+		return err
+	}
+	for _, h := range held {
+		if !slices.Contains(got, h) {
+			return lostError{fmt.Errorf("%w: %s passed to another process", ErrLost, h)}
+		}
+	}
+	if announceOnly {
+		return nil
+	}
+	holders, err := m.Leaser.Holders(ctx)
+	if err != nil {
+		return err
+	}
+	live := 0
+	for n := range holders {
+		if len(n) > len("process/") && n[:len("process/")] == "process/" {
+			live++
+		}
+	}
+	live = max(live, 1)
+	share := (len(m.Names) + live - 1) / live
+	var free []string
+	for _, n := range m.Names {
+		if _, taken := holders[n]; !taken && !slices.Contains(held, n) {
+			free = append(free, n)
+		}
+	}
+	want := share - len(held)
+	if want <= 0 || len(free) == 0 {
+		return nil
+	}
+	free = free[:min(want, len(free))]
+	won, err := m.Leaser.Acquire(ctx, m.Holder, free, m.TTL)
+	if err != nil {
+		return err
+	}
+	if len(won) == 0 {
+		return nil
+	}
+	m.mu.Lock()
+	m.held = append(m.held, won...)
+	slices.Sort(m.held)
+	m.mu.Unlock()
+	m.Log.Info("leases won", "holder", m.Holder, "won", len(won), "held", len(m.held), "share", share, "processes", live)
+	for _, n := range won {
+		adoptq <- n
+	}
+	return nil
+}
