@@ -244,13 +244,24 @@ func writeFrame(w io.Writer, kind byte, p []byte) error {
 func serveControl(ctx context.Context, dir string, a *app.App, log *slog.Logger) (stop func(), err error) {
 	sock := filepath.Join(dir, controlSocket)
 	os.Remove(sock)
-	ln, err := net.Listen("unix", sock)
+	// Made under a temporary name and renamed once it is 0600: the socket
+	// is never reachable at its own path with a wider mode.
+	tmp := sock + ".new"
+	os.Remove(tmp)
+	ln, err := net.Listen("unix", tmp)
 	if err != nil {
 		return nil, fmt.Errorf("控制套接字 %s 无法创建：%w", sock, err)
 	}
-	if err := os.Chmod(sock, 0o600); err != nil {
+	ln.(*net.UnixListener).SetUnlinkOnClose(false) // its path changes; stop removes it
+	if err := os.Chmod(tmp, 0o600); err != nil {
 		ln.Close()
+		os.Remove(tmp)
 		return nil, fmt.Errorf("控制套接字 %s 无法设为仅本用户可用：%w", sock, err)
+	}
+	if err := os.Rename(tmp, sock); err != nil {
+		ln.Close()
+		os.Remove(tmp)
+		return nil, fmt.Errorf("控制套接字 %s 无法创建：%w", sock, err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
