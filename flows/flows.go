@@ -220,6 +220,10 @@ func (b *Bot) route(m *msg) {
 	if in.Private {
 		comms, members := tx.MemberAnywhere(in.Platform, in.Sender)
 		if len(comms) == 0 {
+			if others := tx.MemberServedElsewhere(in.Platform, in.Sender); len(others) > 0 {
+				servedElsewhere(m, others[0])
+				return
+			}
 			m.reply("您好，%s。您还不在任何社区的名册上，所以暂时不能使用议事功能。\n如果您是本村(社区)的成员，请向村(居)委会工作人员要一个绑定码，然后私聊我发送「绑定 绑定码」。", m.who())
 			return
 		}
@@ -228,6 +232,10 @@ func (b *Bot) route(m *msg) {
 	} else {
 		m.comm, m.group = tx.GroupCommunity(in.Platform, in.Chat)
 		if m.comm == nil {
+			if c := tx.GroupServedElsewhere(in.Platform, in.Chat); c != nil {
+				servedElsewhere(m, c)
+				return
+			}
 			b.unboundGroup(m)
 			return
 		}
@@ -248,6 +256,13 @@ func (b *Bot) route(m *msg) {
 		}
 	}
 	b.command(m)
+}
+
+// servedElsewhere answers a message for a community that another bot
+// process serves (several share one database; this one may be taking it
+// over right now): nothing was recorded, and the sender is told so.
+func servedElsewhere(m *msg, c *config.Community) {
+	m.reply("%s，您这条消息没有被记录：「%s」的议事现在由另一台服务进程负责(多台服务器共用一个数据库，可能正在交接，通常半分钟内完成)。请过一分钟再发一次；一直这样请联系村(居)委会工作人员。", m.who(), c.Name)
 }
 
 // looksAddressed reports whether a group message seems meant for the bot

@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -26,6 +27,9 @@ type secretVote struct {
 func (tx *Tx) emit(c *community, topic, actor string, evs ...Event) error {
 	if tx.readOnly {
 		panic("engine: emit in a read-only transaction")
+	}
+	if l := bot.CommunityLease(c.cfg.ID); tx.e.holder != "" && !slices.Contains(tx.fences, l) {
+		tx.fences = append(tx.fences, l)
 	}
 	seq0, hash0 := c.chain.Head()
 	n0 := len(tx.batch)

@@ -46,16 +46,34 @@ type Options struct {
 	// Observe, when set, is told about every finished Do (observe.go): the
 	// app counts actions and vote latencies with it. It must not block.
 	Observe func(Observation)
+	// Holder, when set, names this process's run among several that share
+	// the store (lease.go): Open then loads no community; Adopt loads each
+	// one whose lease this process won, and every write that records a
+	// community's events is fenced by its lease (bot.FencedQueuer).
+	Holder string
+	// Node is this machine's stable name (the host name): messages that
+	// belong to no community are kept in the outbox under it, so the same
+	// node delivers them after a restart. Default "@".
+	Node string
 }
 
 // Engine owns the in-memory state of every community and its persistence.
 type Engine struct {
-	mu     sync.Mutex
-	store  bot.Store
-	clock  bot.Clock
-	log    *slog.Logger
-	comms  map[string]*community
-	order  []string // community ids, config order
+	mu    sync.Mutex
+	store bot.Store
+	clock bot.Clock
+	log   *slog.Logger
+	comms map[string]*community // the communities served here
+	order []string              // their ids, config order
+	// configs and cfgOrder are every configured community, served here or
+	// not (with Holder, another process may serve some).
+	configs  map[string]*config.Community
+	cfgOrder []string
+	holder   string
+	node     string
+	// parked holds outbox entries in the form before per-community keys,
+	// by community, until the community is adopted.
+	parked map[string][]*OutboxEntry
 	seen   map[string]time.Time
 	convs  map[string]*Conversation
 	failed error
@@ -98,6 +116,9 @@ type community struct {
 	byID       map[string]*bot.Member
 	byIdentity map[string]*bot.Member // platform + "\x00" + identity, from the config
 	voters     map[string]*voterSet   // topic → its participants, built on first use
+	// receipts are the sealed outbox entries of open secret rounds read at
+	// the load, handed to the outbox once the community is served.
+	receipts []*OutboxEntry
 }
 
 // voterSet caches who takes part in a topic; Approve replaces the
@@ -204,17 +225,24 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		comms: map[string]*community{}, seen: map[string]time.Time{},
 		convs: map[string]*Conversation{}, outbox: newOutbox(), debounce: opts.Debounce, observe: opts.Observe, fromLog: opts.FromLog,
 		readOnly: opts.ReadOnly, beforeMigration: opts.BeforeMigration,
+		configs: map[string]*config.Community{}, holder: opts.Holder, node: cmp.Or(opts.Node, "@"), parked: map[string][]*OutboxEntry{},
+	}
+	if e.node[0] != '@' {
+		e.node = "@" + e.node
 	}
 	for _, cfg := range opts.Communities {
-		if _, dup := e.comms[cfg.ID]; dup {
+		if _, dup := e.configs[cfg.ID]; dup {
 			return nil, fmt.Errorf("community %q configured twice", cfg.ID)
 		}
-		c, err := e.loadCommunity(cfg)
-		if err != nil {
-			return nil, fmt.Errorf("load community %s: %w", cfg.ID, err)
+		e.configs[cfg.ID] = cfg
+		e.cfgOrder = append(e.cfgOrder, cfg.ID)
+	}
+	if e.holder == "" {
+		for _, id := range e.cfgOrder {
+			if err := e.Adopt(context.Background(), id); err != nil {
+				return nil, err
+			}
 		}
-		e.comms[cfg.ID] = c
-		e.order = append(e.order, cfg.ID)
 	}
 	if e.readOnly {
 		e.failed = errReadOnly
@@ -223,6 +251,56 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	return e, nil
+}
+
+// Adopt loads a configured community from the store — its snapshots, the
+// tail of its log, its pending messages — and starts serving it. With
+// Holder set, the caller holds the community's lease (bot/lease): nobody
+// else writes it while it loads, so the load needs no engine lock and the
+// other communities go on meanwhile.
+func (e *Engine) Adopt(_ context.Context, id string) error {
+	cfg := e.configs[id]
+	if cfg == nil {
+		return fmt.Errorf("adopt %s: no such community is configured", id)
+	}
+	e.mu.Lock()
+	_, served := e.comms[id]
+	e.mu.Unlock()
+	if served {
+		return nil
+	}
+	c, err := e.loadCommunity(cfg)
+	if err != nil {
+		return fmt.Errorf("load community %s: %w", id, err)
+	}
+	entries, err := scanOutbox(e.store, "outbox/"+id+"/")
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	entries = append(entries, c.receipts...)
+	entries = append(entries, e.parked[id]...)
+	delete(e.parked, id)
+	c.receipts = nil
+	e.outbox.adopt(entries)
+	e.comms[id] = c
+	e.order = e.order[:0]
+	for _, cid := range e.cfgOrder {
+		if e.comms[cid] != nil {
+			e.order = append(e.order, cid)
+		}
+	}
+	return nil
+}
+
+// ServedElsewhere returns the configured community that is not served by
+// this process (another holds its lease), or nil.
+func (e *Engine) servedElsewhere(id string) *config.Community {
+	if e.comms[id] != nil {
+		return nil
+	}
+	return e.configs[id]
 }
 
 // Keys. Community-scoped keys start with the community id so that several
@@ -443,8 +521,27 @@ func (e *Engine) loadCodes(c *community) error {
 }
 
 func (e *Engine) loadGlobal() error {
-	// Platforms redeliver within minutes or days; ids older than seenFor
-	// are dropped at start so the set does not grow forever.
+	if err := e.loadSeen(); err != nil {
+		return err
+	}
+	err := e.store.Scan([]byte("conv/"), func(k, v []byte) (bool, error) {
+		var c Conversation
+		if err := json.Unmarshal(v, &c); err != nil {
+			return false, fmt.Errorf("decode %s: %w", k, err)
+		}
+		e.convs[strings.TrimPrefix(string(k), "conv/")] = &c
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("load conversations: %w", err)
+	}
+	return e.loadOutbox()
+}
+
+// loadSeen reads the processed update ids. Platforms redeliver within
+// minutes or days; ids older than seenFor are dropped so the set does not
+// grow forever.
+func (e *Engine) loadSeen() error {
 	cutoff := e.clock.Now().Add(-seenFor)
 	var expired []bot.KV
 	err := e.store.Scan([]byte("seen/"), func(k, v []byte) (bool, error) {
@@ -464,18 +561,7 @@ func (e *Engine) loadGlobal() error {
 			return fmt.Errorf("drop expired update ids: %w", err)
 		}
 	}
-	err = e.store.Scan([]byte("conv/"), func(k, v []byte) (bool, error) {
-		var c Conversation
-		if err := json.Unmarshal(v, &c); err != nil {
-			return false, fmt.Errorf("decode %s: %w", k, err)
-		}
-		e.convs[strings.TrimPrefix(string(k), "conv/")] = &c
-		return true, nil
-	})
-	if err != nil {
-		return fmt.Errorf("load conversations: %w", err)
-	}
-	return e.outbox.load(e.store)
+	return nil
 }
 
 // dropLater erases a closed secret round's prefix in the background (the
@@ -524,6 +610,13 @@ func (e *Engine) Do(_ context.Context, updateID string, fn func(tx *Tx) error) (
 	if e.observe != nil {
 		began = time.Now()
 	}
+	if e.holder != "" && updateID != "" {
+		// Another process may have handled this update before it died and
+		// this one took its communities: its ids are in the store only.
+		if v, err := e.store.Get(seenKey(updateID)); err == nil && v != nil {
+			return true, nil
+		}
+	}
 	e.mu.Lock()
 	if e.failed == errReadOnly {
 		e.mu.Unlock()
@@ -554,7 +647,7 @@ func (e *Engine) Do(_ context.Context, updateID string, fn func(tx *Tx) error) (
 		tx.put(seenKey(updateID), []byte(tx.now.UTC().Format(time.RFC3339)))
 	}
 	tx.flushSnapshots()
-	err = e.commit(tx.batch) // releases e.mu
+	err = e.commit(tx.batch, tx.fences) // releases e.mu
 	if err != nil {
 		tx.kinds = nil // nothing was recorded
 		e.observed(tx, began, err)
@@ -574,7 +667,7 @@ func (e *Engine) Do(_ context.Context, updateID string, fn func(tx *Tx) error) (
 // wait for the disk happens outside the lock so concurrent actions share a
 // sync. The in-memory state already includes the batch, so a failure stops
 // the engine rather than let it answer from state that is not on disk.
-func (e *Engine) commit(batch []bot.KV) error {
+func (e *Engine) commit(batch []bot.KV, fences []string) error {
 	if len(batch) == 0 {
 		e.mu.Unlock()
 		return nil
@@ -583,7 +676,18 @@ func (e *Engine) commit(batch []bot.KV) error {
 	// because a caller gave up waiting.
 	ctx := context.Background()
 	var err error
-	if q, ok := e.store.(bot.Queuer); ok {
+	fq, fenced := e.store.(bot.FencedQueuer)
+	if q, ok := e.store.(bot.Queuer); e.holder != "" && !fenced {
+		err = fmt.Errorf("engine: the store %T cannot fence writes by lease; several processes cannot share it", e.store)
+		e.mu.Unlock()
+	} else if e.holder != "" && len(fences) > 0 {
+		var wait func(context.Context) error
+		wait, err = fq.EnqueueFenced(e.holder, fences, batch)
+		e.mu.Unlock()
+		if err == nil {
+			err = wait(ctx)
+		}
+	} else if ok {
 		var wait func(context.Context) error
 		wait, err = q.Enqueue(batch)
 		e.mu.Unlock()

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -33,19 +34,16 @@ type OutboxEntry struct {
 	// not worth a disk write per vote.
 	ephemeral bool
 	claimed   bool // being replaced by a message not yet committed
-	// storeKey is where the entry is stored when not under outboxKey(Seq):
-	// a secret ballot's receipt lives, sealed, under its round's prefix
-	// (SendSealed), so that the erasure at the close takes it too.
+	// storeKey is where the entry is stored: outboxKey(owner, seq) when it
+	// was written, or, for a secret ballot's receipt, sealed under its
+	// round's prefix (SendSealed), so that the erasure at the close takes
+	// it too. Seq is this process's order; after a start or a takeover it
+	// differs from the seq in the key.
 	storeKey []byte
 }
 
 // key is where the entry is stored.
-func (o *OutboxEntry) key() []byte {
-	if o.storeKey != nil {
-		return o.storeKey
-	}
-	return outboxKey(o.Seq)
-}
+func (o *OutboxEntry) key() []byte { return o.storeKey }
 
 // maxMergedRunes bounds one merged message (Telegram allows 4,096
 // characters); the rest of a burst goes in the next one.
@@ -73,35 +71,123 @@ func newOutbox() *outbox {
 		merged: map[uint64][]uint64{}}
 }
 
-// outboxKey is "outbox/" and seq in 20 zero-padded digits (built by hand:
-// it is on every message's path).
-func outboxKey(seq uint64) []byte {
+// outboxKey is "outbox/", the owner, "/" and seq in 20 zero-padded digits
+// (built by hand: it is on every message's path). The owner is the
+// message's community, so that the process that takes a community over
+// finds its pending messages, or the node ("@…") for a message of none.
+// Versions before several processes kept "outbox/" + seq (legacyOutbox).
+func outboxKey(owner string, seq uint64) []byte {
 	const prefix, digits = "outbox/", 20
-	k := make([]byte, len(prefix)+digits)
+	k := make([]byte, len(prefix)+len(owner)+1+digits)
 	copy(k, prefix)
-	for i := len(k) - 1; i >= len(prefix); i-- {
+	copy(k[len(prefix):], owner)
+	k[len(prefix)+len(owner)] = '/'
+	for i := len(k) - 1; i >= len(k)-digits; i-- {
 		k[i] = byte('0' + seq%10)
 		seq /= 10
 	}
 	return k
 }
 
-func (o *outbox) load(s bot.Store) error {
-	return s.Scan([]byte("outbox/"), func(k, v []byte) (bool, error) {
-		n, err := strconv.ParseUint(string(k[len("outbox/"):]), 10, 64)
+// owner is where a message of this engine is kept (outboxKey).
+func (e *Engine) owner(out bot.Outgoing) string {
+	if out.Community != "" {
+		return out.Community
+	}
+	return e.node
+}
+
+// scanOutbox reads the entries stored under prefix ("outbox/<owner>/").
+func scanOutbox(s bot.Store, prefix string) ([]*OutboxEntry, error) {
+	var out []*OutboxEntry
+	err := s.Scan([]byte(prefix), func(k, v []byte) (bool, error) {
+		n, err := strconv.ParseUint(string(k[len(prefix):]), 10, 64)
 		if err != nil {
-			return false, fmt.Errorf("outbox key %s: %w", k, err)
+			return true, nil // not an entry of this owner ("outbox/c/" is also a prefix of "outbox/c/x/…" keys of no kind we write)
 		}
 		e, err := decodeOutbox(n, v)
 		if err != nil {
 			return false, fmt.Errorf("decode %s: %w", k, err)
 		}
-		if n >= o.next {
-			o.next = n + 1
-		}
-		o.add(e)
+		e.storeKey = bytes.Clone(k)
+		out = append(out, e)
 		return true, nil
 	})
+	if err != nil {
+		return nil, fmt.Errorf("read the outbox %s: %w", prefix, err)
+	}
+	return out, nil
+}
+
+// loadOutbox reads, at the start, the messages of no community kept under
+// this node and those in the form before per-community keys: the latter
+// go to their community if it is served here, or wait for its adoption.
+func (e *Engine) loadOutbox() error {
+	mine, err := scanOutbox(e.store, "outbox/"+e.node+"/")
+	if err != nil {
+		return err
+	}
+	const digits = 20
+	var legacy []*OutboxEntry
+	err = e.store.Scan([]byte("outbox/"), func(k, v []byte) (bool, error) {
+		rest := k[len("outbox/"):]
+		if len(rest) != digits || bytes.IndexByte(rest, '/') >= 0 {
+			return true, nil
+		}
+		n, err := strconv.ParseUint(string(rest), 10, 64)
+		if err != nil {
+			return false, fmt.Errorf("outbox key %s: %w", k, err)
+		}
+		en, err := decodeOutbox(n, v)
+		if err != nil {
+			return false, fmt.Errorf("decode %s: %w", k, err)
+		}
+		en.storeKey = bytes.Clone(k)
+		legacy = append(legacy, en)
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, en := range legacy {
+		c := en.Out.Community
+		if c == "" || e.comms[c] != nil || e.configs[c] == nil {
+			mine = append(mine, en)
+		} else {
+			e.parked[c] = append(e.parked[c], en)
+		}
+	}
+	e.outbox.adopt(mine)
+	return nil
+}
+
+// adopt adds entries read from the store, in the order of their stored
+// seqs, under new seqs of this process above every stored one, so that
+// neither an entry of another process nor one written later here can take
+// the same place.
+func (o *outbox) adopt(entries []*OutboxEntry) {
+	if len(entries) == 0 {
+		return
+	}
+	slices.SortStableFunc(entries, func(a, b *OutboxEntry) int { return compareSeq(a.Seq, b.Seq) })
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, en := range entries {
+		if en.Seq >= o.next {
+			o.next = en.Seq + 1
+		}
+	}
+	for _, en := range entries {
+		en.Seq = o.next
+		o.next++
+		o.add(en)
+	}
+	select {
+	case o.signal <- struct{}{}:
+	default:
+	}
 }
 
 // add appends an entry with a higher seq than any pending one, or inserts
@@ -221,7 +307,8 @@ func (tx *Tx) send(out bot.Outgoing, seal func(e *OutboxEntry)) {
 	case seal != nil:
 		seal(e)
 	case !e.ephemeral:
-		tx.put(outboxKey(seq), encodeOutbox(e))
+		e.storeKey = outboxKey(tx.e.owner(out), seq)
+		tx.put(e.storeKey, encodeOutbox(e))
 	}
 	tx.sent = append(tx.sent, outboxEntry{entry: e, supersedes: sup})
 }
@@ -327,10 +414,7 @@ func (e *Engine) OutboxDone(ctx context.Context, seqs ...uint64) error {
 	e.outbox.mu.Lock()
 	seqs = e.outbox.withMerged(seqs)
 	for _, s := range seqs {
-		switch p := e.outbox.bySeq[s]; {
-		case p == nil:
-			batch = append(batch, bot.KV{Key: outboxKey(s)})
-		case !p.ephemeral:
+		if p := e.outbox.bySeq[s]; p != nil && !p.ephemeral {
 			batch = append(batch, bot.KV{Key: p.key()})
 		}
 	}

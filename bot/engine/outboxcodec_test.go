@@ -60,7 +60,7 @@ func FuzzOutboxCodec(f *testing.F) {
 
 func TestOutboxKey(t *testing.T) {
 	for _, seq := range []uint64{0, 1, 42, 1<<64 - 1} {
-		if got, want := string(outboxKey(seq)), fmt.Sprintf("outbox/%020d", seq); got != want {
+		if got, want := string(outboxKey("村", seq)), fmt.Sprintf("outbox/村/%020d", seq); got != want {
 			t.Errorf("outboxKey(%d) = %q, want %q", seq, got, want)
 		}
 	}

@@ -205,7 +205,7 @@ func (e *Engine) loadSecrets(c *community) (stale []string, err error) {
 			c.ballots[t.ID][member] = b
 		}
 		for k, v := range rd.sealed {
-			if err := e.loadSealed(s, p, k, v); err != nil {
+			if err := e.loadSealed(c, s, p, k, v); err != nil {
 				return nil, fmt.Errorf("社区 %s 议题 #%s 的无记名表决回执无法读取(数据已损坏)：%w / a secret ballot receipt of topic #%s cannot be read", c.cfg.ID, t.ID, err, t.ID)
 			}
 		}
@@ -214,7 +214,7 @@ func (e *Engine) loadSecrets(c *community) (stale []string, err error) {
 }
 
 // loadSealed puts a sealed receipt of an open round back in the outbox.
-func (e *Engine) loadSealed(s *secretRound, prefix, key string, v []byte) error {
+func (e *Engine) loadSealed(c *community, s *secretRound, prefix, key string, v []byte) error {
 	if e.outbox == nil { // audit verify's engine delivers nothing
 		return nil
 	}
@@ -235,13 +235,7 @@ func (e *Engine) loadSealed(s *secretRound, prefix, key string, v []byte) error 
 		return err
 	}
 	oe.storeKey = []byte(key)
-	o := e.outbox
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if seq >= o.next {
-		o.next = seq + 1
-	}
-	o.add(oe)
+	c.receipts = append(c.receipts, oe)
 	return nil
 }
 

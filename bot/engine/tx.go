@@ -27,6 +27,9 @@ type Tx struct {
 	// the observer (observe.go); kept only when there is one.
 	kinds    []Kind
 	refusals []string
+	// fences: leases of the communities whose events this unit recorded
+	// (with Engine.Holder, the write is refused unless they are still ours).
+	fences []string
 }
 
 // Now is the time of this unit of work.
@@ -67,6 +70,36 @@ func (tx *Tx) GroupCommunity(platform, chat string) (*config.Community, *config.
 		}
 	}
 	return nil, nil
+}
+
+// GroupServedElsewhere finds the configured community of a platform chat
+// when another process serves it (Engine.Holder), or nil.
+func (tx *Tx) GroupServedElsewhere(platform, chat string) *config.Community {
+	for _, id := range tx.e.cfgOrder {
+		if c := tx.e.servedElsewhere(id); c != nil && c.GroupByChat(platform, chat) != nil {
+			return c
+		}
+	}
+	return nil
+}
+
+// MemberServedElsewhere lists the configured communities, served by another
+// process, whose roster names this platform identity.
+func (tx *Tx) MemberServedElsewhere(platform, identity string) []*config.Community {
+	var out []*config.Community
+	for _, id := range tx.e.cfgOrder {
+		c := tx.e.servedElsewhere(id)
+		if c == nil || identity == "" {
+			continue
+		}
+		for _, m := range c.Roster {
+			if m.Identities[platform] == identity {
+				out = append(out, c)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // Member resolves a platform identity to a roster member of community comm,

@@ -38,6 +38,9 @@ type Manager struct {
 	Names []string
 	TTL   time.Duration
 	Renew time.Duration
+	// Settle is how long the first round waits, after announcing this
+	// process, before taking a share (default 1 s, at most Renew).
+	Settle time.Duration
 	// Adopt loads a newly won lease's community; it runs in its own
 	// goroutine, one lease at a time, while renewals go on. An error stops
 	// the manager.
@@ -48,6 +51,16 @@ type Manager struct {
 	mu      sync.Mutex
 	held    []string // sorted
 	adopted map[string]bool
+	ready   chan struct{}
+	once    sync.Once
+	pending sync.WaitGroup // won, not yet adopted
+}
+
+// Ready is closed once the first share this process took is loaded (and
+// served), so that a process starts reading its chats only then.
+func (m *Manager) Ready() <-chan struct{} {
+	m.once.Do(func() { m.ready = make(chan struct{}) })
+	return m.ready
 }
 
 // ErrLost is returned by Run when a held lease was lost or could not be
@@ -61,6 +74,9 @@ func (m *Manager) defaults() {
 	}
 	if m.Renew == 0 {
 		m.Renew = DefaultRenew
+	}
+	if m.Settle == 0 {
+		m.Settle = min(time.Second, m.Renew)
 	}
 	if m.Log == nil {
 		m.Log = slog.Default()
@@ -90,6 +106,7 @@ func (m *Manager) Adopted(name string) bool {
 // another process takes over at once) or a lease is lost (ErrLost).
 func (m *Manager) Run(ctx context.Context) error {
 	m.defaults()
+	m.Ready()
 	m.adopted = map[string]bool{}
 	adoptq := make(chan string, len(m.Names))
 	adoptErr := make(chan error, 1)
@@ -112,6 +129,7 @@ func (m *Manager) Run(ctx context.Context) error {
 				m.mu.Lock()
 				m.adopted[n] = true
 				m.mu.Unlock()
+				m.pending.Done()
 			}
 		}
 	}()
@@ -129,7 +147,7 @@ func (m *Manager) Run(ctx context.Context) error {
 	// The first round only announces this process, so that processes
 	// started together see each other before taking shares.
 	validUntil := time.Time{}
-	first := true
+	first, taken := true, false
 	t := time.NewTicker(m.Renew)
 	defer t.Stop()
 	for {
@@ -148,13 +166,20 @@ func (m *Manager) Run(ctx context.Context) error {
 				return fmt.Errorf("%w: could not renew %d leases before they expire: %v", ErrLost, len(m.Held()), err)
 			}
 		}
+		next := t.C
+		if first {
+			next = time.After(m.Settle)
+		} else if !taken {
+			taken = true
+			go func() { m.pending.Wait(); close(m.ready) }()
+		}
 		first = false
 		select {
 		case <-ctx.Done():
 			return nil
 		case err := <-adoptErr:
 			return err
-		case <-t.C:
+		case <-next:
 		}
 	}
 }
@@ -215,6 +240,7 @@ func (m *Manager) round(ctx context.Context, announceOnly bool, adoptq chan<- st
 	slices.Sort(m.held)
 	m.mu.Unlock()
 	m.Log.Info("leases won", "holder", m.Holder, "won", len(won), "held", len(m.held), "share", share, "processes", live)
+	m.pending.Add(len(won))
 	for _, n := range won {
 		adoptq <- n
 	}
