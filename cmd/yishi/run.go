@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -113,6 +114,7 @@ func runBot(ctx context.Context, args []string, io Stdio) error {
 	logFormat := fs.String("log-format", envOr("YISHI_LOG_FORMAT", "text"), "日志格式：text(默认)或 json")
 	storeURL := fs.String("store", os.Getenv("YISHI_STORE"), "存储：为空则用 --data 目录里的内置 badger(默认)；postgres://… 则把事件日志和状态存在 PostgreSQL(见 README)")
 	secondOpinion := fs.String("second-opinion", os.Getenv("YISHI_SECOND_OPINION"), "语言模型第二意见的配置文件(YAML，见 README「Screening」)；为空则不启用(默认)：启用后提议文字会发送到配置的地址")
+	node := fs.String("node", envOr("YISHI_NODE", hostname()), "本机的名字(多个进程共用一个 PostgreSQL 时区分各进程；默认主机名)")
 	publicURL := fs.String("public-url", os.Getenv("YISHI_PUBLIC_URL"), "居民打开网页的地址(例如 https://yishi.example.cn)，网页登录链接以它开头；默认 http://加 --http 的地址")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -136,7 +138,7 @@ func runBot(ctx context.Context, args []string, io Stdio) error {
 		// The first community's block is the one in force (bot/app).
 		comms[0].Backup = plan
 	}
-	s := serve{dataDir: d.data, comms: comms, io: io, log: log, http: *httpAddr, store: *storeURL}
+	s := serve{dataDir: d.data, comms: comms, io: io, log: log, http: *httpAddr, store: *storeURL, node: *node}
 	if s.store != "" && !strings.HasPrefix(s.store, "postgres://") && !strings.HasPrefix(s.store, "postgresql://") {
 		fmt.Fprintf(io.Err, "--store 只能为空(内置 badger)或 postgres://…，现在是 %q\n", s.store)
 		return errUsage
@@ -203,6 +205,29 @@ type serve struct {
 	logins  *web.Logins  // login links of 网页登录, with http
 	second  *opinion.Client
 	store   string // postgres://… ("" : badger in dataDir)
+	node    string // this machine's name (--node)
+}
+
+// hostname is the default --node.
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "yishi"
+	}
+	return h
+}
+
+// shared returns, on PostgreSQL, this run's lease holder and the node:
+// every process on a shared database serves only the communities whose
+// leases it holds (several may run at once, README "Several processes").
+// A holder is unique per start, so a paused old run is fenced out.
+func (s serve) shared() (holder, node string) {
+	if s.store == "" {
+		return "", ""
+	}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s/%d-%x", s.node, os.Getpid(), b), s.node
 }
 
 // openStore opens the store: PostgreSQL when --store names one, else the
@@ -281,7 +306,9 @@ func (s serve) platforms(ctx context.Context, tg telegram.Config, useWechat, use
 		adapters = append(adapters, console.New(console.Options{In: io.In, Out: io.Out, Logger: log,
 			AfterLine: func(ctx context.Context) { a.Flush(ctx) }}))
 	}
-	a, err = app.Open(ctx, app.Options{DataDir: dataDir, Store: db, Communities: comms, Adapters: adapters, Logger: log, Metrics: s.metrics(), WebLogin: s.webLogin(), SecondOpinion: s.second})
+	holder, node := s.shared()
+	a, err = app.Open(ctx, app.Options{DataDir: dataDir, Store: db, Communities: comms, Adapters: adapters, Logger: log, Metrics: s.metrics(), WebLogin: s.webLogin(), SecondOpinion: s.second,
+		Holder: holder, Node: node})
 	if err != nil {
 		db.Close()
 		return err
@@ -306,7 +333,9 @@ func (s serve) console(ctx context.Context, banner bool) error {
 			return err
 		}
 	}
-	a, err := app.Open(ctx, app.Options{DataDir: dataDir, Store: st, Communities: comms, Adapters: []bot.Adapter{con}, Logger: log, Metrics: s.metrics(), WebLogin: s.webLogin(), SecondOpinion: s.second})
+	holder, node := s.shared()
+	a, err := app.Open(ctx, app.Options{DataDir: dataDir, Store: st, Communities: comms, Adapters: []bot.Adapter{con}, Logger: log, Metrics: s.metrics(), WebLogin: s.webLogin(), SecondOpinion: s.second,
+		Holder: holder, Node: node})
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/yishi-community/yishi/bot"
 	"github.com/yishi-community/yishi/bot/config"
 	"github.com/yishi-community/yishi/bot/engine"
+	"github.com/yishi-community/yishi/bot/lease"
 	"github.com/yishi-community/yishi/bot/reminders"
 	"github.com/yishi-community/yishi/bot/screening/opinion"
 	"github.com/yishi-community/yishi/cmd/yishi/app/metrics"
@@ -55,6 +56,13 @@ type Options struct {
 	// SecondOpinion, when set, asks a language model for a second opinion
 	// on each proposal, shown to the reviewer only (off by default).
 	SecondOpinion *opinion.Client
+	// Holder, when set, makes this process one of several sharing the
+	// store (which must be a bot.Leaser, storage/postgres): it serves the
+	// communities whose leases it wins (bot/lease) and stops when it loses
+	// one. Node is the machine's stable name (engine.Options.Node).
+	Holder, Node string
+	// LeaseTTL and LeaseRenew override bot/lease's defaults (tests).
+	LeaseTTL, LeaseRenew time.Duration
 }
 
 // App is a running bot.
@@ -133,8 +141,13 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 	if opts.Metrics != nil {
 		observe, onRun = opts.Metrics.Action, opts.Metrics.RemindersRun
 	}
+	if _, ok := a.Store.(bot.Leaser); opts.Holder != "" && !ok {
+		a.Store.Close()
+		return nil, fmt.Errorf("the store %T has no leases: only a shared database (--store postgres://…) can be served by several processes", a.Store)
+	}
 	eng, err := engine.Open(ctx, engine.Options{Store: a.Store, Communities: opts.Communities, Clock: opts.Clock, Logger: opts.Logger,
-		Debounce: debounce, FromLog: opts.FromLog, ReadOnly: opts.ReadOnly, BeforeMigration: a.backupBeforeMigration, Observe: observe})
+		Debounce: debounce, FromLog: opts.FromLog, ReadOnly: opts.ReadOnly, BeforeMigration: a.backupBeforeMigration, Observe: observe,
+		Holder: opts.Holder, Node: opts.Node})
 	if err != nil {
 		a.Store.Close()
 		return nil, fmt.Errorf("load state from %s: %w", opts.DataDir, err)
@@ -195,6 +208,25 @@ func (a *App) Run(ctx context.Context) error {
 	a.downMu.Unlock()
 	a.Engine.OutboxWake("")
 	var wg sync.WaitGroup
+	leaseErr := make(chan error, 1)
+	if a.opts.Holder != "" {
+		m := a.leaseManager()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := m.Run(ctx); err != nil {
+				a.log.Error("this process stops serving", "holder", a.opts.Holder, "err", err)
+				leaseErr <- err
+				cancel() // stop serving at once: another process takes over
+			}
+		}()
+		// Chats are read only once this process's first share is loaded:
+		// a message read before would be answered "served elsewhere".
+		select {
+		case <-m.Ready():
+		case <-ctx.Done():
+		}
+	}
 	wg.Add(4)
 	go func() { defer wg.Done(); a.runBackups(ctx) }()
 	go func() { defer wg.Done(); a.dispatchLoop(ctx) }()
@@ -226,10 +258,46 @@ func (a *App) Run(ctx context.Context) error {
 		}
 		break
 	}
+	select {
+	case err := <-leaseErr:
+		// Nothing more is delivered either: what is still queued is the new
+		// holder's to deliver.
+		cancel()
+		wg.Wait()
+		return errors.Join(runErr, err)
+	default:
+	}
 	a.Flush(context.WithoutCancel(ctx))
 	cancel()
 	wg.Wait()
+	select {
+	case err := <-leaseErr:
+		runErr = errors.Join(runErr, err)
+	default:
+	}
 	return runErr
+}
+
+// leaseManager serves the communities whose leases this process wins,
+// until Run's ctx ends (the leases are then released) or one is lost.
+func (a *App) leaseManager() *lease.Manager {
+	names := make([]string, len(a.opts.Communities))
+	byLease := map[string]string{}
+	for i, c := range a.opts.Communities {
+		names[i] = bot.CommunityLease(c.ID)
+		byLease[names[i]] = c.ID
+	}
+	m := &lease.Manager{Leaser: a.Store.(bot.Leaser), Holder: a.opts.Holder, Names: names, TTL: a.opts.LeaseTTL,
+		Renew: a.opts.LeaseRenew, Log: a.log,
+		Adopt: func(ctx context.Context, name string) error {
+			if err := a.Engine.Adopt(ctx, byLease[name]); err != nil {
+				return err
+			}
+			a.log.Info("community served by this process", "community", byLease[name], "holder", a.opts.Holder)
+			a.Engine.OutboxWake("")
+			return nil
+		}}
+	return m
 }
 
 // Close flushes and closes the store.

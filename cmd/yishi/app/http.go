@@ -147,7 +147,7 @@ func (a *App) watchGauges() {
 	if m == nil {
 		return
 	}
-	g := metrics.Gauges{OutboxDepth: a.Engine.OutboxLen}
+	g := metrics.Gauges{OutboxDepth: a.Engine.OutboxLen, Served: func() int { return len(a.Engine.Communities()) }}
 	if a.opts.DataDir != "" {
 		g.StoreBytes = func() int64 { return dirBytes(a.opts.DataDir) }
 	}

@@ -122,6 +122,9 @@ type Gauges struct {
 	// no backup is configured (the series is then absent).
 	BackupAge  func() (age time.Duration, ok bool)
 	StoreBytes func() int64
+	// Served is how many communities this process serves (several
+	// processes share a database: each holds the leases of its own).
+	Served func() int
 }
 
 // Watch registers the gauges read at scrape time.
@@ -136,6 +139,10 @@ func (m *Metrics) Watch(g Gauges) {
 	}
 	if g.BackupAge != nil {
 		m.reg.MustRegister(backupAge{g.BackupAge})
+	}
+	if g.Served != nil {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "yishi_communities_served",
+			Help: "Communities this process serves now (it holds their leases)."}, func() float64 { return float64(g.Served()) }))
 	}
 }
 
