@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// TestThousandCommunitiesThreeProcesses: three processes on one database
+// with 1,000 communities configured: every community ends up served by
+// exactly one of them (what each says it serves, against the lease table).
+func TestThousandCommunitiesThreeProcesses(t *testing.T) {
+	base := os.Getenv("YISHI_PG_DSN")
+	if base == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("YISHI_PG_DSN is not set: CI must run the PostgreSQL tests")
+		}
+		t.Skip("set YISHI_PG_DSN (YISHI_PG_DSN=\"$(bash .ci/install-postgres.sh)\" starts a throwaway cluster)")
+	}
+	if testing.Short() {
+		t.Skip("builds and runs three processes")
+	}
+	const communities, processes = 1000, 3
+	bin := buildBinary(t)
+	cfg := t.TempDir()
+	for i := range communities {
+		y := fmt.Sprintf("id: v%04d\nname: 第%d村\ngroups:\n  - {name: 群%d, platform: console, chat: 群%d}\nroster:\n  - {id: shuji, name: 书记%d, roles: [secretary]}\n  - {id: jw, name: 监委%d, roles: [supervisor]}\n  - {id: r1, name: 村民%d, roles: [resident]}\n", i, i, i, i, i, i, i)
+		if err := os.WriteFile(filepath.Join(cfg, fmt.Sprintf("v%04d.yaml", i)), []byte(y), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dsn := pgSchema(t, base)
+	served := regexp.MustCompile(`community served by this process.* community=(v\d{4})`)
+	var mu sync.Mutex
+	by := map[string][]int{} // community → processes that said they serve it
+	for p := range processes {
+		cmd := exec.Command(bin, "run", "--config", cfg, "--store", dsn, "--data", filepath.Join(t.TempDir(), "d"), "--node", fmt.Sprintf("p%d", p))
+		cmd.Env = append(os.Environ(), "YISHI_LOG=info")
+		stdin, _ := cmd.StdinPipe()
+		stderr, _ := cmd.StderrPipe()
+		cmd.Stdout = io.Discard
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { stdin.Close(); cmd.Process.Kill(); cmd.Wait() })
+		go func() {
+			sc := bufio.NewScanner(stderr)
+			sc.Buffer(make([]byte, 1<<20), 1<<20)
+			for sc.Scan() {
+				if g := served.FindStringSubmatch(sc.Text()); g != nil {
+					mu.Lock()
+					by[g[1]] = append(by[g[1]], p)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	deadline := time.Now().Add(240 * time.Second) // each process builds 1,000 screeners first (about 40 s alone)
+	for {
+		mu.Lock()
+		n := len(by)
+		mu.Unlock()
+		if n == communities {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 240 s only %d of %d communities are served", n, communities)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second) // a late second claim would show now
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, _ := conn.Query(ctx, `SELECT name, holder FROM yishi_leases WHERE expires > now() AND name LIKE 'community/%'`)
+	holders, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]string, error) {
+		var v [2]string
+		return v, r.Scan(&v[0], &v[1])
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(holders) != communities {
+		t.Errorf("%d community leases held, want %d", len(holders), communities)
+	}
+	perHolder := map[string]int{}
+	for _, h := range holders {
+		perHolder[h[1]]++
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	perProcess := make([]int, processes)
+	for c, ps := range by {
+		if len(ps) != 1 {
+			t.Errorf("community %s served by processes %v", c, ps)
+		}
+		perProcess[ps[0]]++
+	}
+	// Not asserted: how evenly they spread. A process takes up to its
+	// share of the processes it sees live; one that finished starting
+	// first, alone, takes all, and nothing is shed to later ones yet.
+	var counts []string
+	for h, n := range perHolder {
+		counts = append(counts, fmt.Sprintf("%s:%d", strings.SplitN(h, "/", 2)[0], n))
+	}
+	t.Logf("served per process %v; leases per holder %v", perProcess, counts)
+}
