@@ -53,7 +53,18 @@ type Manager struct {
 	adopted map[string]bool
 	ready   chan struct{}
 	once    sync.Once
-	pending sync.WaitGroup // won, not yet adopted
+	toAdopt int  // won, not yet adopted
+	taken   bool // the first share was taken
+	isReady bool
+}
+
+// readyIfDone closes Ready once the first share is taken and loaded. Call
+// with m.mu held.
+func (m *Manager) readyIfDone() {
+	if m.taken && m.toAdopt == 0 && !m.isReady {
+		m.isReady = true
+		close(m.ready)
+	}
 }
 
 // Ready is closed once the first share this process took is loaded (and
@@ -128,8 +139,9 @@ func (m *Manager) Run(ctx context.Context) error {
 				}
 				m.mu.Lock()
 				m.adopted[n] = true
+				m.toAdopt--
+				m.readyIfDone()
 				m.mu.Unlock()
-				m.pending.Done()
 			}
 		}
 	}()
@@ -147,7 +159,7 @@ func (m *Manager) Run(ctx context.Context) error {
 	// The first round only announces this process, so that processes
 	// started together see each other before taking shares.
 	validUntil := time.Time{}
-	first, taken := true, false
+	first := true
 	t := time.NewTicker(m.Renew)
 	defer t.Stop()
 	for {
@@ -169,9 +181,11 @@ func (m *Manager) Run(ctx context.Context) error {
 		next := t.C
 		if first {
 			next = time.After(m.Settle)
-		} else if !taken {
-			taken = true
-			go func() { m.pending.Wait(); close(m.ready) }()
+		} else {
+			m.mu.Lock()
+			m.taken = true
+			m.readyIfDone()
+			m.mu.Unlock()
 		}
 		first = false
 		select {
@@ -238,9 +252,9 @@ func (m *Manager) round(ctx context.Context, announceOnly bool, adoptq chan<- st
 	m.mu.Lock()
 	m.held = append(m.held, won...)
 	slices.Sort(m.held)
+	m.toAdopt += len(won)
 	m.mu.Unlock()
 	m.Log.Info("leases won", "holder", m.Holder, "won", len(won), "held", len(m.held), "share", share, "processes", live)
-	m.pending.Add(len(won))
 	for _, n := range won {
 		adoptq <- n
 	}
