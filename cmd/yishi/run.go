@@ -234,6 +234,11 @@ func (s serve) shared() (holder, node string) {
 // badger directory.
 func (s serve) openStore(ctx context.Context) (bot.Store, error) {
 	if s.store != "" {
+		// The data directory still holds this process's control socket
+		// (and WeChat's login): made here, since no store creates it.
+		if err := os.MkdirAll(s.dataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("数据目录 %s 无法创建 / create the data directory: %w", s.dataDir, err)
+		}
 		return postgres.Open(ctx, s.store, s.log)
 	}
 	return storage.Open(s.dataDir, storage.Options{Logger: s.log})
