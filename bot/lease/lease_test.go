@@ -166,6 +166,19 @@ func TestSpreadAndFailover(t *testing.T) {
 	settle(t, all, a, c)
 }
 
+// wantLost waits for p's Run to stop with ErrLeaseLost.
+func wantLost(t *testing.T, p *proc, otherwise string) {
+	t.Helper()
+	select {
+	case err := <-p.done:
+		if !errors.Is(err, bot.ErrLeaseLost) {
+			t.Fatalf("Run = %v; want ErrLeaseLost", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal(otherwise)
+	}
+}
+
 func TestLostLeaseStopsTheProcess(t *testing.T) {
 	l := newMem()
 	all := names(3)
@@ -177,14 +190,7 @@ func TestLostLeaseStopsTheProcess(t *testing.T) {
 	l.mu.Lock()
 	l.breaks["A"] = true
 	l.mu.Unlock()
-	select {
-	case err := <-a.done:
-		if !errors.Is(err, bot.ErrLeaseLost) {
-			t.Fatalf("Run = %v; want ErrLeaseLost", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("a process that cannot renew kept running")
-	}
+	wantLost(t, a, "a process that cannot renew kept running")
 }
 
 func TestTakenLeaseStopsTheProcess(t *testing.T) {
@@ -197,14 +203,7 @@ func TestTakenLeaseStopsTheProcess(t *testing.T) {
 	l.mu.Lock()
 	l.rows[all[0]] = row{"Z", time.Now().Add(time.Hour)}
 	l.mu.Unlock()
-	select {
-	case err := <-a.done:
-		if !errors.Is(err, bot.ErrLeaseLost) {
-			t.Fatalf("Run = %v; want ErrLeaseLost", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("a process whose lease was taken kept running")
-	}
+	wantLost(t, a, "a process whose lease was taken kept running")
 }
 
 func TestCleanStopHandsOverAtOnce(t *testing.T) {

@@ -42,6 +42,25 @@ func crashConfig(t *testing.T, n int) string {
 	return dir
 }
 
+// voteSetup is the console script that brings crashConfig's community to an
+// open vote: a proposal, its approval and plan, the meeting, every voter
+// checked in.
+func voteSetup(voters int) string {
+	var setup strings.Builder
+	for _, l := range []string{"提议", "村道安装路灯", "村道晚上很黑，希望安装路灯。", "全体村民", "1", "确认"} {
+		fmt.Fprintf(&setup, "[私聊] 代表001: %s\n", l)
+	}
+	for _, l := range []string{"审定 #1", "1", "1", "3", "书记 委员 监委", "方案 #1", "12月5日 19:30", "村委会", "1", "好", "1", "确认"} {
+		fmt.Fprintf(&setup, "[私聊] 书记: %s\n", l)
+	}
+	setup.WriteString("[议事群] 书记: 开始协商 #1\n[议事群] 书记: 是\n")
+	for i := 1; i <= voters; i++ {
+		fmt.Fprintf(&setup, "[议事群] 代表%03d: 签到\n", i)
+	}
+	setup.WriteString("[议事群] 书记: 开始表决 同意安装路灯\n")
+	return setup.String()
+}
+
 func choiceOf(i int) string {
 	if i%4 == 0 {
 		return "反对"
@@ -62,18 +81,7 @@ func TestCrashMidVote(t *testing.T) {
 	cfg := crashConfig(t, voters)
 	data := filepath.Join(t.TempDir(), "data")
 
-	var setup strings.Builder
-	for _, l := range []string{"提议", "村道安装路灯", "村道晚上很黑，希望安装路灯。", "全体村民", "1", "确认"} {
-		fmt.Fprintf(&setup, "[私聊] 代表001: %s\n", l)
-	}
-	for _, l := range []string{"审定 #1", "1", "1", "3", "书记 委员 监委", "方案 #1", "12月5日 19:30", "村委会", "1", "好", "1", "确认"} {
-		fmt.Fprintf(&setup, "[私聊] 书记: %s\n", l)
-	}
-	setup.WriteString("[议事群] 书记: 开始协商 #1\n[议事群] 书记: 是\n")
-	for i := 1; i <= voters; i++ {
-		fmt.Fprintf(&setup, "[议事群] 代表%03d: 签到\n", i)
-	}
-	setup.WriteString("[议事群] 书记: 开始表决 同意安装路灯\n")
+	setup := voteSetup(voters)
 
 	// First run: set up, then send every vote and kill after about half were acknowledged.
 	cmd := exec.Command(bin, "--config", cfg, "--data", data)
@@ -85,7 +93,7 @@ func TestCrashMidVote(t *testing.T) {
 		t.Fatal(err)
 	}
 	go func() {
-		io.WriteString(stdin, setup.String())
+		io.WriteString(stdin, setup)
 		for i := 1; i <= voters; i++ {
 			fmt.Fprintf(stdin, "[议事群] 代表%03d: %s\n", i, choiceOf(i))
 		}

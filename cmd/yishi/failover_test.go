@@ -55,13 +55,7 @@ func (l *lines) text() string {
 // every vote acknowledged before the kill is counted exactly once when the
 // voters send theirs again.
 func TestFailoverMidVote(t *testing.T) {
-	base := os.Getenv("YISHI_PG_DSN")
-	if base == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("YISHI_PG_DSN is not set: CI must run the PostgreSQL tests")
-		}
-		t.Skip("set YISHI_PG_DSN (YISHI_PG_DSN=\"$(bash .ci/install-postgres.sh)\" starts a throwaway cluster)")
-	}
+	base := pgBase(t)
 	if testing.Short() {
 		t.Skip("builds and runs two processes")
 	}
@@ -82,22 +76,11 @@ func TestFailoverMidVote(t *testing.T) {
 		return cmd, stdin, collect(stdout)
 	}
 
-	var setup strings.Builder
-	for _, l := range []string{"提议", "村道安装路灯", "村道晚上很黑，希望安装路灯。", "全体村民", "1", "确认"} {
-		fmt.Fprintf(&setup, "[私聊] 代表001: %s\n", l)
-	}
-	for _, l := range []string{"审定 #1", "1", "1", "3", "书记 委员 监委", "方案 #1", "12月5日 19:30", "村委会", "1", "好", "1", "确认"} {
-		fmt.Fprintf(&setup, "[私聊] 书记: %s\n", l)
-	}
-	setup.WriteString("[议事群] 书记: 开始协商 #1\n[议事群] 书记: 是\n")
-	for i := 1; i <= voters; i++ {
-		fmt.Fprintf(&setup, "[议事群] 代表%03d: 签到\n", i)
-	}
-	setup.WriteString("[议事群] 书记: 开始表决 同意安装路灯\n")
+	setup := voteSetup(voters)
 
 	a, aIn, aOut := start("a")
 	go func() {
-		io.WriteString(aIn, setup.String())
+		io.WriteString(aIn, setup)
 		for i := 1; i <= voters; i++ {
 			fmt.Fprintf(aIn, "[议事群] 代表%03d: %s\n", i, choiceOf(i))
 		}

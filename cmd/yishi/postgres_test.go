@@ -16,11 +16,10 @@ import (
 	"github.com/yishi-community/yishi/storage/postgres"
 )
 
-// TestRunOnPostgres: the three-topic script (a secret ballot, a topic held
-// twice) played by yishi run --store postgres://… leaves a log that
-// replays exactly into what is stored, the same check audit verify makes
-// on badger.
-func TestRunOnPostgres(t *testing.T) {
+// pgBase is the test database (YISHI_PG_DSN): the tests skip without one,
+// except in CI, where they must run.
+func pgBase(t *testing.T) string {
+	t.Helper()
 	base := os.Getenv("YISHI_PG_DSN")
 	if base == "" {
 		if os.Getenv("CI") != "" {
@@ -28,6 +27,15 @@ func TestRunOnPostgres(t *testing.T) {
 		}
 		t.Skip("set YISHI_PG_DSN (YISHI_PG_DSN=\"$(bash .ci/install-postgres.sh)\" starts a throwaway cluster)")
 	}
+	return base
+}
+
+// TestRunOnPostgres: the three-topic script (a secret ballot, a topic held
+// twice) played by yishi run --store postgres://… leaves a log that
+// replays exactly into what is stored, the same check audit verify makes
+// on badger.
+func TestRunOnPostgres(t *testing.T) {
+	base := pgBase(t)
 	ctx := context.Background()
 	schema := fmt.Sprintf("run%d_%d", os.Getpid(), time.Now().UnixNano()%1e6)
 	conn, err := pgx.Connect(ctx, base)
@@ -97,13 +105,7 @@ func pgSchema(t *testing.T, base string) string {
 // verifies the chains on both sides and replays them in PostgreSQL; run
 // again it refuses to overwrite, writing nothing.
 func TestMigrateToPostgres(t *testing.T) {
-	base := os.Getenv("YISHI_PG_DSN")
-	if base == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("YISHI_PG_DSN is not set: CI must run the PostgreSQL tests")
-		}
-		t.Skip("set YISHI_PG_DSN (YISHI_PG_DSN=\"$(bash .ci/install-postgres.sh)\" starts a throwaway cluster)")
-	}
+	base := pgBase(t)
 	dir := filepath.Join(t.TempDir(), "d")
 	if _, e, code := run(t, legacyScript(t), "--data", dir); code != 0 {
 		t.Fatalf("script: %s", e)

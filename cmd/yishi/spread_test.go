@@ -21,13 +21,7 @@ import (
 // with 1,000 communities configured: every community ends up served by
 // exactly one of them (what each says it serves, against the lease table).
 func TestThousandCommunitiesThreeProcesses(t *testing.T) {
-	base := os.Getenv("YISHI_PG_DSN")
-	if base == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("YISHI_PG_DSN is not set: CI must run the PostgreSQL tests")
-		}
-		t.Skip("set YISHI_PG_DSN (YISHI_PG_DSN=\"$(bash .ci/install-postgres.sh)\" starts a throwaway cluster)")
-	}
+	base := pgBase(t)
 	if testing.Short() {
 		t.Skip("builds and runs three processes")
 	}
