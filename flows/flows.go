@@ -186,20 +186,42 @@ func (m *msg) who() string {
 // Handle answers one incoming message. It returns only after everything the
 // message caused is durable; a redelivered update (same ID) is ignored.
 func (b *Bot) Handle(ctx context.Context, in bot.Incoming) error {
+	return b.handle(ctx, in, in.ID, nil)
+}
+
+// HandleRelayed answers a message another process received for a
+// community served here (engine.Relayed): as Handle, under the relay
+// entry's key as update id, and the entry is deleted in the batch that
+// records what the message did — handled once, even across a crash.
+func (b *Bot) HandleRelayed(ctx context.Context, r engine.Relayed) error {
+	return b.handle(ctx, r.In, r.Key, func(tx *engine.Tx) { tx.DoneRelayed(r.Key) })
+}
+
+func (b *Bot) handle(ctx context.Context, in bot.Incoming, updateID string, done func(*engine.Tx)) error {
 	raw := strings.TrimSpace(in.Text)
 	text := textnorm.Normalize(b.stripMention(raw))
 	key := in.Platform + "/" + in.Chat + "/" + in.Sender
 	unlock := b.keys.lock(key)
 	defer unlock()
 
+	var dup bool
+	var err error
 	if code, ok := bindCommand(text); ok && in.Private {
-		return b.handleBind(ctx, in, code)
+		dup, err = b.handleBind(ctx, in, code, updateID, done)
+	} else {
+		dup, err = b.eng.Do(ctx, updateID, func(tx *engine.Tx) error {
+			if done != nil {
+				done(tx)
+			}
+			m := &msg{in: in, text: text, raw: b.stripMention(raw), key: key, tx: tx, b: b}
+			b.route(m)
+			return nil
+		})
 	}
-	_, err := b.eng.Do(ctx, in.ID, func(tx *engine.Tx) error {
-		m := &msg{in: in, text: text, raw: b.stripMention(raw), key: key, tx: tx, b: b}
-		b.route(m)
-		return nil
-	})
+	if err == nil && dup && done != nil {
+		// Handled before: only the entry is left to delete.
+		_, err = b.eng.Do(ctx, "", func(tx *engine.Tx) error { done(tx); return nil })
+	}
 	if err != nil {
 		return fmt.Errorf("handle message from %s/%s: %w", in.Platform, in.Sender, err)
 	}
@@ -258,10 +280,16 @@ func (b *Bot) route(m *msg) {
 	b.command(m)
 }
 
-// servedElsewhere answers a message for a community that another bot
-// process serves (several share one database; this one may be taking it
-// over right now): nothing was recorded, and the sender is told so.
+// servedElsewhere passes a message for a community that another bot
+// process serves (several share one database; one of them may be taking
+// it over right now) to that community's inbox, where its holder handles
+// it. A store that cannot relay refuses it: nothing was recorded, and
+// the sender is told so.
 func servedElsewhere(m *msg, c *config.Community) {
+	if m.tx.CanRelay() {
+		m.tx.Relay(c.ID, m.in)
+		return
+	}
 	m.reply("%s，您这条消息没有被记录：「%s」的议事现在由另一台服务进程负责(多台服务器共用一个数据库，可能正在交接，通常半分钟内完成)。请过一分钟再发一次；一直这样请联系村(居)委会工作人员。", m.who(), c.Name)
 }
 
@@ -287,30 +315,46 @@ func bindCommand(text string) (string, bool) {
 	return strings.Trim(rest, " :："), true
 }
 
-func (b *Bot) handleBind(ctx context.Context, in bot.Incoming, code string) error {
+func (b *Bot) handleBind(ctx context.Context, in bot.Incoming, code, updateID string, done func(*engine.Tx)) (dup bool, err error) {
 	reply := func(tx *engine.Tx, text string) {
+		if done != nil {
+			done(tx)
+		}
 		tx.Send(bot.Outgoing{Platform: in.Platform, Chat: in.Chat, Private: true, Text: text})
 	}
 	var comm string
 	var member *bot.Member
 	var peekErr error
-	b.eng.Read(func(tx *engine.Tx) { comm, member, peekErr = tx.PeekBindCode(code) })
+	var canRelay bool
+	b.eng.Read(func(tx *engine.Tx) { comm, member, peekErr = tx.PeekBindCode(code); canRelay = tx.CanRelay() })
+	if peekErr != nil && canRelay {
+		if elsewhere := b.eng.BindCodeElsewhere(code); elsewhere != "" {
+			// Issued by a community another process serves: it binds there.
+			return b.eng.Do(ctx, updateID, func(tx *engine.Tx) error {
+				if done != nil {
+					done(tx)
+				}
+				tx.Relay(elsewhere, in)
+				return nil
+			})
+		}
+	}
 	identity := in.Sender
 	if peekErr == nil {
 		if binder := b.opts.Binders[in.Platform]; binder != nil {
 			stable, err := binder.Bind(ctx, in.Sender, comm+"-"+member.ID)
 			if err != nil {
 				b.log.Error("platform binding failed", "platform", in.Platform, "err", err)
-				_, derr := b.eng.Do(ctx, in.ID, func(tx *engine.Tx) error {
+				dup, derr := b.eng.Do(ctx, updateID, func(tx *engine.Tx) error {
 					reply(tx, "绑定没有成功(平台暂时无法记录)，请稍后再发一次同样的绑定码。")
 					return nil
 				})
-				return errors.Join(err, derr)
+				return dup, errors.Join(err, derr)
 			}
 			identity = stable
 		}
 	}
-	_, err := b.eng.Do(ctx, in.ID, func(tx *engine.Tx) error {
+	return b.eng.Do(ctx, updateID, func(tx *engine.Tx) error {
 		if peekErr != nil {
 			reply(tx, bot.ErrorMessage(peekErr))
 			return nil
@@ -324,7 +368,6 @@ func (b *Bot) handleBind(ctx context.Context, in bot.Incoming, code string) erro
 		b.eng.OutboxWake(m.ID)
 		return nil
 	})
-	return err
 }
 
 // Sweep pauses flows left idle longer than their community's timeout and

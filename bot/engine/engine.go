@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -93,6 +94,9 @@ type Engine struct {
 	failApply func(Recorded) error
 	dropMu    sync.Mutex // serialises erasures of secret rounds
 	drops     sync.WaitGroup
+	// commitMu is read-held by every write from its place in the commit
+	// order until it is durable, so HandOver can wait for them all.
+	commitMu sync.RWMutex
 }
 
 type community struct {
@@ -277,8 +281,24 @@ func (e *Engine) Adopt(_ context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	var convs map[string]*Conversation
+	if e.holder != "" {
+		// The conversations another process kept for this community are
+		// in the store, newer than what this process read at its start.
+		if convs, err = e.scanConversations(id); err != nil {
+			return err
+		}
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if convs != nil {
+		for k, c := range e.convs {
+			if c.Community == id {
+				delete(e.convs, k)
+			}
+		}
+		maps.Copy(e.convs, convs)
+	}
 	entries = append(entries, c.receipts...)
 	entries = append(entries, e.parked[id]...)
 	delete(e.parked, id)
@@ -291,6 +311,36 @@ func (e *Engine) Adopt(_ context.Context, id string) error {
 			e.order = append(e.order, cid)
 		}
 	}
+	return nil
+}
+
+// HandOver stops serving community id (its lease is to be released for
+// another process to adopt): from now on its messages are relayed, and it
+// returns once every write begun before, its own included, is durable, so
+// the next holder loads all of them. Its pending messages stay in the
+// store for the next holder (one being delivered right now may then be
+// delivered twice; never lost).
+func (e *Engine) HandOver(_ context.Context, id string) error {
+	if e.holder == "" {
+		return fmt.Errorf("hand over %s: this engine does not share its store", id)
+	}
+	e.mu.Lock()
+	if e.comms[id] == nil {
+		e.mu.Unlock()
+		return nil
+	}
+	delete(e.comms, id)
+	e.order = slices.DeleteFunc(e.order, func(c string) bool { return c == id })
+	for k, c := range e.convs {
+		if c.Community == id {
+			delete(e.convs, k)
+		}
+	}
+	e.outbox.forget(id)
+	e.mu.Unlock()
+	//lint:ignore SA2001 a barrier: every write begun before has landed once it is taken
+	e.commitMu.Lock()
+	e.commitMu.Unlock()
 	return nil
 }
 
@@ -524,18 +574,39 @@ func (e *Engine) loadGlobal() error {
 	if err := e.loadSeen(); err != nil {
 		return err
 	}
+	convs, err := e.scanConversations("")
+	if err != nil {
+		return err
+	}
+	maps.Copy(e.convs, convs)
+	return e.loadOutbox()
+}
+
+// scanConversations reads the persisted conversations, of community comm
+// only unless comm is "".
+func (e *Engine) scanConversations(comm string) (map[string]*Conversation, error) {
+	out := map[string]*Conversation{}
 	err := e.store.Scan([]byte("conv/"), func(k, v []byte) (bool, error) {
 		var c Conversation
 		if err := json.Unmarshal(v, &c); err != nil {
 			return false, fmt.Errorf("decode %s: %w", k, err)
 		}
-		e.convs[strings.TrimPrefix(string(k), "conv/")] = &c
+		if comm == "" || c.Community == comm {
+			out[strings.TrimPrefix(string(k), "conv/")] = &c
+		}
 		return true, nil
 	})
 	if err != nil {
-		return fmt.Errorf("load conversations: %w", err)
+		return nil, fmt.Errorf("load conversations: %w", err)
 	}
-	return e.loadOutbox()
+	return out, nil
+}
+
+// convServed reports whether a conversation belongs here: with several
+// processes on one store, one of a community another process serves is
+// that process's to continue, time out or end.
+func (e *Engine) convServed(c *Conversation) bool {
+	return e.holder == "" || c.Community == "" || e.comms[c.Community] != nil
 }
 
 // loadSeen reads the processed update ids. Platforms redeliver within
@@ -675,6 +746,8 @@ func (e *Engine) commit(batch []bot.KV, fences []string) error {
 	// The state in memory already changed: the write must not be withdrawn
 	// because a caller gave up waiting.
 	ctx := context.Background()
+	e.commitMu.RLock()
+	defer e.commitMu.RUnlock()
 	var err error
 	fq, fenced := e.store.(bot.FencedQueuer)
 	if q, ok := e.store.(bot.Queuer); e.holder != "" && !fenced {

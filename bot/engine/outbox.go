@@ -190,6 +190,23 @@ func (o *outbox) adopt(entries []*OutboxEntry) {
 	}
 }
 
+// forget drops, from memory only, the pending messages of a community
+// handed over to another process (they stay in the store for it). One
+// being delivered finishes its delivery.
+func (o *outbox) forget(comm string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var seqs []uint64
+	for _, en := range o.pending {
+		if !en.removed && !en.inFlight && en.Out.Community == comm {
+			seqs = append(seqs, en.Seq)
+		}
+	}
+	for _, s := range seqs { // remove may compact o.pending
+		o.remove(s)
+	}
+}
+
 // add appends an entry with a higher seq than any pending one, or inserts
 // it in order.
 func (o *outbox) add(e *OutboxEntry) {

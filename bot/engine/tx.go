@@ -30,6 +30,8 @@ type Tx struct {
 	// fences: leases of the communities whose events this unit recorded
 	// (with Engine.Holder, the write is refused unless they are still ours).
 	fences []string
+	// relayed: communities served elsewhere this unit relayed a message to.
+	relayed []string
 }
 
 // Now is the time of this unit of work.
@@ -204,7 +206,7 @@ func (tx *Tx) TopicsIn(comm string, stages ...bot.Stage) []*bot.Topic {
 
 // Conversation returns the persisted conversation of key, or nil.
 func (tx *Tx) Conversation(key string) *Conversation {
-	if c, ok := tx.e.convs[key]; ok {
+	if c, ok := tx.e.convs[key]; ok && tx.e.convServed(c) {
 		cp := *c
 		cp.Values = copyValues(c.Values)
 		return &cp
@@ -232,6 +234,9 @@ func (tx *Tx) SaveConversation(key string, c *Conversation) {
 func (tx *Tx) Conversations() map[string]*Conversation {
 	out := make(map[string]*Conversation, len(tx.e.convs))
 	for k, c := range tx.e.convs {
+		if !tx.e.convServed(c) {
+			continue
+		}
 		cp := *c
 		cp.Values = copyValues(c.Values)
 		out[k] = &cp
