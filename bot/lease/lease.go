@@ -45,8 +45,18 @@ type Manager struct {
 	// goroutine, one lease at a time, while renewals go on. An error stops
 	// the manager.
 	Adopt func(ctx context.Context, name string) error
-	Log   *slog.Logger
-	Now   func() time.Time
+	// Shed stops serving a community whose lease this process gives up
+	// because it holds more than its share (a process joined): the lease
+	// is released once Shed returns, and another process adopts it. nil:
+	// nothing is shed.
+	Shed func(ctx context.Context, name string) error
+	// Exclusive are leases one process at a time holds for as long as it
+	// lives, outside the fair share: reading a chat platform account that
+	// only one reader may poll (a Telegram token). Turn tells when this
+	// process won one.
+	Exclusive []string
+	Log       *slog.Logger
+	Now       func() time.Time
 
 	mu      sync.Mutex
 	held    []string // sorted
@@ -56,6 +66,24 @@ type Manager struct {
 	toAdopt int  // won, not yet adopted
 	taken   bool // the first share was taken
 	isReady bool
+	turns   map[string]chan struct{} // exclusive lease → closed once held
+	mine    []string                 // exclusive leases held
+}
+
+// Turn is closed once this process holds the exclusive lease name (it
+// then holds it until it stops; losing it stops the process, ErrLost).
+func (m *Manager) Turn(name string) <-chan struct{} {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.turns == nil {
+		m.turns = map[string]chan struct{}{}
+	}
+	ch := m.turns[name]
+	if ch == nil {
+		ch = make(chan struct{})
+		m.turns[name] = ch
+	}
+	return ch
 }
 
 // readyIfDone closes Ready once the first share is taken and loaded. Call
@@ -151,7 +179,10 @@ func (m *Manager) Run(ctx context.Context) error {
 		// A fresh context: ctx is usually done by now.
 		rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err := m.Leaser.Release(rctx, m.Holder, append(m.Held(), m.heartbeat())); err != nil {
+		m.mu.Lock()
+		mine := slices.Clone(m.mine)
+		m.mu.Unlock()
+		if err := m.Leaser.Release(rctx, m.Holder, append(append(m.Held(), mine...), m.heartbeat())); err != nil {
 			m.Log.Warn("releasing leases failed; they expire by themselves", "err", err)
 		}
 	}()
@@ -207,17 +238,23 @@ func isLost(err error) bool { _, ok := err.(lostError); return ok }
 // round renews what is held, then takes free leases up to the fair share.
 func (m *Manager) round(ctx context.Context, announceOnly bool, adoptq chan<- string) error {
 	held := m.Held()
-	got, err := m.Leaser.Acquire(ctx, m.Holder, append(slices.Clone(held), m.heartbeat()), m.TTL)
+	m.mu.Lock()
+	mine := slices.Clone(m.mine)
+	m.mu.Unlock()
+	got, err := m.Leaser.Acquire(ctx, m.Holder, append(append(slices.Clone(held), mine...), m.heartbeat()), m.TTL)
 	if err != nil {
 		return err
 	}
-	for _, h := range held {
+	for _, h := range append(held, mine...) {
 		if !slices.Contains(got, h) {
 			return lostError{fmt.Errorf("%w: %s passed to another process", ErrLost, h)}
 		}
 	}
 	if announceOnly {
 		return nil
+	}
+	if err := m.takeExclusive(ctx, mine); err != nil {
+		return err
 	}
 	holders, err := m.Leaser.Holders(ctx)
 	if err != nil {
@@ -238,7 +275,10 @@ func (m *Manager) round(ctx context.Context, announceOnly bool, adoptq chan<- st
 		}
 	}
 	want := share - len(held)
-	if want <= 0 || len(free) == 0 {
+	if want < 0 {
+		return m.shed(ctx, held, -want, share, live)
+	}
+	if want == 0 || len(free) == 0 {
 		return nil
 	}
 	free = free[:min(want, len(free))]
@@ -258,5 +298,70 @@ func (m *Manager) round(ctx context.Context, announceOnly bool, adoptq chan<- st
 	for _, n := range won {
 		adoptq <- n
 	}
+	return nil
+}
+
+// takeExclusive tries the exclusive leases not held yet.
+func (m *Manager) takeExclusive(ctx context.Context, mine []string) error {
+	var want []string
+	for _, n := range m.Exclusive {
+		if !slices.Contains(mine, n) {
+			want = append(want, n)
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	won, err := m.Leaser.Acquire(ctx, m.Holder, want, m.TTL)
+	if err != nil {
+		return err
+	}
+	for _, n := range won {
+		m.Turn(n) // made before it is closed
+		m.mu.Lock()
+		m.mine = append(m.mine, n)
+		close(m.turns[n])
+		m.mu.Unlock()
+		m.Log.Info("exclusive lease won", "holder", m.Holder, "lease", n)
+	}
+	return nil
+}
+
+// shed gives up n of the communities this process serves, beyond its
+// share now that more processes are live, newest names first: each is
+// stopped here (Shed) and its lease released for a process below its
+// share to adopt. Only loaded communities are shed.
+func (m *Manager) shed(ctx context.Context, held []string, n, share, live int) error {
+	if m.Shed == nil {
+		return nil
+	}
+	var out []string
+	for i := len(held) - 1; i >= 0 && len(out) < n; i-- {
+		if m.Adopted(held[i]) {
+			out = append(out, held[i])
+		}
+	}
+	var shed []string
+	for _, name := range out {
+		if err := m.Shed(ctx, name); err != nil {
+			m.Log.Warn("could not hand a community over; kept", "lease", name, "err", err)
+			continue
+		}
+		shed = append(shed, name)
+	}
+	if len(shed) == 0 {
+		return nil
+	}
+	m.mu.Lock()
+	m.held = slices.DeleteFunc(m.held, func(h string) bool { return slices.Contains(shed, h) })
+	for _, name := range shed {
+		delete(m.adopted, name)
+	}
+	m.mu.Unlock()
+	// Not renewed any more in any case: released now, or expired soon.
+	if err := m.Leaser.Release(ctx, m.Holder, shed); err != nil {
+		m.Log.Warn("releasing handed-over leases failed; they expire by themselves", "err", err)
+	}
+	m.Log.Info("leases handed over", "holder", m.Holder, "shed", len(shed), "held", len(held)-len(shed), "share", share, "processes", live)
 	return nil
 }

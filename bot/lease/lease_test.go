@@ -84,7 +84,7 @@ type proc struct {
 	cancel  context.CancelFunc
 }
 
-func start(l bot.Leaser, holder string, names []string) *proc {
+func start(l bot.Leaser, holder string, names []string, exclusive ...string) *proc {
 	p := &proc{serving: map[string]bool{}, done: make(chan error, 1)}
 	p.m = &lease.Manager{Leaser: l, Holder: holder, Names: names, TTL: 300 * time.Millisecond, Renew: 50 * time.Millisecond,
 		Adopt: func(_ context.Context, n string) error {
@@ -92,7 +92,13 @@ func start(l bot.Leaser, holder string, names []string) *proc {
 			p.serving[n] = true
 			p.mu.Unlock()
 			return nil
-		}}
+		}, Exclusive: exclusive}
+	p.m.Shed = func(_ context.Context, n string) error {
+		p.mu.Lock()
+		delete(p.serving, n)
+		p.mu.Unlock()
+		return nil
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	go func() { p.done <- p.m.Run(ctx) }()
@@ -219,4 +225,92 @@ func TestCleanStopHandsOverAtOnce(t *testing.T) {
 	if len(hs) != 0 {
 		t.Fatalf("after a clean stop the leases are still held: %v", hs)
 	}
+}
+
+// Processes that start one after the other still end with a share each:
+// the first takes everything it sees no one else for, then hands over
+// what is beyond its share as the others appear (a restarted process
+// after a failover, or one that took longer to start).
+func TestLateProcessesGetTheirShare(t *testing.T) {
+	l := newMem()
+	all := names(90)
+	a := start(l, "A", all)
+	defer a.cancel()
+	settle(t, all, a)
+	if n := len(a.served()); n != 90 {
+		t.Fatalf("alone, A serves %d of 90", n)
+	}
+	b := start(l, "B", all)
+	defer b.cancel()
+	c := start(l, "C", all)
+	defer c.cancel()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		settle(t, all, a, b, c)
+		na, nb, nc := len(a.served()), len(b.served()), len(c.served())
+		if na == 30 && nb == 30 && nc == 30 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("served per process after the late starts: [%d %d %d]; want 30 each", na, nb, nc)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	hs, _ := l.Holders(context.Background())
+	for _, n := range all {
+		h := hs[n]
+		for _, p := range []*proc{a, b, c} {
+			if slices.Contains(p.served(), n) && p.m.Holder != h {
+				t.Fatalf("%s served by %s, its lease held by %q", n, p.m.Holder, h)
+			}
+		}
+	}
+}
+
+// An exclusive lease (one Telegram token's poller) is held by one process
+// at a time and passes to another when its holder dies.
+func TestExclusiveLeaseHasOneHolderAndMovesOnDeath(t *testing.T) {
+	l := newMem()
+	all := names(6)
+	const poll = "exclusive/telegram/1"
+	a := start(l, "A", all, poll)
+	defer a.cancel()
+	b := start(l, "B", all, poll)
+	defer b.cancel()
+	turn := func(p *proc) bool {
+		select {
+		case <-p.m.Turn(poll):
+			return true
+		default:
+			return false
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !turn(a) && !turn(b) {
+		if time.Now().After(deadline) {
+			t.Fatal("nobody got the turn to poll")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // several rounds: the other must not get it too
+	if turn(a) && turn(b) {
+		t.Fatal("both processes hold the exclusive lease")
+	}
+	holder, other := a, b
+	if turn(b) {
+		holder, other = b, a
+	}
+	l.mu.Lock()
+	l.dead[holder.m.Holder] = true
+	l.mu.Unlock()
+	holder.cancel()
+	<-holder.done
+	deadline = time.Now().Add(5 * time.Second)
+	for !turn(other) {
+		if time.Now().After(deadline) {
+			t.Fatal("the exclusive lease did not pass to the surviving process")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	settle(t, all, other)
 }
