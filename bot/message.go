@@ -162,6 +162,20 @@ type Adapter interface {
 	Sender
 }
 
+// Exclusive is implemented by adapters whose receiving side only one
+// process may run at a time: a Telegram token is polled by one reader
+// (getUpdates answers 409 to a second). When several processes share the
+// store, each runs the adapter — any of them can send — and the one that
+// wins ExclusiveLease receives; WaitTurn is called before Run with what
+// blocks until then. A message it receives for a community another
+// process serves is relayed to that process through the store.
+// ExclusiveLease is "" when receiving needs no turn (webhook mode: the
+// load balancer picks a process per update).
+type Exclusive interface {
+	ExclusiveLease() string
+	WaitTurn(wait func(ctx context.Context) error)
+}
+
 // Editor is implemented by adapters that can edit a message they sent; the
 // core then updates the live tally in place (Outgoing.Key) instead of
 // posting a new message.

@@ -100,11 +100,13 @@ type Adapter struct {
 	calls   map[string]*openCall // button presses handled, not yet answered, by Incoming.ID
 
 	health health
+	turn   func(ctx context.Context) error // bot.Exclusive: nil polls at once
 }
 
 var (
-	_ bot.Adapter = (*Adapter)(nil)
-	_ bot.Editor  = (*Adapter)(nil)
+	_ bot.Adapter   = (*Adapter)(nil)
+	_ bot.Editor    = (*Adapter)(nil)
+	_ bot.Exclusive = (*Adapter)(nil)
 )
 
 // ErrNotInChat is returned (wrapped) by Send when Telegram refuses to post
@@ -220,6 +222,14 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 	a.meMu.Unlock()
 	close(a.ready)
 	a.log.Info("telegram bot connected", "bot", "@"+u.Username, "id", u.ID, "mode", a.mode())
+	if wait := a.turn; wait != nil && a.ExclusiveLease() != "" {
+		// Another process may be polling this token: this one sends, and
+		// polls (and sets up the groups) once it has the turn.
+		a.log.Info("telegram: sending only until this process has the turn to poll the token")
+		if err := wait(ctx); err != nil {
+			return nil
+		}
+	}
 	a.setCommands(ctx)
 	if a.privacy {
 		a.log.Warn("telegram bot is in privacy mode: in groups where it is not an administrator it only receives /commands, replies to its messages, @mentions and button presses; "+
@@ -231,6 +241,19 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 	}
 	return a.runPolling(ctx, h)
 }
+
+// ExclusiveLease names what only one process may do with this token:
+// poll it. A webhook needs no turn (bot.Exclusive).
+func (a *Adapter) ExclusiveLease() string {
+	if a.opts.WebhookURL != "" {
+		return ""
+	}
+	return Platform + "/" + a.botID
+}
+
+// WaitTurn is called, when several processes share the store, before Run:
+// Run polls only once wait returns (bot.Exclusive).
+func (a *Adapter) WaitTurn(wait func(ctx context.Context) error) { a.turn = wait }
 
 func (a *Adapter) mode() string {
 	if a.opts.WebhookURL != "" {

@@ -112,8 +112,9 @@ func TestFailoverMidVote(t *testing.T) {
 	killed := time.Now()
 	a.Wait()
 
-	// Until B holds the lease it answers that nothing was recorded; the
-	// voter's phone would try again. A probe a second until it serves.
+	// Until B holds the lease it relays what it reads to the inbox of the
+	// community, where it finds it again once it serves it. A probe a
+	// second until one is answered.
 	served := regexp.MustCompile(`#1`)
 	var tookOver time.Duration
 	for tookOver == 0 {

@@ -19,7 +19,10 @@ import (
 
 // TestThousandCommunitiesThreeProcesses: three processes on one database
 // with 1,000 communities configured: every community ends up served by
-// exactly one of them (what each says it serves, against the lease table).
+// exactly one of them (what each says it serves and has handed over,
+// against the lease table), and they spread evenly: whichever process
+// finishes starting first takes everything, then hands over what is
+// beyond its share as the others appear.
 func TestThousandCommunitiesThreeProcesses(t *testing.T) {
 	base := pgBase(t)
 	if testing.Short() {
@@ -35,9 +38,9 @@ func TestThousandCommunitiesThreeProcesses(t *testing.T) {
 		}
 	}
 	dsn := pgSchema(t, base)
-	served := regexp.MustCompile(`community served by this process.* community=(v\d{4})`)
+	served := regexp.MustCompile(`community (served by this process|handed over to another process).* community=(v\d{4})`)
 	var mu sync.Mutex
-	by := map[string][]int{} // community → processes that said they serve it
+	by := map[string]map[int]bool{} // community → processes that serve it now, by what they said
 	for p := range processes {
 		cmd := exec.Command(bin, "run", "--config", cfg, "--store", dsn, "--data", filepath.Join(t.TempDir(), "d"), "--node", fmt.Sprintf("p%d", p))
 		cmd.Env = append(os.Environ(), "YISHI_LOG=info")
@@ -54,22 +57,46 @@ func TestThousandCommunitiesThreeProcesses(t *testing.T) {
 			for sc.Scan() {
 				if g := served.FindStringSubmatch(sc.Text()); g != nil {
 					mu.Lock()
-					by[g[1]] = append(by[g[1]], p)
+					if by[g[2]] == nil {
+						by[g[2]] = map[int]bool{}
+					}
+					by[g[2]][p] = strings.HasPrefix(g[1], "served")
+					if !by[g[2]][p] {
+						delete(by[g[2]], p)
+					}
 					mu.Unlock()
 				}
 			}
 		}()
 	}
+	share := (communities + processes - 1) / processes
+	// settled: every community served by one process, none above its share.
+	settled := func() (bool, []int) {
+		mu.Lock()
+		defer mu.Unlock()
+		per := make([]int, processes)
+		ok := len(by) == communities
+		for _, ps := range by {
+			if len(ps) != 1 {
+				ok = false
+			}
+			for p := range ps {
+				per[p]++
+			}
+		}
+		for _, n := range per {
+			ok = ok && n <= share
+		}
+		return ok, per
+	}
 	deadline := time.Now().Add(240 * time.Second) // each process builds 1,000 screeners first (about 40 s alone)
 	for {
-		mu.Lock()
-		n := len(by)
-		mu.Unlock()
-		if n == communities {
+		ok, per := settled()
+		if ok {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after 240 s only %d of %d communities are served", n, communities)
+			t.Fatalf("after 240 s the communities are not spread, one process each and at most %d per process: served per process %v", share, per)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -95,6 +122,9 @@ func TestThousandCommunitiesThreeProcesses(t *testing.T) {
 	for _, h := range holders {
 		perHolder[h[1]]++
 	}
+	if ok, per := settled(); !ok {
+		t.Errorf("the spread did not hold: served per process %v", per)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	perProcess := make([]int, processes)
@@ -102,14 +132,25 @@ func TestThousandCommunitiesThreeProcesses(t *testing.T) {
 		if len(ps) != 1 {
 			t.Errorf("community %s served by processes %v", c, ps)
 		}
-		perProcess[ps[0]]++
+		for p := range ps {
+			perProcess[p]++
+			if h := holderOf(holders, c); !strings.HasPrefix(h, fmt.Sprintf("p%d/", p)) {
+				t.Errorf("community %s served by p%d, its lease held by %q", c, p, h)
+			}
+		}
 	}
-	// Not asserted: how evenly they spread. A process takes up to its
-	// share of the processes it sees live; one that finished starting
-	// first, alone, takes all, and nothing is shed to later ones yet.
 	var counts []string
 	for h, n := range perHolder {
 		counts = append(counts, fmt.Sprintf("%s:%d", strings.SplitN(h, "/", 2)[0], n))
 	}
 	t.Logf("served per process %v; leases per holder %v", perProcess, counts)
+}
+
+func holderOf(rows [][2]string, community string) string {
+	for _, r := range rows {
+		if r[0] == "community/"+community {
+			return r[1]
+		}
+	}
+	return ""
 }

@@ -227,6 +227,10 @@ func (a *App) Run(ctx context.Context) error {
 		case <-ctx.Done():
 		}
 	}
+	if a.opts.Holder != "" {
+		wg.Add(1)
+		go func() { defer wg.Done(); a.relayLoop(ctx) }()
+	}
 	wg.Add(4)
 	go func() { defer wg.Done(); a.runBackups(ctx) }()
 	go func() { defer wg.Done(); a.dispatchLoop(ctx) }()
@@ -289,6 +293,13 @@ func (a *App) leaseManager() *lease.Manager {
 	}
 	m := &lease.Manager{Leaser: a.Store.(bot.Leaser), Holder: a.opts.Holder, Names: names, TTL: a.opts.LeaseTTL,
 		Renew: a.opts.LeaseRenew, Log: a.log,
+		Shed: func(ctx context.Context, name string) error {
+			if err := a.Engine.HandOver(ctx, byLease[name]); err != nil {
+				return err
+			}
+			a.log.Info("community handed over to another process", "community", byLease[name], "holder", a.opts.Holder)
+			return nil
+		},
 		Adopt: func(ctx context.Context, name string) error {
 			if err := a.Engine.Adopt(ctx, byLease[name]); err != nil {
 				return err
@@ -297,6 +308,24 @@ func (a *App) leaseManager() *lease.Manager {
 			a.Engine.OutboxWake("")
 			return nil
 		}}
+	for _, p := range a.order {
+		ex, ok := a.adapters[p].(bot.Exclusive)
+		if !ok || ex.ExclusiveLease() == "" {
+			continue
+		}
+		name := "exclusive/" + ex.ExclusiveLease()
+		m.Exclusive = append(m.Exclusive, name)
+		turn := m.Turn(name)
+		ex.WaitTurn(func(ctx context.Context) error {
+			select {
+			case <-turn:
+				a.log.Info("this process receives for the platform", "platform", p, "holder", a.opts.Holder)
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}
 	return m
 }
 
