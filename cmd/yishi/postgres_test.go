@@ -2,55 +2,26 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/yishi-community/yishi/bot/config"
 	"github.com/yishi-community/yishi/bot/engine"
 	"github.com/yishi-community/yishi/storage/postgres"
+	"github.com/yishi-community/yishi/storage/postgres/pgtest"
 )
 
 // pgBase is the test database (YISHI_PG_DSN): the tests skip without one,
 // except in CI, where they must run.
-func pgBase(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("YISHI_PG_DSN")
-	if base == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("YISHI_PG_DSN is not set: CI must run the PostgreSQL tests")
-		}
-		t.Skip("set YISHI_PG_DSN (YISHI_PG_DSN=\"$(bash .ci/install-postgres.sh)\" starts a throwaway cluster)")
-	}
-	return base
-}
+func pgBase(t *testing.T) string { return pgtest.Base(t) }
 
 // TestRunOnPostgres: the three-topic script (a secret ballot, a topic held
 // twice) played by yishi run --store postgres://… leaves a log that
 // replays exactly into what is stored, the same check audit verify makes
 // on badger.
 func TestRunOnPostgres(t *testing.T) {
-	base := pgBase(t)
-	ctx := context.Background()
-	schema := fmt.Sprintf("run%d_%d", os.Getpid(), time.Now().UnixNano()%1e6)
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); conn.Close(ctx) })
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	dsn := base + sep + "search_path=" + schema
+	dsn := pgSchema(t, pgBase(t))
 	out, errOut, code := run(t, legacyScript(t), "run", "--store", dsn, "--data", filepath.Join(t.TempDir(), "d"))
 	if code != 0 {
 		t.Fatalf("yishi run --store: exit %d\n%s", code, errOut)
@@ -58,7 +29,7 @@ func TestRunOnPostgres(t *testing.T) {
 	if !strings.Contains(out, "表决结果") {
 		t.Fatalf("the script did not reach a result:\n%s", out)
 	}
-	st, err := postgres.Open(ctx, dsn, nil)
+	st, err := postgres.Open(context.Background(), dsn, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,24 +53,9 @@ func TestRunOnPostgres(t *testing.T) {
 
 // pgSchema makes a schema of its own in the test database and returns the
 // DSN that uses it.
-func pgSchema(t *testing.T, base string) string {
-	t.Helper()
-	ctx := context.Background()
-	schema := fmt.Sprintf("mig%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); conn.Close(ctx) })
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + schema
-}
+// pgSchema is a fresh schema of the test database (base is pgBase's, which
+// has already skipped where there is none).
+func pgSchema(t *testing.T, _ string) string { return pgtest.Fresh(t) }
 
 // TestMigrateToPostgres: yishi migrate copies a badger directory's logs,
 // verifies the chains on both sides and replays them in PostgreSQL; run
