@@ -21,6 +21,7 @@ func runRecord(ctx context.Context, args []string, io Stdio) error {
 	fs := newFlagSet("record", io)
 	var d dataFlags
 	d.register(fs)
+	d.registerStore(fs)
 	html := fs.Bool("html", false, "输出可打印的 HTML 页面")
 	comm := fs.String("community", "", "社区 id(只有一个社区时可省略)")
 	round := fs.Int("round", 0, "打印第几轮协商的记录(默认最近一轮；再议的议题每一轮都保留)")
@@ -88,9 +89,16 @@ func runAudit(ctx context.Context, args []string, io Stdio) error {
 // openAuditData opens the data directory for the audit subcommands: the
 // store alone, without the engine, so a broken chain can still be read;
 // read-only, or the running bot's store over the control socket.
-func openAuditData(ctx context.Context, data string, io Stdio) (bot.Store, error) {
+func openAuditData(ctx context.Context, data, store string, io Stdio) (bot.Store, error) {
 	if l := liveFrom(ctx); l != nil {
 		return borrowedStore{l.app.Store}, nil
+	}
+	if store != "" {
+		db, err := openShared(ctx, store, io)
+		if err != nil {
+			return nil, err
+		}
+		return readStore{db}, nil
 	}
 	db, err := openReadOnly(data, io)
 	if err != nil {
@@ -102,6 +110,7 @@ func openAuditData(ctx context.Context, data string, io Stdio) (bot.Store, error
 func runAuditVerify(ctx context.Context, args []string, io Stdio) error {
 	fs := newFlagSet("audit verify", io)
 	data := fs.String("data", envOr("YISHI_DATA", "yishi-data"), "数据目录")
+	store := fs.String("store", os.Getenv("YISHI_STORE"), "为空则读 --data 目录；postgres://… 则直接读多个进程共用的 PostgreSQL(只读)")
 	only := fs.String("community", "", "只校验这个社区(给了 --anchor 且有多个社区时必填)")
 	var anchors []audit.Anchor
 	fs.Func("anchor", "公示消息里的审计存证，如「第44条·fe08a908b760b7d9」，可写多次", func(v string) error {
@@ -114,7 +123,7 @@ func runAuditVerify(ctx context.Context, args []string, io Stdio) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	db, err := openAuditData(ctx, *data, io)
+	db, err := openAuditData(ctx, *data, *store, io)
 	if err != nil {
 		return err
 	}
@@ -204,6 +213,7 @@ func replayCheck(db bot.Store, c string, io Stdio) bool {
 func runAuditExport(ctx context.Context, args []string, io Stdio) error {
 	fs := newFlagSet("audit export", io)
 	data := fs.String("data", envOr("YISHI_DATA", "yishi-data"), "数据目录")
+	store := fs.String("store", os.Getenv("YISHI_STORE"), "为空则读 --data 目录；postgres://… 则直接读多个进程共用的 PostgreSQL(只读)")
 	comm, err := parseFlagsAndArg(fs, args)
 	if err != nil {
 		return err
@@ -212,7 +222,7 @@ func runAuditExport(ctx context.Context, args []string, io Stdio) error {
 		fmt.Fprintln(io.Err, "用法: yishi audit export [--data DIR] 社区ID")
 		return errUsage
 	}
-	db, err := openAuditData(ctx, *data, io)
+	db, err := openAuditData(ctx, *data, *store, io)
 	if err != nil {
 		return err
 	}

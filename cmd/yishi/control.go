@@ -34,6 +34,7 @@ import (
 	"github.com/yishi-community/yishi/bot"
 	"github.com/yishi-community/yishi/cmd/yishi/app"
 	"github.com/yishi-community/yishi/storage"
+	"github.com/yishi-community/yishi/storage/postgres"
 )
 
 // controlSocket is the socket's name inside the data directory.
@@ -70,10 +71,17 @@ func (l *live) abs(p string) string {
 	return filepath.Join(l.cwd, p)
 }
 
-// readStore is the store of a reading tool: a read-only badger whose
-// housekeeping writes at engine start (expired update ids) are dropped,
-// since the tool must change nothing.
-type readStore struct{ db *storage.DB }
+// readStore is the store of a reading tool: a read-only badger, or the
+// PostgreSQL database of several processes (--store), whose housekeeping
+// writes at engine start (expired update ids) are dropped, since the tool
+// must change nothing.
+type readStore struct{ db readable }
+
+// readable is what a reading tool needs of a store.
+type readable interface {
+	bot.Store
+	bot.LastFinder
+}
 
 var (
 	_ bot.Store      = readStore{}
@@ -87,7 +95,46 @@ func (r readStore) Scan(p []byte, fn func(k, v []byte) (bool, error)) error {
 }
 func (r readStore) Last(p []byte) ([]byte, []byte, error) { return r.db.Last(p) }
 func (r readStore) Close() error                          { return r.db.Close() }
-func (r readStore) Backup(w io.Writer) error              { return r.db.Backup(w) }
+func (r readStore) Backup(w io.Writer) error {
+	b, ok := r.db.(interface{ Backup(io.Writer) error })
+	if !ok {
+		return errors.New("这个存储不在这里备份：PostgreSQL 用 pg_dump 备份(见 README)")
+	}
+	return b.Backup(w)
+}
+
+// openShared opens the PostgreSQL database named by --store for a reading
+// tool. It reads the database directly, not through a running process: on
+// a shared database each process serves only its share of the communities.
+func openShared(ctx context.Context, url string, io Stdio) (readable, error) {
+	if !isPostgresURL(url) {
+		return nil, fmt.Errorf("--store 只能为空(内置 badger)或 postgres://…，现在是 %q", url)
+	}
+	return postgres.Open(ctx, url, newLogger(io.Err))
+}
+
+func isPostgresURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// storeOf finds the --store value in a command's arguments (or
+// YISHI_STORE), as dataDirOf does for --data.
+func storeOf(args []string) string {
+	v := os.Getenv("YISHI_STORE")
+	for i := 0; i < len(args); i++ {
+		a := strings.TrimLeft(args[i], "-")
+		if len(a) == len(args[i]) {
+			continue
+		}
+		if s, ok := strings.CutPrefix(a, "store="); ok {
+			v = s
+		} else if a == "store" && i+1 < len(args) {
+			v = args[i+1]
+			i++
+		}
+	}
+	return v
+}
 
 // openReadOnly opens an existing data directory read-only for a tool; it
 // says on stderr when it reads a temporary copy.
@@ -154,6 +201,9 @@ func dataDirOf(args []string) string {
 func viaBot(ctx context.Context, name string, args []string, io Stdio) (code int, handled bool) {
 	if !slices.Contains(remoteCommands, name) || slices.ContainsFunc(args, isHelpFlag) {
 		return 0, false
+	}
+	if storeOf(args) != "" {
+		return 0, false // a shared database is read directly (openShared)
 	}
 	dir := dataDirOf(args)
 	if !storage.Held(dir) {

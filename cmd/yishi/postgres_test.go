@@ -43,6 +43,30 @@ func TestRunOnPostgres(t *testing.T) {
 			t.Errorf("replay on PostgreSQL: failed %v, diverged %+v, %d topics, %d rounds (want 3, 4)", r.Failed, r.Diverged, r.Topics, r.Rounds)
 		}
 	}
+	// The reading tools read the database directly with --store (no
+	// process is running; on a shared database one would serve only its
+	// share) and write nothing.
+	var before int
+	st.Scan(nil, func(_, _ []byte) (bool, error) { before++; return true, nil })
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"record", "1", "--store", dsn}, "议事协商记录"},
+		{[]string{"audit", "verify", "--store", dsn}, "审计链完整"},
+		{[]string{"stats", "--store", dsn}, "议题"},
+		{[]string{"reminders", "--store", dsn}, ""},
+	} {
+		out, errOut, code := run(t, "", c.args...)
+		if code != 0 || !strings.Contains(out, c.want) {
+			t.Errorf("yishi %s: exit %d, want %q in\n%s\n%s", strings.Join(c.args[:2], " "), code, c.want, out, errOut)
+		}
+	}
+	var after int
+	st.Scan(nil, func(_, _ []byte) (bool, error) { after++; return true, nil })
+	if after != before {
+		t.Errorf("the reading tools changed the database: %d keys before, %d after", before, after)
+	}
 	// The secret round's choices were erased there too.
 	n := 0
 	st.Scan([]byte("secret/"), func(_, _ []byte) (bool, error) { n++; return true, nil })

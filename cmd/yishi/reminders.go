@@ -17,6 +17,7 @@ func runReminders(ctx context.Context, args []string, io Stdio) error {
 	fs := newFlagSet("reminders", io)
 	var d dataFlags
 	d.register(fs)
+	d.registerStore(fs)
 	atFlag := fs.String("at", "", "预览的时间，默认现在；例如 \"2027-01-05 09:00\"(按各社区提醒时区理解)或 RFC3339")
 	asJSON := fs.Bool("json", false, "输出 JSON")
 	if err := parseFlags(fs, args); err != nil {

@@ -32,11 +32,18 @@ import (
 type dataFlags struct {
 	config string
 	data   string
+	store  string // postgres://… read directly; "" : the badger in data
 }
 
 func (d *dataFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&d.config, "config", os.Getenv("YISHI_CONFIG"), "社区配置目录(每个社区一个 YAML 文件)；为空则使用内置示例村")
 	fs.StringVar(&d.data, "data", envOr("YISHI_DATA", "yishi-data"), "数据目录(badger)")
+}
+
+// registerStore adds --store to a reading tool: the PostgreSQL database
+// several processes share, read directly.
+func (d *dataFlags) registerStore(fs *flag.FlagSet) {
+	fs.StringVar(&d.store, "store", os.Getenv("YISHI_STORE"), "为空则读 --data 目录里的 badger；postgres://… 则直接读多个进程共用的 PostgreSQL(只读)")
 }
 
 func envOr(k, def string) string {
@@ -71,7 +78,12 @@ func (d *dataFlags) openExisting(ctx context.Context, io Stdio) (*app.App, []*co
 	if err != nil {
 		return nil, nil, err
 	}
-	db, err := openReadOnly(d.data, io)
+	var db readable
+	if d.store != "" {
+		db, err = openShared(ctx, d.store, io)
+	} else {
+		db, err = openReadOnly(d.data, io)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -139,7 +151,7 @@ func runBot(ctx context.Context, args []string, io Stdio) error {
 		comms[0].Backup = plan
 	}
 	s := serve{dataDir: d.data, comms: comms, io: io, log: log, http: *httpAddr, store: *storeURL, node: *node}
-	if s.store != "" && !strings.HasPrefix(s.store, "postgres://") && !strings.HasPrefix(s.store, "postgresql://") {
+	if s.store != "" && !isPostgresURL(s.store) {
 		fmt.Fprintf(io.Err, "--store 只能为空(内置 badger)或 postgres://…，现在是 %q\n", s.store)
 		return errUsage
 	}

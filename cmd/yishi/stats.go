@@ -69,6 +69,7 @@ func runStats(ctx context.Context, args []string, io Stdio) error {
 	fs := newFlagSet("stats", io)
 	var d dataFlags
 	d.register(fs)
+	d.registerStore(fs)
 	period := fs.String("period", "quarter", "统计时期：year 年、quarter 季度、month 月、all 全部")
 	asJSON := fs.Bool("json", false, "输出 JSON")
 	atFlag := fs.String("at", "", "按这个时间计算逾期(默认现在)，格式同 yishi reminders --at")
