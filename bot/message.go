@@ -171,9 +171,15 @@ type Adapter interface {
 // process serves is relayed to that process through the store.
 // ExclusiveLease is "" when receiving needs no turn (webhook mode: the
 // load balancer picks a process per update).
+//
+// SendsWithoutTurn reports whether a process without the turn can send:
+// any process may call Telegram's sendMessage with the token, but only
+// the process logged in to a WeChat account can send from it — the others
+// hand their messages, through the store, to that process to send.
 type Exclusive interface {
 	ExclusiveLease() string
 	WaitTurn(wait func(ctx context.Context) error)
+	SendsWithoutTurn() bool
 }
 
 // Editor is implemented by adapters that can edit a message they sent; the

@@ -255,6 +255,9 @@ func (a *Adapter) ExclusiveLease() string {
 // Run polls only once wait returns (bot.Exclusive).
 func (a *Adapter) WaitTurn(wait func(ctx context.Context) error) { a.turn = wait }
 
+// SendsWithoutTurn: any process may send with the token (bot.Exclusive).
+func (a *Adapter) SendsWithoutTurn() bool { return true }
+
 func (a *Adapter) mode() string {
 	if a.opts.WebhookURL != "" {
 		return "webhook"

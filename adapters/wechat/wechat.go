@@ -155,12 +155,27 @@ type Adapter struct {
 	politeAt  map[string]time.Time
 
 	out *outbox
+
+	turn func(ctx context.Context) error // bot.Exclusive: nil logs in at once
 }
 
 var (
-	_ bot.Adapter = (*Adapter)(nil)
-	_ bot.Binder  = (*Adapter)(nil)
+	_ bot.Adapter   = (*Adapter)(nil)
+	_ bot.Binder    = (*Adapter)(nil)
+	_ bot.Exclusive = (*Adapter)(nil)
 )
+
+// ExclusiveLease: one process at a time is logged in to the account (a
+// second login would end the first's session) (bot.Exclusive).
+func (a *Adapter) ExclusiveLease() string { return Platform }
+
+// WaitTurn is called, when several processes share the store, before Run:
+// Run logs in only once wait returns (bot.Exclusive).
+func (a *Adapter) WaitTurn(wait func(ctx context.Context) error) { a.turn = wait }
+
+// SendsWithoutTurn: only the logged-in process can send; the others hand
+// their messages to it through the store (bot.Exclusive).
+func (a *Adapter) SendsWithoutTurn() bool { return false }
 
 // New builds the adapter; Run logs in.
 func New(opt Options) (*Adapter, error) {
@@ -282,6 +297,14 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 		return errors.New("wechat: Run is already running")
 	}
 	defer a.runMu.Unlock()
+	if a.turn != nil {
+		// Another process may be logged in to the account: this one
+		// logs in once that one has stopped.
+		a.log.Info("微信：多个进程共用数据库，同一时间只有一个进程登录这个账号；轮到本进程时才登录")
+		if err := a.turn(ctx); err != nil {
+			return nil
+		}
+	}
 	if err := a.loadBound(); err != nil {
 		return err
 	}

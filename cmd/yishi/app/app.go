@@ -90,6 +90,11 @@ type App struct {
 	backupMu        sync.Mutex
 	lastBackupAlert time.Time
 	view            bool // a View: Close leaves the store open
+
+	// turns: platforms that only the process holding their turn can send
+	// on (bot.Exclusive), closed once this process holds it; set by Run.
+	turns map[string]<-chan struct{}
+	gate  gateway
 }
 
 // View returns the App for a command that reads the running bot's state
@@ -210,6 +215,7 @@ func (a *App) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	leaseErr := make(chan error, 1)
 	if a.opts.Holder != "" {
+		a.turns = map[string]<-chan struct{}{}
 		m := a.leaseManager()
 		wg.Add(1)
 		go func() {
@@ -316,6 +322,9 @@ func (a *App) leaseManager() *lease.Manager {
 		name := "exclusive/" + ex.ExclusiveLease()
 		m.Exclusive = append(m.Exclusive, name)
 		turn := m.Turn(name)
+		if !ex.SendsWithoutTurn() {
+			a.turns[p] = turn
+		}
 		ex.WaitTurn(func(ctx context.Context) error {
 			select {
 			case <-turn:

@@ -81,6 +81,16 @@ func (a *App) deliver(ctx context.Context, e engine.OutboxEntry) bool {
 		a.Engine.OutboxRetry(e.Seq, now.Add(retryNoIdentity))
 		return false
 	}
+	if a.needsGateway(out.Platform) {
+		// Only the process logged in to the account can send: it is
+		// handed over through the store (gateway.go).
+		if err := a.handToGateway(ctx, out); err != nil {
+			a.log.Warn("hand a message to the process that sends on the platform; will retry", "platform", out.Platform, "err", err)
+			a.Engine.OutboxRetry(e.Seq, now.Add(min(maxBackoff, time.Second<<min(e.Attempts(), 10))))
+			return false
+		}
+		return true
+	}
 	err := ad.Send(ctx, out)
 	if a.opts.Metrics != nil {
 		a.opts.Metrics.MessageOut(out.Platform, err)

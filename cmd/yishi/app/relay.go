@@ -34,9 +34,10 @@ func (a *App) relayLoop(ctx context.Context) {
 		entries, err := a.Engine.Inbox()
 		if err != nil {
 			a.log.Error("read relayed messages", "err", err)
-			continue
+		} else {
+			a.handleRelayed(ctx, entries)
 		}
-		a.handleRelayed(ctx, entries)
+		a.sendHandedOver(ctx)
 	}
 }
 
