@@ -256,6 +256,10 @@ func (s *Screener) ScreenFor(comm, text string) Result {
 	ruleEv := map[int][]Evidence{}
 	excluded := map[int]bool{}
 	var cats catScores
+	enforce := enforcementFrame(prepared)
+	if enforce {
+		res.Notes = append(res.Notes, enforcementNote)
+	}
 	for i := range m.entries {
 		e := &m.entries[i]
 		h := hits[i]
@@ -264,6 +268,9 @@ func (s *Screener) ScreenFor(comm, text string) Result {
 		}
 		switch e.kind {
 		case kindRule:
+			if enforce && e.rule != 3 && e.rule != 5 {
+				continue // the violation's words, asking for the law to be applied
+			}
 			if ok, ev := h.fired(e); ok {
 				ruleEv[e.rule] = append(ruleEv[e.rule], Evidence{Rule: e.rule, Phrase: ev, Reason: e.reason, Entry: e.id})
 				excluded[e.rule] = excluded[e.rule] || e.excluded
@@ -289,7 +296,7 @@ func (s *Screener) ScreenFor(comm, text string) Result {
 	// Rule 4 from the structure of the proposal: a flag of its own when no
 	// phrase fired, otherwise more evidence with what to check.
 	for _, f := range rule4Structure(prepared) {
-		if s.noRule4Structure {
+		if s.noRule4Structure || enforce {
 			break
 		}
 		ruleEv[4] = append(ruleEv[4], Evidence{Rule: 4, Phrase: strings.Join(f.parts, "；"), Reason: f.reason, Entry: f.kind, Checks: f.checks})
@@ -356,7 +363,7 @@ func (s *Screener) ScreenFor(comm, text string) Result {
 	// proposals of a rule. It only adds review flags (excluded stays as the
 	// packs and the archive set it) and only for rules nothing else fired.
 	bank := s.ex.Load()
-	asksHow := howFrame(prepared)
+	asksHow := howFrame(prepared) || enforce
 	near := bank.neighbours(aq)
 	for _, v := range bank.vote(aq, near) {
 		if asksHow {
