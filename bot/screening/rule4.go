@@ -61,12 +61,14 @@ var (
 	planOKRE     = lits(`按规划|按照规划|符合规划|落实规划|规划编制|征求意见|修编|规划建设|规划一个|规划建|恢复|清理|整治|不得|禁止|别占`)
 
 	// A group deprived of an equal share or use.
-	groupRE    = regexp.MustCompile(`外嫁女|出嫁|嫁出去|嫁出|闺女|女儿|媳妇|离婚|离了婚|丧偶|寡妇|入赘|上门女婿|女婿|残疾|外地人|外来户|租户|新村民|超生|闺女们|妇女|外姓|大姓|小姓|[` + surnames + `]姓|姓[` + surnames + `]|本组|外组|[一二三四五六七八九十0-9]+组|迁来|搬来|后来的`)
-	depriveRE  = lits(`不给|不分|不能分|不算|取消|别给|剥夺|不让|没份|没有份|少分|减半|一律不|不准|不许|收回|多分|多拿|少拿|只分给|只分|只从|只收|只向|多收`)
-	equalOKRE  = lits(`一样分|同等|平等|一视同仁|依法|也要分|也分|照样分|保障|维护`)
-	benefitRE  = lits(`分红|收益|分配|补偿|股|福利|宅基地|承包地|征地款|分钱|份|待遇|使用|用|钱`)
+	groupRE   = regexp.MustCompile(`外嫁女|出嫁|嫁出去|嫁出|闺女|女儿|媳妇|离婚|离了婚|丧偶|寡妇|入赘|上门女婿|女婿|残疾|外地人|外地的|外来户|外来人员|外来务工|打工的|租户|租房的|租房子的|新村民|超生|闺女们|妇女|外姓|大姓|小姓|少数民族|信教|低保户|贫困户|单亲|举报过|上访过|告过状|提过意见|[` + surnames + `]姓|姓[` + surnames + `]|本组|外组|[一二三四五六七八九十0-9]+组|迁来|搬来|后来的`)
+	depriveRE = lits(`不能进|不让进|不准进|不许进|不能参加|不让参加|不准参加|不能用|不让用|不准用|扣一半|扣掉|扣除|不给|不分|不能分|不算|取消|别给|剥夺|不让|没份|没有份|少分|减半|一律不|不准|不许|收回|多分|多拿|少拿|只分给|只分|只从|只收|只向|多收`)
+	equalOKRE = lits(`一样分|同等|平等|一视同仁|依法|也要分|也分|照样分|保障|维护`)
+	benefitRE = lits(`幼儿园|学校|上学|入学|看病|医疗|低保|救助|分红|收益|分配|补偿|股|福利|宅基地|承包地|征地款|分钱|份|待遇|使用|用|钱`)
+	// Driving a group out of where it lives: no share needs naming.
+	expelRE    = lits(`赶出|赶走|撵走|撵出|轰走|驱逐|不让住|不准住|不许住`)
 	customRE   = lits(`哭丧|流水席|大操大办|随礼|烧纸|磕头|彩礼|连办三天|三天三夜|请道士|跳大神|算命|风水`)
-	coerceRE   = lits(`不办就|不办的|谁家不|必须|一律|写进村规|定成规矩|不随礼|就不让|就是不孝|强制`)
+	coerceRE   = lits(`按户摊|每户摊|按户分摊|按人头摊|每户必须|不办就|不办的|谁家不|必须|一律|写进村规|定成规矩|不随礼|就不让|就是不孝|强制`)
 	customOKRE = lits(`简办|移风易俗|上限|不超过|倡导|禁止|取消|不准|新风|文明`)
 	raiseRE    = lits(`提高到|统一提高|涨到|加到|不低于`)
 )
@@ -241,6 +243,13 @@ func rightDenied(s string) (rule4Finding, bool) {
 			reason: "提议因" + g + "的身份让其" + d + "，与其他成员区别对待，明显不公平，有悖公序良俗（成员平等享有集体收益等权利）。",
 			checks: []string{"当事人是否为本集体经济组织成员（户籍、承包地、生产生活关系）", "妇女权益保障法、农村集体经济组织法关于平等分配的规定"}}, true
 	}
+	if d := firstMatch(expelRE, s); d != "" && !equalOKRE.MatchString(s) {
+		if g := peopleGroup(s); g != "" {
+			return rule4Finding{kind: "rule4-custom", parts: []string{"群体：" + g, "处理：" + d},
+				reason: "提议要把" + g + "作为一类人" + d + "，按身份区别对待，明显不公平，有悖公序良俗。",
+				checks: []string{"当事人是否有合法居住、租住的权利", "是否针对具体违法违规行为(应依法处理)而非针对一类人"}}, true
+		}
+	}
 	c := firstMatch(customRE, s)
 	if c == "" {
 		return rule4Finding{}, false
@@ -255,4 +264,16 @@ func rightDenied(s string) (rule4Finding, bool) {
 			checks: []string{"是否与本地移风易俗要求、已通过的村规民约相抵触"}}, true
 	}
 	return rule4Finding{}, false
+}
+
+// peopleGroup is the first group of people groupRE names, leaving out
+// the village groups (3组, 本组): driving "3组的流浪狗" away is no
+// one's exclusion.
+func peopleGroup(s string) string {
+	for _, g := range groupRE.FindAllString(s, -1) {
+		if !strings.HasSuffix(g, "组") {
+			return g
+		}
+	}
+	return ""
 }

@@ -21,6 +21,13 @@ func TestRule4Structure(t *testing.T) {
 		{"谁家老人过世不请道士做法事就不让进祠堂，写进村规", "rule4-custom", "强制："},
 		{"主任孙子办升学宴，村里出钱包场", "rule4-custom", "出资：村里出"},
 		{"祠堂里摆几桌麻将，抽的水给老年协会", "rule4-custom", "钱：抽的水"},
+		{"把外地人都赶出我们小区", "rule4-custom", "群体：外地人"},
+		{"残疾人家庭的孩子不能进村里的幼儿园", "rule4-custom", "处理：不能进"},
+		{"举报过村里问题的人家，今年的分红扣一半", "rule4-custom", "群体：举报过"},
+		{"每年清明组织全村烧纸钱祭山神，费用按户摊", "rule4-custom", "强制：按户摊"},
+		// Not rule 4: a village group named for where, not who.
+		{"把3组那边的流浪狗赶走", "", ""},
+		{"3组的广场晚上十点以后不准放音乐", "", ""},
 		// Not rule 4: open tender, carrying out the plan, equal shares.
 		{"集体茶园承包到期，公开招标重新发包", "", ""},
 		{"按村庄规划建设村道，线路征求大家意见", "", ""},
