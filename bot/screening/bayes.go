@@ -60,6 +60,7 @@ type bayesParams struct {
 	margin   float64 // and beat admissible by this many nats
 	minRunes int     // shorter proposals (content characters) are left alone
 	minCues  int     // distinct n-grams of two or more characters that favour the rule
+	minFrags int     // separate places in the proposal they come from (overlapping n-grams are one)
 }
 
 // n-gram keys: runes are 21 bits; a bigram is a<<21|b (≥ 2^21 > any
@@ -210,7 +211,7 @@ func (m *bayes) vote(aq string) []bayesVote {
 			continue
 		}
 		grams, cues := m.cues(aq, c)
-		if cues < m.p.minCues {
+		if cues < m.p.minCues || len(grams) < m.p.minFrags {
 			continue
 		}
 		out = append(out, bayesVote{rule: nbRule[c], prob: prob, grams: grams})

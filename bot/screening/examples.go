@@ -111,7 +111,7 @@ const minExampleRunes = 12
 // at least 10 characters. On the plateau around it (margin 2-4, posterior
 // 0.5-0.9) pooled untuned recall is 0.86-0.90 with the worst fold's false
 // flags 0.07; settings that reach 0.94 put a fold at exactly 0.10.
-var defaultBayesParams = bayesParams{alpha: 0.3, minN: 1, maxN: 3, uniform: true, minP: 0.5, margin: 2, minCues: 2, minRunes: 10}
+var defaultBayesParams = bayesParams{alpha: 0.3, minN: 1, maxN: 3, uniform: true, minP: 0.5, margin: 2, minCues: 2, minFrags: 2, minRunes: 10}
 
 var defaultExampleParams = exampleParams{k: 3, floor: 0.12, minSim: 0.12, share: 0.67, rule3Adm: true, nb: defaultBayesParams}
 
