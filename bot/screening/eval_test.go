@@ -103,6 +103,14 @@ func TestFresh(t *testing.T) {
 	evaluateWith(t, evalScreenerWith(t, "testdata/blind_archive.jsonl"), items, "testdata/fresh.golden", false)
 }
 
+// TestChat runs a set the team wrote in the way residents type in chat
+// (dialect, traditional characters, no punctuation discipline) while
+// working on issue 16, and tuned on: a regression check, not an estimate.
+func TestChat(t *testing.T) {
+	items := readJSONL[evalItem](t, "testdata/chat.jsonl")
+	evaluateWith(t, evalScreenerWith(t, "testdata/blind_archive.jsonl"), items, "testdata/chat.golden", false)
+}
+
 // TestP11 runs the set written for issue 16 from public reports before any
 // change to packs or models (p11.jsonl, its own archive p11_archive.jsonl).
 // Nothing was ever tuned on it. It reports; it does not fail on the targets.
