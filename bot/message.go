@@ -27,7 +27,11 @@ type Incoming struct {
 	ReplyToBot bool
 	// Callback is set for a button press; Text then holds the button data.
 	Callback bool
-	At       time.Time
+	// PlatformBound is set on a bind command relayed from the process
+	// logged in to the platform, which already bound the account there
+	// (bot.Binder) and put the stable identity in Sender.
+	PlatformBound bool `json:",omitempty"`
+	At            time.Time
 }
 
 // Button is an inline button; Data comes back as Incoming.Text with

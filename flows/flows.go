@@ -194,10 +194,17 @@ func (b *Bot) Handle(ctx context.Context, in bot.Incoming) error {
 // entry's key as update id, and the entry is deleted in the batch that
 // records what the message did — handled once, even across a crash.
 func (b *Bot) HandleRelayed(ctx context.Context, r engine.Relayed) error {
-	return b.handle(ctx, r.In, r.Key, func(tx *engine.Tx) { tx.DoneRelayed(r.Key) })
+	return b.handle(ctx, r.In, r.Key, func(tx *engine.Tx) bool { return tx.TakeRelayed(r) })
 }
 
-func (b *Bot) handle(ctx context.Context, in bot.Incoming, updateID string, done func(*engine.Tx)) error {
+// take is how a unit of work claims a relayed entry (HandleRelayed): false
+// means the community was handed over meanwhile and the unit must do
+// nothing (engine.ErrSkip). nil for a message read from a platform.
+type take func(*engine.Tx) bool
+
+func (t take) ok(tx *engine.Tx) bool { return t == nil || t(tx) }
+
+func (b *Bot) handle(ctx context.Context, in bot.Incoming, updateID string, claim take) error {
 	raw := strings.TrimSpace(in.Text)
 	text := textnorm.Normalize(b.stripMention(raw))
 	key := in.Platform + "/" + in.Chat + "/" + in.Sender
@@ -207,20 +214,25 @@ func (b *Bot) handle(ctx context.Context, in bot.Incoming, updateID string, done
 	var dup bool
 	var err error
 	if code, ok := bindCommand(text); ok && in.Private {
-		dup, err = b.handleBind(ctx, in, code, updateID, done)
+		dup, err = b.handleBind(ctx, in, code, updateID, claim)
 	} else {
 		dup, err = b.eng.Do(ctx, updateID, func(tx *engine.Tx) error {
-			if done != nil {
-				done(tx)
+			if !claim.ok(tx) {
+				return engine.ErrSkip
 			}
 			m := &msg{in: in, text: text, raw: b.stripMention(raw), key: key, tx: tx, b: b}
 			b.route(m)
 			return nil
 		})
 	}
-	if err == nil && dup && done != nil {
+	if err == nil && dup && claim != nil {
 		// Handled before: only the entry is left to delete.
-		_, err = b.eng.Do(ctx, "", func(tx *engine.Tx) error { done(tx); return nil })
+		_, err = b.eng.Do(ctx, "", func(tx *engine.Tx) error {
+			if !claim.ok(tx) {
+				return engine.ErrSkip
+			}
+			return nil
+		})
 	}
 	if err != nil {
 		return fmt.Errorf("handle message from %s/%s: %w", in.Platform, in.Sender, err)
@@ -315,11 +327,8 @@ func bindCommand(text string) (string, bool) {
 	return strings.Trim(rest, " :："), true
 }
 
-func (b *Bot) handleBind(ctx context.Context, in bot.Incoming, code, updateID string, done func(*engine.Tx)) (dup bool, err error) {
+func (b *Bot) handleBind(ctx context.Context, in bot.Incoming, code, updateID string, claim take) (dup bool, err error) {
 	reply := func(tx *engine.Tx, text string) {
-		if done != nil {
-			done(tx)
-		}
 		tx.Send(bot.Outgoing{Platform: in.Platform, Chat: in.Chat, Private: true, Text: text})
 	}
 	var comm string
@@ -327,25 +336,42 @@ func (b *Bot) handleBind(ctx context.Context, in bot.Incoming, code, updateID st
 	var peekErr error
 	var canRelay bool
 	b.eng.Read(func(tx *engine.Tx) { comm, member, peekErr = tx.PeekBindCode(code); canRelay = tx.CanRelay() })
-	if peekErr != nil && canRelay {
-		if elsewhere := b.eng.BindCodeElsewhere(code); elsewhere != "" {
+	// A relayed bind is answered here, never relayed again (two processes
+	// would pass an unknown code back and forth).
+	if peekErr != nil && canRelay && claim == nil {
+		if elsewhere, memberID := b.eng.BindCodeElsewhere(code); elsewhere != "" {
 			// Issued by a community another process serves: it binds there.
-			return b.eng.Do(ctx, updateID, func(tx *engine.Tx) error {
-				if done != nil {
-					done(tx)
+			// The platform side is bound here, by the process that reads
+			// the platform (a WeChat login lives in one process only).
+			fwd := in
+			if binder := b.opts.Binders[in.Platform]; binder != nil {
+				stable, err := binder.Bind(ctx, in.Sender, elsewhere+"-"+memberID)
+				if err != nil {
+					b.log.Error("platform binding failed", "platform", in.Platform, "err", err)
+					dup, derr := b.eng.Do(ctx, updateID, func(tx *engine.Tx) error {
+						reply(tx, "绑定没有成功(平台暂时无法记录)，请稍后再发一次同样的绑定码。")
+						return nil
+					})
+					return dup, errors.Join(err, derr)
 				}
-				tx.Relay(elsewhere, in)
+				fwd.Sender, fwd.PlatformBound = stable, true
+			}
+			return b.eng.Do(ctx, updateID, func(tx *engine.Tx) error {
+				tx.Relay(elsewhere, fwd)
 				return nil
 			})
 		}
 	}
 	identity := in.Sender
-	if peekErr == nil {
+	if peekErr == nil && !in.PlatformBound {
 		if binder := b.opts.Binders[in.Platform]; binder != nil {
 			stable, err := binder.Bind(ctx, in.Sender, comm+"-"+member.ID)
 			if err != nil {
 				b.log.Error("platform binding failed", "platform", in.Platform, "err", err)
 				dup, derr := b.eng.Do(ctx, updateID, func(tx *engine.Tx) error {
+					if !claim.ok(tx) {
+						return engine.ErrSkip
+					}
 					reply(tx, "绑定没有成功(平台暂时无法记录)，请稍后再发一次同样的绑定码。")
 					return nil
 				})
@@ -355,6 +381,9 @@ func (b *Bot) handleBind(ctx context.Context, in bot.Incoming, code, updateID st
 		}
 	}
 	return b.eng.Do(ctx, updateID, func(tx *engine.Tx) error {
+		if !claim.ok(tx) {
+			return engine.ErrSkip
+		}
 		if peekErr != nil {
 			reply(tx, bot.ErrorMessage(peekErr))
 			return nil

@@ -156,8 +156,11 @@ type Adapter struct {
 
 	out *outbox
 
-	turn func(ctx context.Context) error // bot.Exclusive: nil logs in at once
+	turn    func(ctx context.Context) error // bot.Exclusive: nil logs in at once
+	waiting bool                            // for the turn (under mu)
 }
+
+func (a *Adapter) setWaiting(w bool) { a.mu.Lock(); a.waiting = w; a.mu.Unlock() }
 
 var (
 	_ bot.Adapter   = (*Adapter)(nil)
@@ -242,6 +245,8 @@ func (a *Adapter) Healthy() error {
 		return nil
 	case a.loggedOut:
 		return errors.New("微信账号已退出登录，需要重新扫码 / WeChat logged out, scan the QR code again")
+	case a.waiting:
+		return nil // a standby: another process is logged in (bot.Exclusive)
 	default:
 		return errors.New("微信尚未登录 / WeChat not logged in")
 	}
@@ -301,7 +306,10 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 		// Another process may be logged in to the account: this one
 		// logs in once that one has stopped.
 		a.log.Info("微信：多个进程共用数据库，同一时间只有一个进程登录这个账号；轮到本进程时才登录")
-		if err := a.turn(ctx); err != nil {
+		a.setWaiting(true)
+		err := a.turn(ctx)
+		a.setWaiting(false)
+		if err != nil {
 			return nil
 		}
 	}

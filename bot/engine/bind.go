@@ -36,8 +36,8 @@ func (tx *Tx) IssueBindCode(comm string, actor *bot.Member, who string) (code st
 			return "", nil, fmt.Errorf("generate bind code: %w", err)
 		}
 		code = fmt.Sprintf("%06d", n.Int64()+100000)
-		if _, bc := tx.findCode(code); bc == nil {
-			break
+		if _, bc := tx.findCode(code); bc == nil && tx.e.scanCode(code, tx.now, tx.e.notServedLocked) == nil {
+			break // unique in the whole store: another process's communities too
 		}
 	}
 	bc := &bindCode{Code: code, Member: m.ID, Expires: tx.now.Add(BindCodeTTL)}
@@ -103,13 +103,23 @@ func (tx *Tx) Bind(platform, identity, code string) (comm string, m *bot.Member,
 	// One identity per member and platform: drop an earlier binding.
 	for k, v := range c.bindings {
 		if v == m.ID && strings.HasPrefix(k, platform+"\x00") && k != platform+"\x00"+identity {
-			tx.put(bindKey(comm, platform, strings.TrimPrefix(k, platform+"\x00")), nil)
+			old := strings.TrimPrefix(k, platform+"\x00")
+			tx.put(bindKey(comm, platform, old), nil)
+			tx.put(bindIndexKey(platform, old, comm), nil)
 		}
 	}
 	if err := tx.emit(c, "", m.ID, Bound{Platform: platform, Identity: identity, Member: m.ID}); err != nil {
 		return "", nil, err
 	}
+	tx.put(bindIndexKey(platform, identity, comm), []byte(m.ID))
 	delete(c.codes, strings.TrimSpace(code))
 	tx.put(codeKey(comm, strings.TrimSpace(code)), nil)
 	return comm, m, nil
+}
+
+// bindIndexKey indexes a binding by identity across communities, so that a
+// process finds which community, served by another process, a code-bound
+// member belongs to (their identity is in that community's state only).
+func bindIndexKey(platform, identity, comm string) []byte {
+	return []byte("bindidx/" + platform + "/" + identity + "/" + comm)
 }

@@ -10,6 +10,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -281,6 +282,11 @@ func (e *Engine) Adopt(_ context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	if e.holder != "" {
+		if err := e.indexBindings(c); err != nil {
+			return err
+		}
+	}
 	var convs map[string]*Conversation
 	if e.holder != "" {
 		// The conversations another process kept for this community are
@@ -299,17 +305,38 @@ func (e *Engine) Adopt(_ context.Context, id string) error {
 		}
 		maps.Copy(e.convs, convs)
 	}
+	e.outbox.back(id)
 	entries = append(entries, c.receipts...)
 	entries = append(entries, e.parked[id]...)
 	delete(e.parked, id)
 	c.receipts = nil
 	e.outbox.adopt(entries)
 	e.comms[id] = c
-	e.order = e.order[:0]
+	order := make([]string, 0, len(e.comms)) // a new slice: a copy handed out earlier stays whole
 	for _, cid := range e.cfgOrder {
 		if e.comms[cid] != nil {
-			e.order = append(e.order, cid)
+			order = append(order, cid)
 		}
+	}
+	e.order = order
+	return nil
+}
+
+// indexBindings writes, once per community, the identity index of the
+// bindings made before it existed (bindIndexKey), so that other processes
+// can relay those members' private messages.
+func (e *Engine) indexBindings(c *community) error {
+	done := []byte("bindidx-done/" + c.cfg.ID)
+	if v, err := e.store.Get(done); err != nil || v != nil {
+		return err
+	}
+	batch := []bot.KV{{Key: done, Value: []byte("1")}}
+	for k, member := range c.bindings {
+		platform, identity, _ := strings.Cut(k, "\x00")
+		batch = append(batch, bot.KV{Key: bindIndexKey(platform, identity, c.cfg.ID), Value: []byte(member)})
+	}
+	if err := e.store.Commit(context.Background(), batch); err != nil {
+		return fmt.Errorf("index the bindings of %s: %w", c.cfg.ID, err)
 	}
 	return nil
 }
@@ -330,7 +357,7 @@ func (e *Engine) HandOver(_ context.Context, id string) error {
 		return nil
 	}
 	delete(e.comms, id)
-	e.order = slices.DeleteFunc(e.order, func(c string) bool { return c == id })
+	e.order = slices.DeleteFunc(slices.Clone(e.order), func(c string) bool { return c == id })
 	for k, c := range e.convs {
 		if c.Community == id {
 			delete(e.convs, k)
@@ -713,18 +740,29 @@ func (e *Engine) Do(_ context.Context, updateID string, fn func(tx *Tx) error) (
 	}
 	tx := &Tx{e: e, now: e.clock.Now()}
 	fnErr := fn(tx)
+	if errors.Is(fnErr, ErrSkip) && len(tx.batch) == 0 && len(tx.sent) == 0 {
+		// Nothing done and nothing to remember: not even the update id.
+		e.mu.Unlock()
+		return false, nil
+	}
 	if updateID != "" {
 		e.seen[updateID] = tx.now
 		tx.put(seenKey(updateID), []byte(tx.now.UTC().Format(time.RFC3339)))
 	}
 	tx.flushSnapshots()
+	// Read-held from the batch's place in the commit order until its
+	// messages are in the outbox: HandOver waits for all of it.
+	e.commitMu.RLock()
 	err = e.commit(tx.batch, tx.fences) // releases e.mu
 	if err != nil {
+		e.commitMu.RUnlock() // before e.mu: a HandOver may wait for it while a Do holds e.mu
+		e.stop(err)
 		tx.kinds = nil // nothing was recorded
 		e.observed(tx, began, err)
 		return false, err
 	}
 	e.outbox.publish(tx.sent)
+	e.commitMu.RUnlock()
 	for _, p := range tx.drops {
 		e.dropLater(p)
 	}
@@ -732,9 +770,25 @@ func (e *Engine) Do(_ context.Context, updateID string, fn func(tx *Tx) error) (
 	return false, fnErr
 }
 
+// ErrSkip, returned by a Do callback that wrote nothing, makes Do record
+// nothing either, not even the update id: the update is left for whoever
+// should handle it (a relayed message whose community was handed over).
+var ErrSkip = errors.New("engine: nothing to do here")
+
+// stop records a failed commit: the engine stops accepting actions, since
+// its memory is ahead of the store.
+func (e *Engine) stop(err error) {
+	e.mu.Lock()
+	if e.failed == nil {
+		e.failed = err
+	}
+	e.mu.Unlock()
+	e.log.Error("commit failed; the engine stops accepting actions", "err", err)
+}
+
 // commit makes a batch durable; it is called with e.mu held and releases
-// it. The batch's place in the commit order is fixed before the lock is
-// released (the audit chain and every key's last value depend on it); the
+// it (the caller records a failure, Engine.stop). The batch's place in the
+// commit order is fixed before the lock is released (the audit chain and every key's last value depend on it); the
 // wait for the disk happens outside the lock so concurrent actions share a
 // sync. The in-memory state already includes the batch, so a failure stops
 // the engine rather than let it answer from state that is not on disk.
@@ -746,8 +800,6 @@ func (e *Engine) commit(batch []bot.KV, fences []string) error {
 	// The state in memory already changed: the write must not be withdrawn
 	// because a caller gave up waiting.
 	ctx := context.Background()
-	e.commitMu.RLock()
-	defer e.commitMu.RUnlock()
 	var err error
 	fq, fenced := e.store.(bot.FencedQueuer)
 	if q, ok := e.store.(bot.Queuer); e.holder != "" && !fenced {
@@ -772,12 +824,6 @@ func (e *Engine) commit(batch []bot.KV, fences []string) error {
 		e.mu.Unlock()
 	}
 	if err != nil {
-		e.mu.Lock()
-		if e.failed == nil {
-			e.failed = err
-		}
-		e.mu.Unlock()
-		e.log.Error("commit failed; the engine stops accepting actions", "err", err)
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
@@ -792,8 +838,30 @@ func (e *Engine) Read(fn func(tx *Tx)) {
 	fn(&Tx{e: e, now: e.clock.Now(), readOnly: true})
 }
 
-// Communities lists the configured communities.
+// Communities lists the communities served here (all configured ones,
+// unless several processes share the store). Not for use inside Do or
+// Read (Tx.Communities is).
 func (e *Engine) Communities() []*config.Community {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.served()
+}
+
+// Configured lists every configured community, served here or not.
+func (e *Engine) Configured() []*config.Community {
+	out := make([]*config.Community, 0, len(e.cfgOrder))
+	for _, id := range e.cfgOrder {
+		out = append(out, e.configs[id])
+	}
+	return out
+}
+
+// Shared reports whether several processes share the store (Holder set):
+// which communities are served here then changes as leases move.
+func (e *Engine) Shared() bool { return e.holder != "" }
+
+// served lists the communities served here; call with e.mu held.
+func (e *Engine) served() []*config.Community {
 	out := make([]*config.Community, 0, len(e.order))
 	for _, id := range e.order {
 		out = append(out, e.comms[id].cfg)

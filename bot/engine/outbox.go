@@ -60,6 +60,11 @@ type outbox struct {
 	byKey   map[string]*OutboxEntry // the pending entry of each Outgoing.Key, and the newest of each MergeKey
 	gone    int
 	signal  chan struct{}
+	// away holds the communities handed over to another process: their
+	// messages are that process's to deliver, so one still arriving here
+	// (committed during the hand-over, or put back after a failed try) is
+	// dropped from memory; it stays in the store.
+	away map[string]bool
 	// merged holds, for a message handed to the dispatcher that carries
 	// other pending messages' text (same MergeKey), their seqs: delivered or
 	// put back together.
@@ -68,7 +73,7 @@ type outbox struct {
 
 func newOutbox() *outbox {
 	return &outbox{next: 1, signal: make(chan struct{}, 1), bySeq: map[uint64]*OutboxEntry{}, byKey: map[string]*OutboxEntry{},
-		merged: map[uint64][]uint64{}}
+		merged: map[uint64][]uint64{}, away: map[string]bool{}}
 }
 
 // outboxKey is "outbox/", the owner, "/" and seq in 20 zero-padded digits
@@ -196,6 +201,7 @@ func (o *outbox) adopt(entries []*OutboxEntry) {
 func (o *outbox) forget(comm string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.away[comm] = true
 	var seqs []uint64
 	for _, en := range o.pending {
 		if !en.removed && !en.inFlight && en.Out.Community == comm {
@@ -205,6 +211,13 @@ func (o *outbox) forget(comm string) {
 	for _, s := range seqs { // remove may compact o.pending
 		o.remove(s)
 	}
+}
+
+// back ends forget: the community is served here again.
+func (o *outbox) back(comm string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.away, comm)
 }
 
 // add appends an entry with a higher seq than any pending one, or inserts
@@ -231,7 +244,7 @@ func (o *outbox) publish(es []outboxEntry) {
 		if e.supersedes != 0 {
 			o.remove(e.supersedes)
 		}
-		if e.entry != nil {
+		if e.entry != nil && !o.away[e.entry.Out.Community] {
 			o.add(e.entry)
 		}
 	}
@@ -475,7 +488,9 @@ func (e *Engine) OutboxRetry(seq uint64, notBefore time.Time) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for _, s := range o.withMerged([]uint64{seq}) {
-		if p := o.bySeq[s]; p != nil {
+		if p := o.bySeq[s]; p != nil && o.away[p.Out.Community] {
+			o.remove(s) // the next holder has it from the store
+		} else if p != nil {
 			p.inFlight = false
 			p.attempts++
 			p.notBefore = notBefore

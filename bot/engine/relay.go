@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/yishi-community/yishi/bot"
 )
@@ -90,37 +92,98 @@ func (e *Engine) Inbox() ([]Relayed, error) {
 	return out, nil
 }
 
-// DoneRelayed deletes a relayed message in this unit of work: it is
-// handled once this unit is durable.
-func (tx *Tx) DoneRelayed(key string) { tx.put([]byte(key), nil) }
-
 // BindCodeElsewhere finds which community served by another process issued
-// a bind code, so the bind can be relayed there ("" when none did). Codes
-// are few and short-lived; the scan runs only for a code unknown here.
-func (e *Engine) BindCodeElsewhere(code string) string {
+// a bind code still valid, and the code, so the bind can be relayed there
+// ("" when none did). Codes are few and short-lived; the scan runs only
+// for a code unknown here.
+func (e *Engine) BindCodeElsewhere(code string) (comm, member string) {
 	if e.holder == "" || code == "" {
-		return ""
+		return "", ""
 	}
-	suffix := "/" + strings.TrimSpace(code)
-	found := ""
+	bc := e.scanCode(strings.TrimSpace(code), e.clock.Now(), func(c string) bool {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return e.notServedLocked(c)
+	})
+	if bc == nil {
+		return "", ""
+	}
+	return bc.comm, bc.Member
+}
+
+// notServedLocked reports whether comm is configured and served by
+// another process. Call with e.mu held.
+func (e *Engine) notServedLocked(comm string) bool { return e.servedElsewhere(comm) != nil }
+
+// foundCode is a stored bind code and its community.
+type foundCode struct {
+	bindCode
+	comm string
+}
+
+// scanCode finds an unexpired code in the store among the communities for
+// which elsewhere is true (nil: none).
+func (e *Engine) scanCode(code string, now time.Time, elsewhere func(string) bool) *foundCode {
+	if e.holder == "" || code == "" {
+		return nil
+	}
+	suffix := "/" + code
+	var found *foundCode
 	err := e.store.Scan([]byte("bindcode/"), func(k, v []byte) (bool, error) {
 		rest := string(k[len("bindcode/"):])
 		if !strings.HasSuffix(rest, suffix) {
 			return true, nil
 		}
 		comm := strings.TrimSuffix(rest, suffix)
-		e.mu.Lock()
-		elsewhere := e.servedElsewhere(comm) != nil
-		e.mu.Unlock()
-		if elsewhere {
-			found = comm
-			return false, nil
+		var bc bindCode
+		if json.Unmarshal(v, &bc) != nil || !now.Before(bc.Expires) || !elsewhere(comm) {
+			return true, nil // expired codes stay until their community's holder drops them
+		}
+		found = &foundCode{bc, comm}
+		return false, nil
+	})
+	if err != nil {
+		e.log.Warn("looking up a bind code among the communities served elsewhere failed", "err", err)
+		return nil
+	}
+	return found
+}
+
+// boundElsewhere lists the communities served by another process in which
+// identity was bound with a code (bindIndexKey). Call with e.mu held.
+func (e *Engine) boundElsewhere(platform, identity string) []string {
+	if e.holder == "" || identity == "" {
+		return nil
+	}
+	prefix := string(bindIndexKey(platform, identity, ""))
+	var out []string
+	err := e.store.Scan([]byte(prefix), func(k, _ []byte) (bool, error) {
+		if comm := string(k[len(prefix):]); e.notServedLocked(comm) {
+			out = append(out, comm)
 		}
 		return true, nil
 	})
 	if err != nil {
-		e.log.Warn("looking up a bind code among the communities served elsewhere failed", "err", err)
-		return ""
+		e.log.Warn("looking up a bound member among the communities served elsewhere failed", "err", err)
 	}
-	return found
+	return out
+}
+
+// Serves reports whether community comm is served by this process now.
+func (tx *Tx) Serves(comm string) bool { return tx.e.comms[comm] != nil }
+
+// TakeRelayed deletes a relayed message in this unit of work, fenced by its
+// community's lease: it is handled once this unit is durable. It reports
+// false, writing nothing, when the community is no longer served here (it
+// was handed over after the inbox was read): the entry is the new
+// holder's, and the unit should do nothing (ErrSkip).
+func (tx *Tx) TakeRelayed(r Relayed) bool {
+	if tx.e.comms[r.Community] == nil {
+		return false
+	}
+	tx.put([]byte(r.Key), nil)
+	if l := bot.CommunityLease(r.Community); !slices.Contains(tx.fences, l) {
+		tx.fences = append(tx.fences, l)
+	}
+	return true
 }

@@ -61,7 +61,7 @@ func (tx *Tx) Community(id string) *config.Community {
 }
 
 // Communities lists the configured communities in config order.
-func (tx *Tx) Communities() []*config.Community { return tx.e.Communities() }
+func (tx *Tx) Communities() []*config.Community { return tx.e.served() }
 
 // GroupCommunity finds the community and group that a platform chat belongs to.
 func (tx *Tx) GroupCommunity(platform, chat string) (*config.Community, *config.Group) {
@@ -99,6 +99,12 @@ func (tx *Tx) MemberServedElsewhere(platform, identity string) []*config.Communi
 				out = append(out, c)
 				break
 			}
+		}
+	}
+	if len(out) == 0 {
+		// Bound with a code: known to the store's index only.
+		for _, id := range tx.e.boundElsewhere(platform, identity) {
+			out = append(out, tx.e.configs[id])
 		}
 	}
 	return out

@@ -164,3 +164,11 @@ func (r *rig) runAt(t time.Time) (reminders.Report, []bot.Outgoing) {
 	}
 	return rep, out
 }
+
+// fencedStore is a memStore standing for a store several processes share.
+type fencedStore struct{ *memStore }
+
+func (s fencedStore) EnqueueFenced(_ string, _ []string, b []bot.KV) (func(context.Context) error, error) {
+	err := s.Commit(context.Background(), b)
+	return func(context.Context) error { return err }, nil
+}

@@ -54,7 +54,9 @@ func New(opts Options) (*Scheduler, error) {
 		opts.CheckEvery = time.Minute
 	}
 	s := &Scheduler{opts: opts, eng: opts.Engine, log: opts.Logger, scheds: map[string]cron.Schedule{}, last: map[string]time.Time{}}
-	for _, c := range opts.Engine.Communities() {
+	// Every configured community: with several processes on one store the
+	// ones served here change as leases move (runCommunity skips the rest).
+	for _, c := range opts.Engine.Configured() {
 		sched, err := Schedule(c.Reminders)
 		if err != nil {
 			return nil, fmt.Errorf("community %s (%s): reminders.cron: %w", c.ID, c.File, err)
@@ -169,8 +171,12 @@ const runParallel = 32
 // returns the time to remember as its last run (zero: unchanged).
 func (s *Scheduler) runCommunity(ctx context.Context, c *config.Community, last time.Time, known bool) (rep Report, ran time.Time, err error) {
 	_, err = s.eng.Do(ctx, "", func(tx *engine.Tx) error {
+		if !tx.Serves(c.ID) {
+			return engine.ErrSkip // another process's to remind
+		}
 		now := tx.Now()
-		if !known {
+		if !known || s.eng.Shared() { // shared: the last holder may have run it since
+			known = false
 			last = tx.LastReminderRun(c.ID)
 		}
 		if last.IsZero() {
@@ -295,6 +301,9 @@ func (s *Scheduler) Preview(at func(c *config.Community) time.Time) []Planned {
 	var out []Planned
 	s.eng.Read(func(tx *engine.Tx) {
 		for _, c := range s.comms {
+			if !tx.Serves(c.ID) {
+				continue // another process serves it
+			}
 			now := at(c)
 			p := Planned{Community: c.ID, Name: c.Name, At: now, LastRun: tx.LastReminderRun(c.ID)}
 			sched := s.scheds[c.ID]

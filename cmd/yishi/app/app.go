@@ -252,6 +252,16 @@ func (a *App) Run(ctx context.Context) error {
 				a.log.Error("adapter stopped", "platform", ad.Platform(), "err", err)
 				a.adapterDown(ctx, ad.Platform(), err)
 				err = fmt.Errorf("%s adapter: %w", ad.Platform(), err)
+				if ex, ok := ad.(bot.Exclusive); ok && a.opts.Holder != "" && ex.ExclusiveLease() != "" {
+					// It holds the platform's turn for every process: stop,
+					// so that the turn passes to one that may still read it.
+					a.log.Error("this process stops: it held the only reader of the platform", "platform", ad.Platform(), "holder", a.opts.Holder)
+					select {
+					case leaseErr <- fmt.Errorf("%w: the %s adapter stopped while this process held its turn", lease.ErrLost, ad.Platform()):
+					default:
+					}
+					cancel()
+				}
 			} else {
 				err = nil
 			}

@@ -28,9 +28,10 @@ type account struct {
 
 // loginOnly is the adapter of one process on that account.
 type loginOnly struct {
-	proc string
-	acc  *account
-	turn func(context.Context) error
+	proc   string
+	acc    *account
+	turn   func(context.Context) error
+	logout chan struct{} // closed: the session ends (logged out on the phone)
 }
 
 func (l *loginOnly) Platform() string                              { return "wechat" }
@@ -56,6 +57,8 @@ func (l *loginOnly) Run(ctx context.Context, h bot.Handler) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-l.logout:
+			return fmt.Errorf("%s: logged out (ret 1101)", l.proc)
 		case in := <-l.acc.in:
 			if err := h.Handle(ctx, in); err != nil {
 				return err
@@ -107,26 +110,33 @@ func TestOneWeChatAccountTwoProcesses(t *testing.T) {
 	}
 	acc := &account{in: make(chan bot.Incoming), sender: map[string]int{}}
 	logs := map[string]*syncBuffer{}
+	adapters := map[string]*loginOnly{}
+	runErr := map[string]chan error{}
 	start := func(name string) {
 		st, err := postgres.Open(context.Background(), dsn, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		logs[name] = &syncBuffer{}
+		adapters[name] = &loginOnly{proc: name, acc: acc, logout: make(chan struct{})}
 		log := slog.New(slog.NewTextHandler(logs[name], &slog.HandlerOptions{Level: slog.LevelInfo}))
 		a, err := app.Open(context.Background(), app.Options{DataDir: t.TempDir(), Store: st, Communities: comms,
-			Adapters: []bot.Adapter{&loginOnly{proc: name, acc: acc}}, Logger: log, TickEvery: 50 * time.Millisecond,
+			Adapters: []bot.Adapter{adapters[name]}, Logger: log, TickEvery: 50 * time.Millisecond,
 			Holder: name + "/1", Node: name, LeaseTTL: 1500 * time.Millisecond, LeaseRenew: 250 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
-		go func() { done <- a.Run(ctx) }()
+		stopped := make(chan struct{})
+		runErr[name] = done
+		go func() { done <- a.Run(ctx); close(stopped) }()
 		t.Cleanup(func() {
 			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("%s: Run: %v", name, err)
+			select {
+			case <-stopped:
+			case <-time.After(15 * time.Second):
+				t.Errorf("%s did not stop", name)
 			}
 			a.Close()
 		})
@@ -158,8 +168,37 @@ func TestOneWeChatAccountTwoProcesses(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	acc.mu.Lock()
-	defer acc.mu.Unlock()
 	if acc.sender["b"] != 0 || acc.online != "a" {
 		t.Errorf("only the logged-in process sends: sent by %v, logged in %q", acc.sender, acc.online)
+	}
+	acc.mu.Unlock()
+
+	// a's session ends (logged out): a stops, so that the turn passes and b
+	// logs in and serves both villages.
+	close(adapters["a"].logout)
+	select {
+	case err := <-runErr["a"]:
+		if err == nil {
+			t.Error("a's Run returned nil after its login ended; a supervisor would not restart it")
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("a kept running without its WeChat session, holding the turn")
+	}
+	waitLog("b", "this process receives for the platform")
+	before := len(acc.sentTo("群1"))
+	deadline = time.Now().Add(20 * time.Second)
+	for {
+		select {
+		case acc.in <- bot.Incoming{Platform: "wechat", ID: "m3", Chat: "群1", ChatTitle: "群1", Sender: "cm1", Name: "村民1", Text: "帮助"}:
+		case <-time.After(time.Second):
+			t.Fatal("nobody reads the account after a stopped")
+		}
+		break
+	}
+	for len(acc.sentTo("群1")) == before {
+		if time.Now().After(deadline) {
+			t.Fatalf("b did not answer 群1 after taking the login over:\n%s", logs["b"].String())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -1,0 +1,82 @@
+package flows_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/yishi-community/yishi/bot"
+	"github.com/yishi-community/yishi/bot/config"
+	"github.com/yishi-community/yishi/bot/engine"
+	"github.com/yishi-community/yishi/flows"
+	"github.com/yishi-community/yishi/storage/memstore"
+)
+
+// sharedStore is a memstore standing for a store several processes share.
+type sharedStore struct{ *memstore.Store }
+
+func (s sharedStore) EnqueueFenced(_ string, _ []string, b []bot.KV) (func(context.Context) error, error) {
+	err := s.Commit(context.Background(), b)
+	return func(context.Context) error { return err }, nil
+}
+
+type pinnedClock struct{ t time.Time }
+
+func (c pinnedClock) Now() time.Time { return c.t }
+
+// An expired bind code present in two communities served by different
+// processes is answered, not passed back and forth between them.
+func TestExpiredBindCodeNotRelayedInCircles(t *testing.T) {
+	ctx := context.Background()
+	st := sharedStore{memstore.New()}
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	x := config.Sample()
+	z := config.Sample()
+	z.ID = "zcun"
+	for i := range z.Groups {
+		z.Groups[i].Chat += "-z"
+	}
+	expired := `{"code":"123456","member":"` + x.Roster[0].ID + `","expires":"2026-01-01T00:00:00Z"}`
+	st.Commit(ctx, []bot.KV{{Key: []byte("bindcode/" + x.ID + "/123456"), Value: []byte(expired)},
+		{Key: []byte("bindcode/" + z.ID + "/123456"), Value: []byte(strings.Replace(expired, x.Roster[0].ID, z.Roster[0].ID, 1))}})
+	open := func(holder, serve string) (*engine.Engine, *flows.Bot) {
+		e, err := engine.Open(ctx, engine.Options{Store: st, Communities: []*config.Community{x, z}, Clock: pinnedClock{now}, Holder: holder, Node: holder})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Adopt(ctx, serve); err != nil {
+			t.Fatal(err)
+		}
+		return e, flows.New(flows.Options{Engine: e})
+	}
+	ea, fa := open("a", z.ID)
+	eb, fb := open("b", x.ID)
+	if err := fa.Handle(ctx, bot.Incoming{Platform: "telegram", ID: "u1", Chat: "555", Sender: "555", Private: true, Text: "绑定 123456"}); err != nil {
+		t.Fatal(err)
+	}
+	hops := 0
+	for i := 0; i < 20; i++ {
+		for _, p := range []struct {
+			e *engine.Engine
+			f *flows.Bot
+		}{{eb, fb}, {ea, fa}} {
+			rs, err := p.e.Inbox()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rs {
+				hops++
+				if err := p.f.HandleRelayed(ctx, r); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	if hops > 1 {
+		t.Errorf("an expired bind code known in two communities on different processes was relayed %d times; the sender got no answer", hops)
+	}
+	if ea.OutboxLen()+eb.OutboxLen() == 0 {
+		t.Error("the sender of the expired code got no answer")
+	}
+}
