@@ -341,29 +341,34 @@ func (e *Engine) indexBindings(c *community) error {
 	return nil
 }
 
-// HandOver stops serving community id (its lease is to be released for
-// another process to adopt): from now on its messages are relayed, and it
-// returns once every write begun before, its own included, is durable, so
-// the next holder loads all of them. Its pending messages stay in the
-// store for the next holder (one being delivered right now may then be
-// delivered twice; never lost).
-func (e *Engine) HandOver(_ context.Context, id string) error {
+// HandOver stops serving communities ids (their leases are to be released
+// for another process to adopt): from now on their messages are relayed,
+// and it returns once every write begun before, theirs included, is
+// durable and its messages queued, so the next holder loads all of them.
+// Their pending messages stay in the store for the next holder (one being
+// delivered right now may then be delivered twice; never lost). One
+// barrier for all of them: a process handing hundreds over does not stall
+// its writes hundreds of times.
+func (e *Engine) HandOver(_ context.Context, ids ...string) error {
 	if e.holder == "" {
-		return fmt.Errorf("hand over %s: this engine does not share its store", id)
+		return fmt.Errorf("hand over %v: this engine does not share its store", ids)
 	}
 	e.mu.Lock()
-	if e.comms[id] == nil {
-		e.mu.Unlock()
-		return nil
-	}
-	delete(e.comms, id)
-	e.order = slices.DeleteFunc(slices.Clone(e.order), func(c string) bool { return c == id })
-	for k, c := range e.convs {
-		if c.Community == id {
-			delete(e.convs, k)
+	order := slices.Clone(e.order)
+	for _, id := range ids {
+		if e.comms[id] == nil {
+			continue
 		}
+		delete(e.comms, id)
+		order = slices.DeleteFunc(order, func(c string) bool { return c == id })
+		for k, c := range e.convs {
+			if c.Community == id {
+				delete(e.convs, k)
+			}
+		}
+		e.outbox.forget(id)
 	}
-	e.outbox.forget(id)
+	e.order = order
 	e.mu.Unlock()
 	//lint:ignore SA2001 a barrier: every write begun before has landed once it is taken
 	e.commitMu.Lock()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -37,6 +38,9 @@ type Relayed struct {
 }
 
 var relaySeq atomic.Uint64
+
+// badRelays are inbox keys already logged as undecodable.
+var badRelays sync.Map
 
 // Relay writes in to the inbox of community comm, served by another
 // process, in this unit of work. Keys sort by arrival, so one chat's
@@ -79,8 +83,10 @@ func (e *Engine) Inbox() ([]Relayed, error) {
 		}
 		var in bot.Incoming
 		if err := json.Unmarshal(v, &in); err != nil {
-			// Never handled, never lost: left in place and logged.
-			e.log.Error("a relayed message cannot be decoded; left in the inbox", "key", string(k), "err", err)
+			// Never handled, never lost: left in place and logged once.
+			if _, seen := badRelays.LoadOrStore(string(k), true); !seen {
+				e.log.Error("a relayed message cannot be decoded; left in the inbox", "key", string(k), "err", err)
+			}
 			return true, nil
 		}
 		out = append(out, Relayed{Key: string(bytes.Clone(k)), Community: comm, In: in})

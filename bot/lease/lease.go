@@ -45,11 +45,11 @@ type Manager struct {
 	// goroutine, one lease at a time, while renewals go on. An error stops
 	// the manager.
 	Adopt func(ctx context.Context, name string) error
-	// Shed stops serving a community whose lease this process gives up
-	// because it holds more than its share (a process joined): the lease
-	// is released once Shed returns, and another process adopts it. nil:
-	// nothing is shed.
-	Shed func(ctx context.Context, name string) error
+	// Shed stops serving the communities whose leases this process gives
+	// up because it holds more than its share (a process joined): the
+	// leases are released once Shed returns, and other processes adopt
+	// them. nil: nothing is shed.
+	Shed func(ctx context.Context, names []string) error
 	// Exclusive are leases one process at a time holds for as long as it
 	// lives, outside the fair share: reading a chat platform account that
 	// only one reader may poll (a Telegram token). Turn tells when this
@@ -341,17 +341,14 @@ func (m *Manager) shed(ctx context.Context, held []string, n, share, live int) e
 			out = append(out, held[i])
 		}
 	}
-	var shed []string
-	for _, name := range out {
-		if err := m.Shed(ctx, name); err != nil {
-			m.Log.Warn("could not hand a community over; kept", "lease", name, "err", err)
-			continue
-		}
-		shed = append(shed, name)
-	}
-	if len(shed) == 0 {
+	if len(out) == 0 {
 		return nil
 	}
+	if err := m.Shed(ctx, out); err != nil {
+		m.Log.Warn("could not hand communities over; kept", "leases", len(out), "err", err)
+		return nil
+	}
+	shed := out
 	m.mu.Lock()
 	m.held = slices.DeleteFunc(m.held, func(h string) bool { return slices.Contains(shed, h) })
 	for _, name := range shed {

@@ -93,9 +93,11 @@ func start(l bot.Leaser, holder string, names []string, exclusive ...string) *pr
 			p.mu.Unlock()
 			return nil
 		}, Exclusive: exclusive}
-	p.m.Shed = func(_ context.Context, n string) error {
+	p.m.Shed = func(_ context.Context, ns []string) error {
 		p.mu.Lock()
-		delete(p.serving, n)
+		for _, n := range ns {
+			delete(p.serving, n)
+		}
 		p.mu.Unlock()
 		return nil
 	}

@@ -234,8 +234,9 @@ func (a *App) Run(ctx context.Context) error {
 		}
 	}
 	if a.opts.Holder != "" {
-		wg.Add(1)
+		wg.Add(2)
 		go func() { defer wg.Done(); a.relayLoop(ctx) }()
+		go func() { defer wg.Done(); a.gatewayLoop(ctx) }()
 	}
 	wg.Add(4)
 	go func() { defer wg.Done(); a.runBackups(ctx) }()
@@ -309,11 +310,17 @@ func (a *App) leaseManager() *lease.Manager {
 	}
 	m := &lease.Manager{Leaser: a.Store.(bot.Leaser), Holder: a.opts.Holder, Names: names, TTL: a.opts.LeaseTTL,
 		Renew: a.opts.LeaseRenew, Log: a.log,
-		Shed: func(ctx context.Context, name string) error {
-			if err := a.Engine.HandOver(ctx, byLease[name]); err != nil {
+		Shed: func(ctx context.Context, names []string) error {
+			ids := make([]string, len(names))
+			for i, n := range names {
+				ids[i] = byLease[n]
+			}
+			if err := a.Engine.HandOver(ctx, ids...); err != nil {
 				return err
 			}
-			a.log.Info("community handed over to another process", "community", byLease[name], "holder", a.opts.Holder)
+			for _, id := range ids {
+				a.log.Info("community handed over to another process", "community", id, "holder", a.opts.Holder)
+			}
 			return nil
 		},
 		Adopt: func(ctx context.Context, name string) error {

@@ -29,6 +29,7 @@ type gateway struct {
 	mu    sync.Mutex
 	retry map[string]time.Time // key → not before
 	tries map[string]int
+	bad   sync.Map // keys already logged as undecodable
 }
 
 // hasTurn reports whether this process holds platform's turn.
@@ -82,7 +83,9 @@ func (a *App) sendHandedOver(ctx context.Context) {
 		err := a.Store.Scan([]byte(prefix), func(k, v []byte) (bool, error) {
 			var out bot.Outgoing
 			if err := json.Unmarshal(v, &out); err != nil {
-				a.log.Error("a handed-over message cannot be decoded; left in place", "key", string(k), "err", err)
+				if _, seen := a.gate.bad.LoadOrStore(string(k), true); !seen {
+					a.log.Error("a handed-over message cannot be decoded; left in place", "key", string(k), "err", err)
+				}
 				return true, nil
 			}
 			items = append(items, item{string(k), out})

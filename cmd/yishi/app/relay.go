@@ -34,10 +34,9 @@ func (a *App) relayLoop(ctx context.Context) {
 		entries, err := a.Engine.Inbox()
 		if err != nil {
 			a.log.Error("read relayed messages", "err", err)
-		} else {
-			a.handleRelayed(ctx, entries)
+			continue
 		}
-		a.sendHandedOver(ctx)
+		a.handleRelayed(ctx, entries)
 	}
 }
 
@@ -77,4 +76,21 @@ func (a *App) handleRelayed(ctx context.Context, entries []engine.Relayed) {
 		}(byChat[k])
 	}
 	wg.Wait()
+}
+
+// gatewayLoop sends, every relayEvery, what other processes handed to this
+// one for the platforms whose turn it holds (gateway.go). Apart from the
+// relay loop: a long backlog of messages to send must not hold up the
+// messages residents sent.
+func (a *App) gatewayLoop(ctx context.Context) {
+	t := time.NewTicker(relayEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		a.sendHandedOver(ctx)
+	}
 }
