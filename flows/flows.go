@@ -190,11 +190,14 @@ func (b *Bot) Handle(ctx context.Context, in bot.Incoming) error {
 }
 
 // HandleRelayed answers a message another process received for a
-// community served here (engine.Relayed): as Handle, under the relay
-// entry's key as update id, and the entry is deleted in the batch that
-// records what the message did — handled once, even across a crash.
+// community served here (engine.Relayed): as Handle, and the entry is
+// deleted in the batch that records what the message did — handled once,
+// even across a crash.
 func (b *Bot) HandleRelayed(ctx context.Context, r engine.Relayed) error {
-	return b.handle(ctx, r.In, r.Key, func(tx *engine.Tx) bool { return tx.TakeRelayed(r) })
+	// No update id to remember: the entry's deletion, fenced by the
+	// community's lease in the batch that handles it, is what makes it
+	// handled once (a seen key per relayed message would only pile up).
+	return b.handle(ctx, r.In, "", func(tx *engine.Tx) bool { return tx.TakeRelayed(r) })
 }
 
 // take is how a unit of work claims a relayed entry (HandleRelayed): false

@@ -29,9 +29,8 @@ const inboxPrefix = "inbox/"
 // Relayed is a message another process received for a community served
 // here.
 type Relayed struct {
-	// Key is the entry's key in the store; it is the update id under
-	// which the message is handled here, and the batch that handles it
-	// deletes it.
+	// Key is the entry's key in the store; the batch that handles the
+	// message deletes it.
 	Key       string
 	Community string
 	In        bot.Incoming
