@@ -80,3 +80,54 @@ func TestExpiredBindCodeNotRelayedInCircles(t *testing.T) {
 		t.Error("the sender of the expired code got no answer")
 	}
 }
+
+// A member of two communities served by different processes is served by
+// the first configured one, whichever process reads their private message.
+func TestMemberOfTwoCommunitiesGoesToTheFirst(t *testing.T) {
+	ctx := context.Background()
+	st := sharedStore{memstore.New()}
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	x := config.Sample()
+	z := config.Sample()
+	z.ID = "zcun"
+	for i := range z.Groups {
+		z.Groups[i].Chat += "-z"
+	}
+	open := func(holder, serve string) (*engine.Engine, *flows.Bot) {
+		e, err := engine.Open(ctx, engine.Options{Store: st, Communities: []*config.Community{x, z}, Clock: pinnedClock{now}, Holder: holder, Node: holder})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Adopt(ctx, serve); err != nil {
+			t.Fatal(err)
+		}
+		return e, flows.New(flows.Options{Engine: e})
+	}
+	ea, fa := open("a", z.ID) // serves the second
+	eb, _ := open("b", x.ID)  // serves the first
+	who := x.Roster[0]
+	var id string
+	for _, v := range who.Identities {
+		id = v
+	}
+	if id == "" {
+		t.Fatalf("member %s has no identity in the sample", who.ID)
+	}
+	platform := ""
+	for p := range who.Identities {
+		platform = p
+	}
+	if err := fa.Handle(ctx, bot.Incoming{Platform: platform, ID: "u1", Chat: id, Sender: id, Private: true, Text: "议题"}); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := eb.Inbox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 1 || rs[0].Community != x.ID {
+		t.Fatalf("relayed to the first community's holder: %+v; want one entry for %s", rs, x.ID)
+	}
+	if n := ea.OutboxLen(); n != 0 {
+		t.Errorf("the process serving the second community answered (%d messages) instead of relaying", n)
+	}
+}

@@ -255,6 +255,10 @@ func (b *Bot) stripMention(s string) string {
 func (b *Bot) route(m *msg) {
 	tx, in := m.tx, m.in
 	if in.Private {
+		if first := tx.FirstCommunityOf(in.Platform, in.Sender); first != nil {
+			servedElsewhere(m, first) // a member of several: always the same one
+			return
+		}
 		comms, members := tx.MemberAnywhere(in.Platform, in.Sender)
 		if len(comms) == 0 {
 			if others := tx.MemberServedElsewhere(in.Platform, in.Sender); len(others) > 0 {

@@ -71,6 +71,9 @@ type Engine struct {
 	// not (with Holder, another process may serve some).
 	configs  map[string]*config.Community
 	cfgOrder []string
+	// rosterOf maps platform + "\x00" + identity to the communities whose
+	// configured roster names it, in config order.
+	rosterOf map[string][]string
 	holder   string
 	node     string
 	// parked holds outbox entries in the form before per-community keys,
@@ -235,12 +238,20 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 	if e.node[0] != '@' {
 		e.node = "@" + e.node
 	}
+	e.rosterOf = map[string][]string{}
 	for _, cfg := range opts.Communities {
 		if _, dup := e.configs[cfg.ID]; dup {
 			return nil, fmt.Errorf("community %q configured twice", cfg.ID)
 		}
 		e.configs[cfg.ID] = cfg
 		e.cfgOrder = append(e.cfgOrder, cfg.ID)
+		for _, m := range cfg.Roster {
+			for p, id := range m.Identities {
+				if k := p + "\x00" + id; !slices.Contains(e.rosterOf[k], cfg.ID) {
+					e.rosterOf[k] = append(e.rosterOf[k], cfg.ID)
+				}
+			}
+		}
 	}
 	if e.holder == "" {
 		for _, id := range e.cfgOrder {

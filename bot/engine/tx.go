@@ -135,6 +135,22 @@ func (tx *Tx) MemberAnywhere(platform, identity string) (comms []*config.Communi
 	return comms, members
 }
 
+// FirstCommunityOf returns, when several processes share the store, the
+// first configured community (config order) whose roster names this
+// platform identity, if another process serves it: a member of several
+// communities is then always served by the same one, whichever process
+// reads their message (as a single process would choose). nil otherwise.
+func (tx *Tx) FirstCommunityOf(platform, identity string) *config.Community {
+	if tx.e.holder == "" || identity == "" {
+		return nil
+	}
+	ids := tx.e.rosterOf[platform+"\x00"+identity]
+	if len(ids) < 2 {
+		return nil // one community: the usual routing finds it
+	}
+	return tx.e.servedElsewhere(ids[0])
+}
+
 // Identity returns member's identity on platform ("" if none).
 func (tx *Tx) Identity(comm, member, platform string) string {
 	c := tx.e.comms[comm]
