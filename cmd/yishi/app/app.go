@@ -193,6 +193,9 @@ func (a *App) Handle(ctx context.Context, in bot.Incoming) error {
 		a.refuseForSpace(ctx, in, err)
 		return nil
 	}
+	if in.Private {
+		a.gate.wake(in.Chat) // handed-over messages to them may get through now
+	}
 	err := a.Flows.Handle(ctx, in)
 	if bot.ErrorCode(err) == bot.ENOSPACE {
 		// The engine's own check refused it (the disk filled meanwhile).

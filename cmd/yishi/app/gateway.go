@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,10 +27,11 @@ var sendviaSeq atomic.Uint64
 
 // gateway is the sending side's memory of failed tries.
 type gateway struct {
-	mu    sync.Mutex
-	retry map[string]time.Time // key → not before
-	tries map[string]int
-	bad   sync.Map // keys already logged as undecodable
+	mu     sync.Mutex
+	retry  map[string]time.Time // key → not before
+	tries  map[string]int
+	byChat map[string][]string // chat → keys waiting (woken when the chat writes to the bot)
+	bad    sync.Map            // keys already logged as undecodable
 }
 
 // hasTurn reports whether this process holds platform's turn.
@@ -109,7 +111,7 @@ func (a *App) sendHandedOver(ctx context.Context) {
 			}
 			if err != nil {
 				blocked[chat] = true
-				a.gate.failed(it.key, now, err)
+				a.gate.failed(it.key, chat, now, err)
 				a.log.Warn("send a handed-over message failed; will retry", "platform", p, "chat", chat, "err", err)
 				continue
 			}
@@ -128,11 +130,14 @@ func (g *gateway) due(key string, now time.Time) bool {
 	return !now.Before(g.retry[key])
 }
 
-func (g *gateway) failed(key string, now time.Time, err error) {
+func (g *gateway) failed(key, chat string, now time.Time, err error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.retry == nil {
-		g.retry, g.tries = map[string]time.Time{}, map[string]int{}
+		g.retry, g.tries, g.byChat = map[string]time.Time{}, map[string]int{}, map[string][]string{}
+	}
+	if g.tries[key] == 0 {
+		g.byChat[chat] = append(g.byChat[chat], key)
 	}
 	g.tries[key]++
 	wait := min(maxBackoff, time.Second<<min(g.tries[key], 10))
@@ -151,4 +156,23 @@ func (g *gateway) sent(key string) {
 	defer g.mu.Unlock()
 	delete(g.retry, key)
 	delete(g.tries, key)
+	for c, ks := range g.byChat {
+		if i := slices.Index(ks, key); i >= 0 {
+			if g.byChat[c] = slices.Delete(ks, i, i+1); len(g.byChat[c]) == 0 {
+				delete(g.byChat, c)
+			}
+			break
+		}
+	}
+}
+
+// wake makes the handed-over messages waiting for chat ready now: the
+// person wrote to the bot, so a private chat that could not be reached
+// (WeChat: not yet a friend) may be reachable now.
+func (g *gateway) wake(chat string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, k := range g.byChat[chat] {
+		delete(g.retry, k)
+	}
 }
