@@ -381,8 +381,9 @@ func (e *Engine) HandOver(_ context.Context, ids ...string) error {
 	}
 	e.order = order
 	e.mu.Unlock()
-	//lint:ignore SA2001 a barrier: every write begun before has landed once it is taken
+	// A barrier: every write begun before has landed once it is taken.
 	e.commitMu.Lock()
+	//lint:ignore SA2001 the empty section is the barrier
 	e.commitMu.Unlock()
 	return nil
 }

@@ -10,8 +10,6 @@ import (
 	"github.com/yishi-community/yishi/storage/storetest"
 )
 
-func dsn(t *testing.T) string { return pgtest.Base(t) }
-
 // fresh opens a store in a schema of its own (search_path), so the tests
 // of one database do not see each other's keys.
 func fresh(t *testing.T) bot.Store {
