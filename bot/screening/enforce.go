@@ -53,3 +53,16 @@ func enforcementFrame(prepared string) bool {
 
 // enforcementNote is what the reviewer reads on such a proposal.
 const enforcementNote = "这是反映他人违法违规行为、要求依法制止或纠正的提议，不是要求通过表决变通法规政策，所以没有按五不议第1、2、4条标记。违法行为本身由村(居)委会依法劝阻并报告有关部门处理；议事协商可以商量居民怎样配合、事后怎样管好。"
+
+// enforcementCategory is why such a proposal is filed under 六必议 2.
+const enforcementCategory = "群众反映的违法违规行为造成的实际问题，要求解决。"
+
+// firstOf returns the first cue found in s ("" if none).
+func firstOf(s string, cues []string) string {
+	for _, c := range cues {
+		if strings.Contains(s, c) {
+			return c
+		}
+	}
+	return ""
+}

@@ -259,6 +259,8 @@ func (s *Screener) ScreenFor(comm, text string) Result {
 	enforce := enforcementFrame(prepared)
 	if enforce {
 		res.Notes = append(res.Notes, enforcementNote)
+		// What residents report is a concrete problem they want solved.
+		cats.add(2, 3, enforcementCategory, firstOf(prepared, violationCues))
 	}
 	for i := range m.entries {
 		e := &m.entries[i]
