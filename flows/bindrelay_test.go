@@ -131,3 +131,71 @@ func TestMemberOfTwoCommunitiesGoesToTheFirst(t *testing.T) {
 		t.Errorf("the process serving the second community answered (%d messages) instead of relaying", n)
 	}
 }
+
+// A community adopted with relayed messages still in its inbox takes the
+// messages read directly for it behind them, so one chat keeps its order;
+// once the inbox is empty it takes them directly again.
+func TestAdoptedCommunityKeepsOrderBehindItsInbox(t *testing.T) {
+	ctx := context.Background()
+	st := sharedStore{memstore.New()}
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	x := config.Sample()
+	g := x.Groups[0]
+	var sender string
+	for _, m := range x.Roster {
+		if id := m.Identities[g.Platform]; id != "" {
+			sender = id
+			break
+		}
+	}
+	if sender == "" {
+		t.Fatalf("no member of the sample has a %s identity", g.Platform)
+	}
+	in := func(id, text string) bot.Incoming {
+		return bot.Incoming{Platform: g.Platform, ID: id, Chat: g.Chat, Sender: sender, Text: text}
+	}
+	// b serves nothing yet: the first message is relayed to the inbox.
+	eb, err := engine.Open(ctx, engine.Options{Store: st, Communities: []*config.Community{x}, Clock: pinnedClock{now}, Holder: "b", Node: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fb := flows.New(flows.Options{Engine: eb})
+	if err := fb.Handle(ctx, in("u1", "帮助")); err != nil {
+		t.Fatal(err)
+	}
+	// a adopts the community; a message read directly now goes behind u1.
+	ea, err := engine.Open(ctx, engine.Options{Store: st, Communities: []*config.Community{x}, Clock: pinnedClock{now}, Holder: "a", Node: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ea.Adopt(ctx, x.ID); err != nil {
+		t.Fatal(err)
+	}
+	fa := flows.New(flows.Options{Engine: ea})
+	if err := fa.Handle(ctx, in("u2", "议题")); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := ea.Inbox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 2 || rs[0].In.ID != "u1" || rs[1].In.ID != "u2" {
+		t.Fatalf("inbox while draining: %+v; want u1 then u2", rs)
+	}
+	if n := ea.OutboxLen(); n != 0 {
+		t.Fatalf("u2 was answered (%d messages) before u1", n)
+	}
+	for _, r := range rs {
+		if err := fa.HandleRelayed(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ea.Drained(x.ID)
+	before := ea.OutboxLen()
+	if err := fa.Handle(ctx, in("u3", "议题")); err != nil {
+		t.Fatal(err)
+	}
+	if rs, _ := ea.Inbox(); len(rs) != 0 || ea.OutboxLen() == before {
+		t.Fatalf("after the inbox emptied, u3 was not handled directly (inbox %d, outbox %d → %d)", len(rs), before, ea.OutboxLen())
+	}
+}

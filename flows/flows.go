@@ -124,6 +124,7 @@ type msg struct {
 	key     string
 	tx      *engine.Tx
 	b       *Bot
+	relayed bool   // handled from the inbox (HandleRelayed)
 	word    string // the command word used, for the examples in answers
 	skip    string // a check already confirmed (see pend)
 }
@@ -223,7 +224,7 @@ func (b *Bot) handle(ctx context.Context, in bot.Incoming, updateID string, clai
 			if !claim.ok(tx) {
 				return engine.ErrSkip
 			}
-			m := &msg{in: in, text: text, raw: b.stripMention(raw), key: key, tx: tx, b: b}
+			m := &msg{in: in, text: text, raw: b.stripMention(raw), key: key, tx: tx, b: b, relayed: claim != nil}
 			b.route(m)
 			return nil
 		})
@@ -269,6 +270,10 @@ func (b *Bot) route(m *msg) {
 			return
 		}
 		m.comm, m.member = comms[0], members[0]
+		if !m.relayed && tx.Draining(m.comm.ID) {
+			servedElsewhere(m, m.comm) // behind the messages relayed before
+			return
+		}
 		b.eng.OutboxWake(m.member.ID) // they can be reached privately now
 	} else {
 		m.comm, m.group = tx.GroupCommunity(in.Platform, in.Chat)
@@ -278,6 +283,10 @@ func (b *Bot) route(m *msg) {
 				return
 			}
 			b.unboundGroup(m)
+			return
+		}
+		if !m.relayed && tx.Draining(m.comm.ID) {
+			servedElsewhere(m, m.comm) // behind the messages relayed before
 			return
 		}
 		m.member = tx.Member(m.comm.ID, in.Platform, in.Sender)

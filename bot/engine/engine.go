@@ -79,9 +79,13 @@ type Engine struct {
 	// parked holds outbox entries in the form before per-community keys,
 	// by community, until the community is adopted.
 	parked map[string][]*OutboxEntry
-	seen   map[string]time.Time
-	convs  map[string]*Conversation
-	failed error
+	// draining holds the communities adopted with relayed messages still
+	// in their inbox: until it is empty, what arrives directly for them is
+	// relayed behind those, so that one chat's messages keep their order.
+	draining map[string]bool
+	seen     map[string]time.Time
+	convs    map[string]*Conversation
+	failed   error
 
 	outbox *outbox
 	// unreach holds "community/member" of members whose private messages
@@ -233,7 +237,7 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		comms: map[string]*community{}, seen: map[string]time.Time{},
 		convs: map[string]*Conversation{}, outbox: newOutbox(), debounce: opts.Debounce, observe: opts.Observe, fromLog: opts.FromLog,
 		readOnly: opts.ReadOnly, beforeMigration: opts.BeforeMigration,
-		configs: map[string]*config.Community{}, holder: opts.Holder, node: cmp.Or(opts.Node, "@"), parked: map[string][]*OutboxEntry{},
+		configs: map[string]*config.Community{}, holder: opts.Holder, node: cmp.Or(opts.Node, "@"), parked: map[string][]*OutboxEntry{}, draining: map[string]bool{},
 	}
 	if e.node[0] != '@' {
 		e.node = "@" + e.node
@@ -298,6 +302,12 @@ func (e *Engine) Adopt(_ context.Context, id string) error {
 			return err
 		}
 	}
+	pending := false
+	if e.holder != "" {
+		if pending, err = e.inboxPending(id); err != nil {
+			return err
+		}
+	}
 	var convs map[string]*Conversation
 	if e.holder != "" {
 		// The conversations another process kept for this community are
@@ -317,6 +327,9 @@ func (e *Engine) Adopt(_ context.Context, id string) error {
 		maps.Copy(e.convs, convs)
 	}
 	e.outbox.back(id)
+	if pending {
+		e.draining[id] = true
+	}
 	entries = append(entries, c.receipts...)
 	entries = append(entries, e.parked[id]...)
 	delete(e.parked, id)
@@ -371,6 +384,7 @@ func (e *Engine) HandOver(_ context.Context, ids ...string) error {
 			continue
 		}
 		delete(e.comms, id)
+		delete(e.draining, id)
 		order = slices.DeleteFunc(order, func(c string) bool { return c == id })
 		for k, c := range e.convs {
 			if c.Community == id {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -49,7 +50,19 @@ func (tx *Tx) Relay(comm string, in bot.Incoming) {
 	if err != nil {
 		panic(fmt.Sprintf("engine: marshal a relayed message: %v", err)) // plain strings and a time
 	}
-	key := fmt.Sprintf("%s%s/%020d/%s/%08d", inboxPrefix, comm, tx.now.UnixNano(), strings.TrimPrefix(tx.e.node, "@"), relaySeq.Add(1)%1e8)
+	at := tx.now.UnixNano()
+	if tx.e.draining[comm] {
+		// Behind what other processes relayed before, whatever their clocks.
+		if lf, ok := tx.e.store.(bot.LastFinder); ok {
+			if k, _, err := lf.Last([]byte(inboxPrefix + comm + "/")); err == nil && k != nil {
+				ts, _, _ := strings.Cut(string(k[len(inboxPrefix)+len(comm)+1:]), "/")
+				if n, err := strconv.ParseInt(ts, 10, 64); err == nil && n >= at {
+					at = n + 1
+				}
+			}
+		}
+	}
+	key := fmt.Sprintf("%s%s/%020d/%s/%08d", inboxPrefix, comm, at, strings.TrimPrefix(tx.e.node, "@"), relaySeq.Add(1)%1e8)
 	tx.put([]byte(key), b)
 	tx.relayed = append(tx.relayed, comm)
 }
@@ -191,4 +204,51 @@ func (tx *Tx) TakeRelayed(r Relayed) bool {
 		tx.fences = append(tx.fences, l)
 	}
 	return true
+}
+
+// inboxPending reports whether community comm has relayed messages waiting.
+func (e *Engine) inboxPending(comm string) (bool, error) {
+	found := false
+	err := e.store.Scan([]byte(inboxPrefix+comm+"/"), func(k, _ []byte) (bool, error) {
+		if _, bad := badRelays.Load(string(k)); bad {
+			return true, nil // never handled: must not hold the community's order back
+		}
+		found = true
+		return false, nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("read the inbox of %s: %w", comm, err)
+	}
+	return found, nil
+}
+
+// Draining reports whether community comm, served here, still has relayed
+// messages from before its adoption to handle: a message read directly for
+// it is then relayed too, behind them (see Engine.draining).
+func (tx *Tx) Draining(comm string) bool { return tx.e.draining[comm] }
+
+// Drained ends the draining of the communities among comms whose inbox is
+// empty now (checked under the lock, so nothing is relayed behind the check).
+func (e *Engine) Drained(comms ...string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, c := range comms {
+		if !e.draining[c] {
+			continue
+		}
+		if pending, err := e.inboxPending(c); err == nil && !pending {
+			delete(e.draining, c)
+		}
+	}
+}
+
+// DrainingCommunities lists the communities still draining their inbox.
+func (e *Engine) DrainingCommunities() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]string, 0, len(e.draining))
+	for c := range e.draining {
+		out = append(out, c)
+	}
+	return out
 }

@@ -330,6 +330,7 @@ func (a *App) leaseManager() *lease.Manager {
 			if err := a.Engine.Adopt(ctx, byLease[name]); err != nil {
 				return err
 			}
+			a.drainInbox(ctx, byLease[name])
 			a.log.Info("community served by this process", "community", byLease[name], "holder", a.opts.Holder)
 			a.Engine.OutboxWake("")
 			return nil

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -37,6 +38,9 @@ func (a *App) relayLoop(ctx context.Context) {
 			continue
 		}
 		a.handleRelayed(ctx, entries)
+		if d := a.Engine.DrainingCommunities(); len(d) > 0 {
+			a.Engine.Drained(d...) // those whose inbox is empty now take messages directly again
+		}
 	}
 }
 
@@ -92,5 +96,34 @@ func (a *App) gatewayLoop(ctx context.Context) {
 		case <-t.C:
 		}
 		a.sendHandedOver(ctx)
+	}
+}
+
+// drainInbox handles, right after a community is adopted, the messages
+// relayed to it before, until its inbox is empty; meanwhile what arrives
+// directly for it is relayed behind them (engine draining), so one chat
+// keeps its order. The relay loop finishes the job if this is cut short.
+func (a *App) drainInbox(ctx context.Context, comm string) {
+	for round := 0; round < 100 && ctx.Err() == nil; round++ { // bounded: a failing entry must not spin here
+
+		entries, err := a.Engine.Inbox()
+		if err != nil {
+			a.log.Error("read relayed messages", "err", err)
+			return
+		}
+		mine := entries[:0]
+		for _, r := range entries {
+			if r.Community == comm {
+				mine = append(mine, r)
+			}
+		}
+		a.handleRelayed(ctx, mine)
+		a.Engine.Drained(comm)
+		if !slices.Contains(a.Engine.DrainingCommunities(), comm) {
+			return
+		}
+		if len(mine) == 0 {
+			return // an entry that cannot be handled now: the relay loop keeps trying
+		}
 	}
 }
