@@ -64,11 +64,7 @@ func (tx *Tx) Relay(comm string, in bot.Incoming) {
 	}
 	key := fmt.Sprintf("%s%s/%020d/%s/%08d", inboxPrefix, comm, at, strings.TrimPrefix(tx.e.node, "@"), relaySeq.Add(1)%1e8)
 	tx.put([]byte(key), b)
-	tx.relayed = append(tx.relayed, comm)
 }
-
-// Relayed reports the communities this unit of work relayed a message to.
-func (tx *Tx) RelayedTo() []string { return tx.relayed }
 
 // CanRelay reports whether messages for communities served elsewhere can
 // be relayed (several processes share the store).

@@ -30,8 +30,6 @@ type Tx struct {
 	// fences: leases of the communities whose events this unit recorded
 	// (with Engine.Holder, the write is refused unless they are still ours).
 	fences []string
-	// relayed: communities served elsewhere this unit relayed a message to.
-	relayed []string
 }
 
 // Now is the time of this unit of work.

@@ -119,22 +119,7 @@ func isPostgresURL(s string) bool {
 
 // storeOf finds the --store value in a command's arguments (or
 // YISHI_STORE), as dataDirOf does for --data.
-func storeOf(args []string) string {
-	v := os.Getenv("YISHI_STORE")
-	for i := 0; i < len(args); i++ {
-		a := strings.TrimLeft(args[i], "-")
-		if len(a) == len(args[i]) {
-			continue
-		}
-		if s, ok := strings.CutPrefix(a, "store="); ok {
-			v = s
-		} else if a == "store" && i+1 < len(args) {
-			v = args[i+1]
-			i++
-		}
-	}
-	return v
-}
+func storeOf(args []string) string { return flagValue(args, "store", os.Getenv("YISHI_STORE")) }
 
 // openReadOnly opens an existing data directory read-only for a tool; it
 // says on stderr when it reads a temporary copy.
@@ -177,23 +162,29 @@ func (b borrowedStore) Last(p []byte) ([]byte, []byte, error) {
 	return lk, lv, err
 }
 
-// dataDirOf finds the --data value in a command's arguments (the flag
-// package would stop at the first positional argument).
+// dataDirOf finds the --data value in a command's arguments.
 func dataDirOf(args []string) string {
-	dir := envOr("YISHI_DATA", "yishi-data")
+	return flagValue(args, "data", envOr("YISHI_DATA", "yishi-data"))
+}
+
+// flagValue finds flag name's value in a command's arguments, def when it
+// is not given (the flag package would stop at the first positional
+// argument, and the command's own flag set is not known here).
+func flagValue(args []string, name, def string) string {
+	v := def
 	for i := 0; i < len(args); i++ {
 		a := strings.TrimLeft(args[i], "-")
 		if len(a) == len(args[i]) {
 			continue
 		}
-		if v, ok := strings.CutPrefix(a, "data="); ok {
-			dir = v
-		} else if a == "data" && i+1 < len(args) {
-			dir = args[i+1]
+		if s, ok := strings.CutPrefix(a, name+"="); ok {
+			v = s
+		} else if a == name && i+1 < len(args) {
+			v = args[i+1]
 			i++
 		}
 	}
-	return dir
+	return v
 }
 
 // viaBot forwards the command to the bot that holds its data directory.
