@@ -374,22 +374,29 @@ func (a *App) Close() error {
 	return err
 }
 
-func (a *App) tickLoop(ctx context.Context) {
-	t := time.NewTicker(a.opts.TickEvery)
+// every runs fn every d until ctx ends.
+func every(ctx context.Context, d time.Duration, fn func()) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if a.checkSpace(ctx) != nil {
-				continue // nothing can be recorded; timers catch up once space is back
-			}
-			if err := a.Flows.Tick(ctx); err != nil && ctx.Err() == nil {
-				a.log.Error("timer tick", "err", err)
-			}
+			fn()
 		}
 	}
+}
+
+func (a *App) tickLoop(ctx context.Context) {
+	every(ctx, a.opts.TickEvery, func() {
+		if a.checkSpace(ctx) != nil {
+			return // nothing can be recorded; timers catch up once space is back
+		}
+		if err := a.Flows.Tick(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("timer tick", "err", err)
+		}
+	})
 }
 
 // adapterDown marks a platform as stopped, so private messages go through

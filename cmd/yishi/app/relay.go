@@ -21,27 +21,20 @@ const relayWorkers = 16
 // until ctx ends. A message that fails stays in the inbox and is tried at
 // the next poll; each chat's messages are handled in arrival order.
 func (a *App) relayLoop(ctx context.Context) {
-	t := time.NewTicker(relayEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, relayEvery, func() {
 		if a.checkSpace(ctx) != nil {
-			continue // they wait in the inbox until space is back
+			return // they wait in the inbox until space is back
 		}
 		entries, err := a.Engine.Inbox()
 		if err != nil {
 			a.log.Error("read relayed messages", "err", err)
-			continue
+			return
 		}
 		a.handleRelayed(ctx, entries)
 		if d := a.Engine.DrainingCommunities(); len(d) > 0 {
 			a.Engine.Drained(d...) // those whose inbox is empty now take messages directly again
 		}
-	}
+	})
 }
 
 // handleRelayed handles one poll's entries: chats in parallel, each chat's
@@ -87,16 +80,7 @@ func (a *App) handleRelayed(ctx context.Context, entries []engine.Relayed) {
 // relay loop: a long backlog of messages to send must not hold up the
 // messages residents sent.
 func (a *App) gatewayLoop(ctx context.Context) {
-	t := time.NewTicker(relayEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		a.sendHandedOver(ctx)
-	}
+	every(ctx, relayEvery, func() { a.sendHandedOver(ctx) })
 }
 
 // drainInbox handles, right after a community is adopted, the messages
