@@ -25,33 +25,46 @@ type pinnedClock struct{ t time.Time }
 
 func (c pinnedClock) Now() time.Time { return c.t }
 
+// twoVillages is the sample village and a copy of it under another id,
+// with groups of their own.
+func twoVillages() (x, z *config.Community) {
+	x, z = config.Sample(), config.Sample()
+	z.ID = "zcun"
+	for i := range z.Groups {
+		z.Groups[i].Chat += "-z"
+	}
+	return x, z
+}
+
+// serving opens holder's engine on the shared store and adopts the
+// community serve ("" : none yet).
+func serving(t *testing.T, st bot.Store, now time.Time, holder, serve string, comms ...*config.Community) (*engine.Engine, *flows.Bot) {
+	t.Helper()
+	ctx := context.Background()
+	e, err := engine.Open(ctx, engine.Options{Store: st, Communities: comms, Clock: pinnedClock{now}, Holder: holder, Node: holder})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if serve != "" {
+		if err := e.Adopt(ctx, serve); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return e, flows.New(flows.Options{Engine: e})
+}
+
 // An expired bind code present in two communities served by different
 // processes is answered, not passed back and forth between them.
 func TestExpiredBindCodeNotRelayedInCircles(t *testing.T) {
 	ctx := context.Background()
 	st := sharedStore{memstore.New()}
 	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	x := config.Sample()
-	z := config.Sample()
-	z.ID = "zcun"
-	for i := range z.Groups {
-		z.Groups[i].Chat += "-z"
-	}
+	x, z := twoVillages()
 	expired := `{"code":"123456","member":"` + x.Roster[0].ID + `","expires":"2026-01-01T00:00:00Z"}`
 	st.Commit(ctx, []bot.KV{{Key: []byte("bindcode/" + x.ID + "/123456"), Value: []byte(expired)},
 		{Key: []byte("bindcode/" + z.ID + "/123456"), Value: []byte(strings.Replace(expired, x.Roster[0].ID, z.Roster[0].ID, 1))}})
-	open := func(holder, serve string) (*engine.Engine, *flows.Bot) {
-		e, err := engine.Open(ctx, engine.Options{Store: st, Communities: []*config.Community{x, z}, Clock: pinnedClock{now}, Holder: holder, Node: holder})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := e.Adopt(ctx, serve); err != nil {
-			t.Fatal(err)
-		}
-		return e, flows.New(flows.Options{Engine: e})
-	}
-	ea, fa := open("a", z.ID)
-	eb, fb := open("b", x.ID)
+	ea, fa := serving(t, st, now, "a", z.ID, x, z)
+	eb, fb := serving(t, st, now, "b", x.ID, x, z)
 	if err := fa.Handle(ctx, bot.Incoming{Platform: "telegram", ID: "u1", Chat: "555", Sender: "555", Private: true, Text: "绑定 123456"}); err != nil {
 		t.Fatal(err)
 	}
@@ -87,24 +100,9 @@ func TestMemberOfTwoCommunitiesGoesToTheFirst(t *testing.T) {
 	ctx := context.Background()
 	st := sharedStore{memstore.New()}
 	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	x := config.Sample()
-	z := config.Sample()
-	z.ID = "zcun"
-	for i := range z.Groups {
-		z.Groups[i].Chat += "-z"
-	}
-	open := func(holder, serve string) (*engine.Engine, *flows.Bot) {
-		e, err := engine.Open(ctx, engine.Options{Store: st, Communities: []*config.Community{x, z}, Clock: pinnedClock{now}, Holder: holder, Node: holder})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := e.Adopt(ctx, serve); err != nil {
-			t.Fatal(err)
-		}
-		return e, flows.New(flows.Options{Engine: e})
-	}
-	ea, fa := open("a", z.ID) // serves the second
-	eb, _ := open("b", x.ID)  // serves the first
+	x, z := twoVillages()
+	ea, fa := serving(t, st, now, "a", z.ID, x, z) // serves the second
+	eb, _ := serving(t, st, now, "b", x.ID, x, z)  // serves the first
 	who := x.Roster[0]
 	var id string
 	for _, v := range who.Identities {
@@ -155,23 +153,12 @@ func TestAdoptedCommunityKeepsOrderBehindItsInbox(t *testing.T) {
 		return bot.Incoming{Platform: g.Platform, ID: id, Chat: g.Chat, Sender: sender, Text: text}
 	}
 	// b serves nothing yet: the first message is relayed to the inbox.
-	eb, err := engine.Open(ctx, engine.Options{Store: st, Communities: []*config.Community{x}, Clock: pinnedClock{now}, Holder: "b", Node: "b"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fb := flows.New(flows.Options{Engine: eb})
+	_, fb := serving(t, st, now, "b", "", x)
 	if err := fb.Handle(ctx, in("u1", "帮助")); err != nil {
 		t.Fatal(err)
 	}
 	// a adopts the community; a message read directly now goes behind u1.
-	ea, err := engine.Open(ctx, engine.Options{Store: st, Communities: []*config.Community{x}, Clock: pinnedClock{now}, Holder: "a", Node: "a"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ea.Adopt(ctx, x.ID); err != nil {
-		t.Fatal(err)
-	}
-	fa := flows.New(flows.Options{Engine: ea})
+	ea, fa := serving(t, st, now, "a", x.ID, x)
 	if err := fa.Handle(ctx, in("u2", "议题")); err != nil {
 		t.Fatal(err)
 	}

@@ -44,14 +44,8 @@ func (g *gatedStore) EnqueueFenced(_ string, _ []string, b []bot.KV) (func(conte
 // another action waits behind the hand-over, must not deadlock.
 func TestCommitErrorDuringHandOver(t *testing.T) {
 	st := &gatedStore{Store: memstore.New()}
-	e, err := engine.Open(context.Background(), engine.Options{Store: st, Communities: []*config.Community{config.Sample()}, Clock: fixed{now}, Holder: "h"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := servingSample(t, st, "h", true)
 	ctx := context.Background()
-	if err := e.Adopt(ctx, "houchen"); err != nil {
-		t.Fatal(err)
-	}
 	st.setGate(make(chan error))
 	put := func(k string) func(tx *engine.Tx) error {
 		return func(tx *engine.Tx) error { tx.Put(bot.KV{Key: []byte(k), Value: []byte("v")}); return nil }
@@ -80,14 +74,8 @@ func TestCommitErrorDuringHandOver(t *testing.T) {
 // holder's to deliver: it is not kept in this process's outbox.
 func TestNoMessagesKeptAfterHandOver(t *testing.T) {
 	st := &gatedStore{Store: memstore.New()}
-	e, err := engine.Open(context.Background(), engine.Options{Store: st, Communities: []*config.Community{config.Sample()}, Clock: fixed{now}, Holder: "h"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := servingSample(t, st, "h", true)
 	ctx := context.Background()
-	if err := e.Adopt(ctx, "houchen"); err != nil {
-		t.Fatal(err)
-	}
 	gate := make(chan error)
 	st.setGate(gate)
 	g1 := make(chan error, 1)
@@ -117,13 +105,7 @@ func TestCodeBoundMemberFoundElsewhere(t *testing.T) {
 	st := &gatedStore{Store: memstore.New()}
 	ctx := context.Background()
 	cfg := config.Sample()
-	b, err := engine.Open(ctx, engine.Options{Store: st, Communities: []*config.Community{cfg}, Clock: fixed{now}, Holder: "b"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Adopt(ctx, cfg.ID); err != nil {
-		t.Fatal(err)
-	}
+	b := servingSample(t, st, "b", true)
 	sec := cfg.WithRole(bot.RoleSecretary)[0]
 	var who *bot.Member
 	for i := range cfg.Roster {
@@ -143,10 +125,7 @@ func TestCodeBoundMemberFoundElsewhere(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A serves nothing of it: the member's private messages must be relayed to B.
-	a, err := engine.Open(ctx, engine.Options{Store: st, Communities: []*config.Community{cfg}, Clock: fixed{now}, Holder: "a"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := servingSample(t, st, "a", false)
 	var n int
 	a.Read(func(tx *engine.Tx) { n = len(tx.MemberServedElsewhere("telegram", "777000")) })
 	var onB bool
@@ -160,3 +139,19 @@ func TestCodeBoundMemberFoundElsewhere(t *testing.T) {
 }
 
 func gateOf(g *gatedStore) chan error { g.mu.Lock(); defer g.mu.Unlock(); return g.gate }
+
+// servingSample opens holder's engine on the shared store with the sample
+// village, adopting it when adopt is set.
+func servingSample(t *testing.T, st bot.Store, holder string, adopt bool) *engine.Engine {
+	t.Helper()
+	e, err := engine.Open(context.Background(), engine.Options{Store: st, Communities: []*config.Community{config.Sample()}, Clock: fixed{now}, Holder: holder})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if adopt {
+		if err := e.Adopt(context.Background(), "houchen"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return e
+}
