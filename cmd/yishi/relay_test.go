@@ -27,13 +27,7 @@ func TestRelayToTheServingProcess(t *testing.T) {
 		t.Skip("builds and runs two processes")
 	}
 	bin := buildBinary(t)
-	cfg := t.TempDir()
-	for i := 1; i <= 2; i++ {
-		y := fmt.Sprintf("id: v%d\nname: 第%d村\ngroups:\n  - {name: 群%d, platform: console, chat: 群%d}\nroster:\n  - {id: shuji, name: 书记%d, roles: [secretary]}\n  - {id: jw, name: 监委%d, roles: [supervisor]}\n  - {id: r1, name: 村民%d, roles: [resident]}\n", i, i, i, i, i, i, i)
-		if err := os.WriteFile(filepath.Join(cfg, fmt.Sprintf("v%d.yaml", i)), []byte(y), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	cfg := villageConfigs(t, "v%d", 1, 2)
 	dsn := pgSchema(t, base)
 	start := func(name string) (io.WriteCloser, *lines, *lines) {
 		cmd := exec.Command(bin, "run", "--config", cfg, "--store", dsn, "--data", filepath.Join(t.TempDir(), name), "--node", name)

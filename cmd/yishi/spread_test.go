@@ -30,13 +30,7 @@ func TestThousandCommunitiesThreeProcesses(t *testing.T) {
 	}
 	const communities, processes = 1000, 3
 	bin := buildBinary(t)
-	cfg := t.TempDir()
-	for i := range communities {
-		y := fmt.Sprintf("id: v%04d\nname: 第%d村\ngroups:\n  - {name: 群%d, platform: console, chat: 群%d}\nroster:\n  - {id: shuji, name: 书记%d, roles: [secretary]}\n  - {id: jw, name: 监委%d, roles: [supervisor]}\n  - {id: r1, name: 村民%d, roles: [resident]}\n", i, i, i, i, i, i, i)
-		if err := os.WriteFile(filepath.Join(cfg, fmt.Sprintf("v%04d.yaml", i)), []byte(y), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	cfg := villageConfigs(t, "v%04d", 0, communities-1)
 	dsn := pgSchema(t, base)
 	served := regexp.MustCompile(`community (served by this process|handed over to another process).* community=(v\d{4})`)
 	var mu sync.Mutex
@@ -153,4 +147,20 @@ func holderOf(rows [][2]string, community string) string {
 		}
 	}
 	return ""
+}
+
+// villageConfigs writes a configuration directory of small villages
+// numbered from to to (id after idFormat; console group 群N, a secretary,
+// a supervisor and a resident 村民N each) and returns it.
+func villageConfigs(t *testing.T, idFormat string, from, to int) string {
+	t.Helper()
+	dir := t.TempDir()
+	for i := from; i <= to; i++ {
+		id := fmt.Sprintf(idFormat, i)
+		y := fmt.Sprintf("id: %s\nname: 第%d村\ngroups:\n  - {name: 群%d, platform: console, chat: 群%d}\nroster:\n  - {id: shuji, name: 书记%d, roles: [secretary]}\n  - {id: jw, name: 监委%d, roles: [supervisor]}\n  - {id: r1, name: 村民%d, roles: [resident]}\n", id, i, i, i, i, i, i)
+		if err := os.WriteFile(filepath.Join(dir, id+".yaml"), []byte(y), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
