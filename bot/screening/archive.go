@@ -35,6 +35,10 @@ type archive struct {
 	// terms, used to score the common (non-essential) query terms on the
 	// few candidates without walking their long postings.
 	blooms []uint64
+	// dls repeats docs[i].dl in a dense slice: the per-decision bound of
+	// search reads it for every candidate, and docMeta is too wide for the
+	// cache.
+	dls []uint16
 	// maxDFShare: a term in more than 1/maxDFShare of the docs (and more
 	// than 200) is a stop word; 0 means 20.
 	maxDFShare int
@@ -180,6 +184,7 @@ func (a *archive) add(d Decision, prepared string, places string, years uint64) 
 		bloom[b2/64] |= 1 << (b2 % 64)
 	}
 	a.blooms = append(a.blooms, bloom[:]...)
+	a.dls = append(a.dls, uint16(dl))
 	for _, k := range keys {
 		t, ok := a.terms[k]
 		if !ok {
@@ -312,20 +317,25 @@ func (a *archive) search(prepared string, k int, min float64) ([]candidate, []do
 	}
 	var out []candidate
 	for _, d := range ac.touched {
-		m := &a.docs[d]
+		// The bound per decision: its own length factor, not the best one.
+		norm := (bm25K1 + 1) / (1 + bm25K1*(1-bm25B+bm25B*float64(a.dls[d])/avgdl))
+		needD := min * total / norm * (1 - 1e-9) // never prune on rounding
 		raw := float64(acc[d])
-		if m.deleted || raw+rest < need {
+		left := rest
+		if raw+left < needD {
 			continue
 		}
 		bloom := a.blooms[int(d)*bloomWords : int(d+1)*bloomWords]
 		for _, q := range qs[ess:] {
+			left -= q.w
 			b1, b2 := bloomBits(q.key)
 			if bloom[b1/64]&(1<<(b1%64)) != 0 && bloom[b2/64]&(1<<(b2%64)) != 0 {
 				raw += q.w
+			} else if raw+left < needD {
+				break
 			}
 		}
-		norm := (bm25K1 + 1) / (1 + bm25K1*(1-bm25B+bm25B*float64(m.dl)/avgdl))
-		if sc := math.Min(1, raw*norm/total); sc >= min {
+		if sc := math.Min(1, raw*norm/total); sc >= min && !a.docs[d].deleted {
 			out = insertTopK(out, candidate{doc: d, score: sc}, k)
 		}
 	}
