@@ -35,10 +35,10 @@ type archive struct {
 	// terms, used to score the common (non-essential) query terms on the
 	// few candidates without walking their long postings.
 	blooms []uint64
-	// dls repeats docs[i].dl in a dense slice: the per-decision bound of
-	// search reads it for every candidate, and docMeta is too wide for the
-	// cache.
-	dls []uint16
+	// dls and dead repeat docs[i].dl and docs[i].deleted densely: search
+	// reads them for every candidate, and docMeta is too wide for the cache.
+	dls  []uint16
+	dead []uint64 // bit set
 	// maxDFShare: a term in more than 1/maxDFShare of the docs (and more
 	// than 200) is a stop word; 0 means 20.
 	maxDFShare int
@@ -162,6 +162,7 @@ func (a *archive) add(d Decision, prepared string, places string, years uint64) 
 	if old, ok := a.byID[d.ID]; ok && d.ID != "" {
 		if !a.docs[old].deleted {
 			a.docs[old].deleted = true
+			a.dead[old/64] |= 1 << (old % 64)
 			a.live--
 			a.totalLen -= uint64(a.docs[old].dl)
 		}
@@ -185,6 +186,9 @@ func (a *archive) add(d Decision, prepared string, places string, years uint64) 
 	}
 	a.blooms = append(a.blooms, bloom[:]...)
 	a.dls = append(a.dls, uint16(dl))
+	if int(doc/64) >= len(a.dead) {
+		a.dead = append(a.dead, 0)
+	}
 	for _, k := range keys {
 		t, ok := a.terms[k]
 		if !ok {
@@ -315,10 +319,20 @@ func (a *archive) search(prepared string, k int, min float64) ([]candidate, []do
 			acc[doc] += float32(q.w)
 		}
 	}
+	// The length factor of every short decision, once per search.
+	var norms [128]float64
+	for dl := range norms {
+		norms[dl] = (bm25K1 + 1) / (1 + bm25K1*(1-bm25B+bm25B*float64(dl)/avgdl))
+	}
 	var out []candidate
 	for _, d := range ac.touched {
 		// The bound per decision: its own length factor, not the best one.
-		norm := (bm25K1 + 1) / (1 + bm25K1*(1-bm25B+bm25B*float64(a.dls[d])/avgdl))
+		var norm float64
+		if dl := a.dls[d]; int(dl) < len(norms) {
+			norm = norms[dl]
+		} else {
+			norm = (bm25K1 + 1) / (1 + bm25K1*(1-bm25B+bm25B*float64(dl)/avgdl))
+		}
 		needD := min * total / norm * (1 - 1e-9) // never prune on rounding
 		raw := float64(acc[d])
 		left := rest
@@ -335,7 +349,7 @@ func (a *archive) search(prepared string, k int, min float64) ([]candidate, []do
 				break
 			}
 		}
-		if sc := math.Min(1, raw*norm/total); sc >= min && !a.docs[d].deleted {
+		if sc := math.Min(1, raw*norm/total); sc >= min && a.dead[d/64]&(1<<(d%64)) == 0 {
 			out = insertTopK(out, candidate{doc: d, score: sc}, k)
 		}
 	}
