@@ -3,6 +3,7 @@ package screening
 import (
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"strings"
 
 	"github.com/coregx/ahocorasick"
@@ -17,6 +18,7 @@ type matcher struct {
 	slots    [][]slot               // per pattern ID
 	phrases  []string               // per pattern ID (normalised)
 	regexes  []compiledRE
+	gates    [][]int32 // per pattern ID: the regexes that need it to run
 	entries  []entry
 	packs    []*Pack
 	nPhrases int
@@ -59,6 +61,60 @@ const (
 type compiledRE struct {
 	re *regexp.Regexp
 	slot
+	gated bool // runs only when the automaton found one of its literals
+}
+
+// requiredLiterals returns strings one of which every match of re contains,
+// or nil when it cannot tell. They let the automaton decide which regexes
+// are worth running on a text.
+func requiredLiterals(re *syntax.Regexp) []string {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase != 0 || len(re.Rune) == 0 {
+			return nil
+		}
+		return []string{string(re.Rune)}
+	case syntax.OpCharClass:
+		var out []string
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			if re.Rune[i+1]-re.Rune[i] >= 64 || len(out) > 64 {
+				return nil
+			}
+			for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
+				out = append(out, string(r))
+			}
+		}
+		return out
+	case syntax.OpCapture, syntax.OpPlus:
+		return requiredLiterals(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return requiredLiterals(re.Sub[0])
+		}
+	case syntax.OpConcat:
+		// Any one part that must match will do: take the one with the
+		// fewest alternatives, the longest on a tie.
+		var best []string
+		for _, sub := range re.Sub {
+			lits := requiredLiterals(sub)
+			if lits != nil && (best == nil || len(lits) < len(best) ||
+				len(lits) == len(best) && len(lits[0]) > len(best[0])) {
+				best = lits
+			}
+		}
+		return best
+	case syntax.OpAlternate:
+		var out []string
+		for _, sub := range re.Sub {
+			lits := requiredLiterals(sub)
+			if lits == nil {
+				return nil
+			}
+			out = append(out, lits...)
+		}
+		return out
+	}
+	return nil
 }
 
 func compile(packs []*Pack) (*matcher, error) {
@@ -80,7 +136,7 @@ func compile(packs []*Pack) (*matcher, error) {
 				if err != nil {
 					return err
 				}
-				m.regexes = append(m.regexes, compiledRE{re: c, slot: slot{int32(e), group}})
+				m.addRegex(c, re, slot{int32(e), group}, patID)
 				continue
 			}
 			n := normPhrase(ph)
@@ -161,6 +217,40 @@ func compile(packs []*Pack) (*matcher, error) {
 	return m, nil
 }
 
+// addRegex keeps a compiled regex and, when its required literals are
+// known, registers them as automaton patterns that gate it.
+func (m *matcher) addRegex(c *regexp.Regexp, src string, sl slot, patID map[string]int) {
+	ri := int32(len(m.regexes))
+	cr := compiledRE{re: c, slot: sl}
+	var lits []string
+	if parsed, err := syntax.Parse(src, syntax.Perl); err == nil {
+		lits = requiredLiterals(parsed.Simplify())
+	}
+	for _, l := range lits {
+		if normPhrase(l) != l {
+			lits = nil // the automaton holds normalised phrases only
+			break
+		}
+	}
+	if lits != nil {
+		cr.gated = true
+		for _, l := range lits {
+			id, ok := patID[l]
+			if !ok {
+				id = len(m.phrases)
+				patID[l] = id
+				m.phrases = append(m.phrases, l)
+				m.slots = append(m.slots, nil)
+			}
+			for len(m.gates) <= id {
+				m.gates = append(m.gates, nil)
+			}
+			m.gates[id] = append(m.gates[id], ri)
+		}
+	}
+	m.regexes = append(m.regexes, cr)
+}
+
 // entryHits is what matched for one entry in one text.
 type entryHits struct {
 	any     string   // first matched any-phrase
@@ -224,6 +314,7 @@ func (m *matcher) match(text string) []*entryHits {
 			}
 		}
 	}
+	open := make([]bool, len(m.regexes))
 	if m.ac != nil {
 		seen := map[int]bool{}
 		for _, mt := range m.ac.FindAllOverlapping([]byte(text)) {
@@ -234,9 +325,17 @@ func (m *matcher) match(text string) []*entryHits {
 			for _, s := range m.slots[mt.PatternID] {
 				record(s, m.phrases[mt.PatternID])
 			}
+			if mt.PatternID < len(m.gates) {
+				for _, ri := range m.gates[mt.PatternID] {
+					open[ri] = true
+				}
+			}
 		}
 	}
-	for _, c := range m.regexes {
+	for i, c := range m.regexes {
+		if c.gated && !open[i] {
+			continue
+		}
 		if loc := c.re.FindStringIndex(text); loc != nil {
 			record(c.slot, text[loc[0]:loc[1]])
 		}
