@@ -297,3 +297,24 @@ func checkGolden(t *testing.T, name, got string) {
 		t.Errorf("%s differs from the current output; review the change and run go test -update", name)
 	}
 }
+
+// TestP13 runs two sets a helper wrote for issue 16 from public reports and
+// in chat style without reading the screener (p13dev.jsonl, p13held.jsonl,
+// one archive p13_archive.jsonl), committed before any change they led
+// to. The dev half is tuned on and its failures are printed; the held half
+// is never tuned on, and only its figures are printed.
+func TestP13(t *testing.T) {
+	for _, half := range []string{"dev", "held"} {
+		t.Run(half, func(t *testing.T) {
+			items := readJSONL[evalItem](t, "testdata/p13"+half+".jsonl")
+			for i, it := range items {
+				if it.Source == "" {
+					t.Errorf("p13%s.jsonl:%d has no source", half, i+1)
+				}
+			}
+			quiet = half == "held"
+			defer func() { quiet = false }()
+			evaluateWith(t, evalScreenerWith(t, "testdata/p13_archive.jsonl"), items, "testdata/p13"+half+".golden", false)
+		})
+	}
+}
