@@ -144,11 +144,11 @@ var lexicon = [][]string{
 }
 
 // frameWords are replaced by a gap (see archiveText).
-var frameWords = []string{
+var frameWords = cues(
 	"建议", "提议", "希望", "请求", "能不能", "能否", "可不可以", "可否", "是否", "要不要",
 	"行不行", "好不好", "怎么样", "怎么办", "合适", "大家", "我们", "咱们", "一下",
 	"商量", "讨论", "议一议", "议议", "定一下", "定下来", "提出", "开始", "结束",
-}
+)
 
 // particles are dropped (see archiveText).
 const particles = "的了吧吗呢啊呀嘛哦"
@@ -157,7 +157,8 @@ var archiveReplacer = func() *strings.Replacer {
 	pairs := map[string]string{}
 	for _, line := range lexicon {
 		for _, w := range line {
-			pairs[w] = line[0]
+			// Keys as prepared text has them (开晚一点 is 开晚1点 by then).
+			pairs[normPhrase(w)] = normPhrase(line[0])
 		}
 	}
 	for _, w := range frameWords {

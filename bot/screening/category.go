@@ -29,7 +29,7 @@ import (
 
 // problemCues mark a concrete difficulty: something broken, missing,
 // dangerous or a nuisance. Whole words: 停 alone would match 停车.
-var problemCues = []string{
+var problemCues = cues(
 	"坏", "破", "裂", "塌", "漏", "堵", "断了", "停水", "停电", "断水", "断电", "没水", "没电", "没得水", "水压",
 	"吵", "噪", "臭", "脏", "危险", "隐患", "滑坡", "松动", "摔", "淹", "积水", "渗", "锈", "不亮", "黑漆漆",
 	"黑灯", "太黑", "黑乎乎", "找不到", "没地方", "挡", "上锁", "上了锁", "着火", "起火", "火灾", "拉肚子",
@@ -38,23 +38,23 @@ var problemCues = []string{
 	"停工", "烂尾", "一下雨", "下大雨", "飘到", "熏", "蚊子", "老鼠", "扰民", "太大声", "太响", "声音太大", "不通",
 	"受影响", "采光", "太差", "信号差", "打不通", "满了", "溢出", "味道", "没有", "跑很远", "太远", "很远", "公里",
 	"堆东西", "堆杂物", "乱堆", "太咸", "跳闸", "充不满", "没充满", "不方便",
-}
+)
 
 // persistCues say the difficulty has lasted or is pressing; they count
 // only together with a problem cue.
-var persistCues = []string{
+var persistCues = cues(
 	"天天", "老是", "总是", "经常", "一直", "又", "好几天", "半个月", "十多天", "几个月", "多次", "好久", "至今",
 	"还没", "没人管", "没人修", "没人来", "怎么办", "咋整", "咋个整", "想想办法", "赶紧", "尽快", "赶快", "急", "快想",
 	"反映",
-}
+)
 
 // planCues mark a plan: something to build, install or set up.
-var planCues = []string{
+var planCues = cues(
 	"新建", "修建", "建设", "建一个", "建个", "建一座", "建一条", "办个", "办一个", "弄个", "搞个", "搞一个", "增设",
 	"加装", "安装", "装个", "规划", "打造", "改造", "提升", "引进", "设个", "设一个", "开设", "开办", "多装",
 	"再建", "修一条", "修一座", "建议在", "改成", "装一批", "建成", "配建", "添置", "购置",
 	"多放", "加个", "加几", "放几", "装几", "建几", "设几", "重新铺",
-}
+)
 
 // catKNN are the category vote's parameters: neighbours, their similarity
 // floor, and the weight of one neighbour of similarity 1 against one pack

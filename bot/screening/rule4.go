@@ -45,12 +45,12 @@ var (
 	privatiseRE   = lits(`改成|圈起来|圈占|铲掉|租给|卖给|分给|占用|包给`)
 	// The few users must receive the space ("卖给1号楼的业主", "私家花园");
 	// residents merely named as affected ("周边住户") are not.
-	privateUserRE = regexp.MustCompile(`(给|卖给|租给|分给|包给|归)[^，。,]{0,6}(业主|住户|老板|个人|各家|他家|她家|亲戚|几户)|私家|自用|几户|一楼住户|先交钱|谁交钱|买断|个人使用`)
+	privateUserRE = regexp.MustCompile(`(给|卖给|租给|分给|包给|归)[^，。,]{0,6}(业主|住户|老板|个人|各家|他家|她家|亲戚|几户)|私家|自用|几户|1楼住户|先交钱|谁交钱|买断|个人使用`)
 	publicOKRE    = lits(`整治|清理|恢复|收回|制止|不得|禁止|反对|被占|被人|乱占|共用|公共使用|大家用|方便村民|方便大家|方便居民|村民停车|大家停车|公共停车|供大家|给大家|全体`)
 
 	// The collective sold off or shared out at once (the gate is cheap).
 	liquidateGate = lits(`分掉|分光|卖掉|卖光|全分`)
-	liquidateRE   = regexp.MustCompile(`全部分掉|分光|全部卖掉|卖光|一次性分掉|全分了|卖掉[^，。]{0,6}分`)
+	liquidateRE   = regexp.MustCompile(`全部分掉|分光|全部卖掉|卖光|1次性分掉|全分了|卖掉[^，。]{0,6}分`)
 
 	// The collective paying for a private event or a superstition.
 	publicPayRE  = lits(`村里出|集体出|费用集体|村里给补贴|村里补贴|集体补贴|公款|村里掏|集体承担|村里承担|村集体出|村里来出钱|村里的钱|集体的钱`)
@@ -82,7 +82,7 @@ type finder interface{ FindString(string) string }
 // than that, and a word list is much cheaper than a regular expression.
 type litSet []string
 
-func lits(alt string) litSet { return strings.Split(alt, "|") }
+func lits(alt string) litSet { return cues(strings.Split(alt, "|")...) }
 
 // FindString returns the first word of the list found in s (list order,
 // not leftmost).

@@ -222,18 +222,30 @@ func prepare(text string) string {
 	return canonNumbers(n)
 }
 
+// cues prepares a list of cue words the way every text is prepared, so
+// that a cue holding a numeral still matches (建一个 is 建1个 by then).
+func cues(words ...string) []string {
+	out := make([]string, 0, len(words))
+	for _, w := range words {
+		if p := normPhrase(w); p != "" && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // maintenance words: a repair or clean-up decided in an earlier year does
 // not cover the same need arising again. Whole words only: a bare 补 or 修
 // would also match 补贴, 补偿, 修建 and 修订, which are what decisions are
 // about, not signs that a need came back.
-var recurringCues = []string{"又", "再次", "重新", "今年", "坏", "维修", "修理", "修好", "修一下", "修修", "修补", "补修", "补种", "补装", "补漏", "更换", "换新", "清理", "疏通", "老化", "破损", "松动", "不亮"}
+var recurringCues = cues("又", "再次", "重新", "今年", "坏", "维修", "修理", "修好", "修一下", "修修", "修补", "补修", "补种", "补装", "补漏", "更换", "换新", "清理", "疏通", "老化", "破损", "松动", "不亮")
 
 // malfunctionCues mark a complaint about how something works (丢件, 老是坏),
 // whenever the thing was decided.
-var malfunctionCues = []string{"老是", "总是", "经常", "丢件", "坏了", "不好用", "没人管", "管管"}
+var malfunctionCues = cues("老是", "总是", "经常", "丢件", "坏了", "不好用", "没人管", "管管")
 
 // anotherCues mark a proposal asking for the same thing somewhere else.
-var anotherCues = []string{"也", "同样", "另外", "另一", "再建", "再装", "再设", "再加", "再开"}
+var anotherCues = cues("也", "同样", "另外", "另一", "再建", "再装", "再设", "再加", "再开")
 
 // Screen screens one proposal without any community's reviewed examples
 // (those learnt under the community "").
@@ -413,10 +425,10 @@ func (s *Screener) ScreenFor(comm, text string) Result {
 // howCues ask how to carry something out, who pays, what to use instead:
 // the question of a deliberation (categories 3 and 4), not a request to
 // set a rule aside.
-var howCues = []string{"怎么", "如何", "谁来", "用什么", "什么办法", "哪几", "租给谁"}
+var howCues = cues("怎么", "如何", "谁来", "用什么", "什么办法", "哪几", "租给谁")
 
 // bypassCues ask to set a rule aside, whatever the frame.
-var bypassCues = []string{"能不能不", "可不可以不", "允许", "放开", "照旧", "不用执行", "表决同意", "投票同意", "投个票", "表决一下"}
+var bypassCues = cues("能不能不", "可不可以不", "允许", "放开", "照旧", "不用执行", "表决同意", "投票同意", "投个票", "表决一下")
 
 // howFrame reports whether a proposal asks how to do something, without
 // asking to set a rule aside. Wording that only resembles labelled
