@@ -25,6 +25,8 @@ var evalSets = []evalSet{
 	{"holdout", "testdata/holdout.jsonl", "testdata/archive.jsonl", ""},
 	{"blind", "testdata/blind.jsonl", "testdata/blind_archive.jsonl", "testdata/pack_before_blind.yaml"},
 	{"fresh", "testdata/fresh.jsonl", "testdata/blind_archive.jsonl", "testdata/pack_before_fresh.yaml"},
+	{"chat", "testdata/chat.jsonl", "testdata/blind_archive.jsonl", ""},
+	{"p13dev", "testdata/p13dev.jsonl", "testdata/p13_archive.jsonl", ""},
 }
 
 // examplesFromSets derives the shipped bank from the labelled sets.
