@@ -69,3 +69,28 @@ func TestRepeatElsewhere(t *testing.T) {
 		}
 	}
 }
+
+// TestSupervisionIsNotARepeat: asking how a decided matter was carried out
+// or where its money went is supervision (a new matter), while asking for
+// the decided thing again is a repeat.
+func TestSupervisionIsNotARepeat(t *testing.T) {
+	s, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetClock(evalClock)
+	s.AddDecision(Decision{ID: "S1", Title: "关于屋顶光伏发电收益使用的决议", Text: "村集体屋顶光伏电站的发电收益用于重阳节慰问老人和村道路灯电费。", DecidedOn: "2024-07-06"})
+	for _, tc := range []struct {
+		text   string
+		repeat bool
+	}{
+		{"屋顶光伏电站的发电收益用来重阳节慰问老人、交路灯电费", true},
+		{"屋顶光伏电站的发电收益账目公开一下，重阳慰问金发了没", false},
+		{"光伏发电收益用于重阳慰问老人的决议执行得怎么样了", false},
+	} {
+		r := s.Screen(tc.text)
+		if got := contains(r.Rules, 3); got != tc.repeat {
+			t.Errorf("%s: rule 3 %v, want %v (matches %+v)", tc.text, got, tc.repeat, r.Matches)
+		}
+	}
+}

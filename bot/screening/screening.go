@@ -244,6 +244,12 @@ var recurringCues = cues("又", "再次", "重新", "今年", "坏", "维修", "
 // whenever the thing was decided.
 var malfunctionCues = cues("老是", "总是", "经常", "丢件", "坏了", "不好用", "没人管", "管管")
 
+// supervisionCues ask whether and how a decided matter was carried out or
+// its money spent (账目公开, 发了没): supervision of the decision, not a
+// second vote on it.
+var supervisionCues = cues("账目", "收支", "明细", "花在哪", "花到哪", "用在哪", "用到哪", "去向", "发了没", "发没发", "发到位",
+	"落实了没", "落实没", "落实得怎么样", "执行得怎么样", "执行情况", "兑现", "到位了没", "还没落实", "没落实", "怎么还没")
+
 // anotherCues mark a proposal asking for the same thing somewhere else.
 var anotherCues = cues("也", "同样", "另外", "另一", "再建", "再装", "再设", "再加", "再开")
 
@@ -324,7 +330,8 @@ func (s *Screener) ScreenFor(comm, text string) Result {
 		qPlaces := extractPlaces(aq)
 		qYears := yearsIn(aq, now.Year())
 		another := slices.ContainsFunc(anotherCues, func(c string) bool { return strings.Contains(prepared, c) })
-		malfunction := slices.ContainsFunc(malfunctionCues, func(c string) bool { return strings.Contains(prepared, c) })
+		malfunction := containsAny(prepared, malfunctionCues)
+		supervision := containsAny(prepared, supervisionCues)
 		recurring := false
 		for _, c := range recurringCues {
 			if strings.Contains(prepared, c) {
@@ -347,6 +354,9 @@ func (s *Screener) ScreenFor(comm, text string) Result {
 				f *= 0.7 // decided in an earlier year; the need came back
 			} else if malfunction {
 				f *= 0.7 // a complaint about how a decided thing works is a new matter
+			}
+			if supervision {
+				f *= 0.5 // so is asking how it was carried out, however close the words
 			}
 			cands[i].score *= f
 		}
