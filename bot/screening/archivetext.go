@@ -68,7 +68,7 @@ var lexicon = [][]string{
 	{"每月", "每个月", "一个月"},
 	{"每年", "一年"},
 	{"每天", "一天", "每日", "天天"},
-	{"次", "趟", "回"},
+	{"次", "趟"},
 	{"免费", "不收费用", "不收费", "不要费用"},
 	{"首小时", "第1个小时", "第1小时", "头1个小时"},
 	{"外来车辆", "外面的车", "外来车", "外来的车", "外部车辆"},
@@ -181,13 +181,15 @@ var archiveReplacer = func() *strings.Replacer {
 	for _, w := range demonstratives {
 		pairs[w] = ""
 	}
-	// shares and intervals as resolutions write them: 六成 → 60%, 隔1年 →
-	// 每2年 (numerals before 年 are digits by now).
+	// shares, intervals and times as resolutions write them: 六成 → 60%,
+	// 隔1年 → 每2年, 一回 → 1次 (numerals before 年 are digits by now).
 	for v, c := range []rune("〇一二三四五六七八九") {
 		if v > 0 {
 			pairs[string(c)+"成"] = strconv.Itoa(v) + "0%"
 			pairs[strconv.Itoa(v)+"成"] = strconv.Itoa(v) + "0%"
 			pairs["隔"+strconv.Itoa(v)+"年"] = "每" + strconv.Itoa(v+1) + "年"
+			pairs[string(c)+"回"] = strconv.Itoa(v) + "次" // 回 alone is 回来, 回家
+			pairs[strconv.Itoa(v)+"回"] = strconv.Itoa(v) + "次"
 		}
 	}
 	pairs["一半"] = "50%"
