@@ -2,6 +2,7 @@ package screening
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -38,6 +39,8 @@ var problemCues = cues(
 	"停工", "烂尾", "一下雨", "下大雨", "飘到", "熏", "蚊子", "老鼠", "扰民", "太大声", "太响", "声音太大", "不通",
 	"受影响", "采光", "太差", "信号差", "打不通", "满了", "溢出", "味道", "没有", "跑很远", "太远", "很远", "公里",
 	"堆东西", "堆杂物", "乱堆", "太咸", "跳闸", "充不满", "没充满", "不方便",
+	"爆满", "翘起", "翘了", "绊倒", "撞歪", "歪了", "刮到", "刮顶", "丢了", "进不来", "出不去", "停满", "占满", "堵死",
+	"脱落", "掉下来", "生锈", "冒烟", "漏电", "发霉", "杂草丛生", "没法走", "过不去", "烂了", "伤人", "咬人", "被咬",
 )
 
 // persistCues say the difficulty has lasted or is pressing; they count
@@ -45,7 +48,7 @@ var problemCues = cues(
 var persistCues = cues(
 	"天天", "老是", "总是", "经常", "一直", "又", "好几天", "半个月", "十多天", "几个月", "多次", "好久", "至今",
 	"还没", "没人管", "没人修", "没人来", "怎么办", "咋整", "咋个整", "想想办法", "赶紧", "尽快", "赶快", "急", "快想",
-	"反映",
+	"反映", "好几回", "好几次", "几回了", "几次了",
 )
 
 // planCues mark a plan: something to build, install or set up.
@@ -55,6 +58,28 @@ var planCues = cues(
 	"再建", "修一条", "修一座", "建议在", "改成", "装一批", "建成", "配建", "添置", "购置",
 	"多放", "加个", "加几", "放几", "装几", "建几", "设几", "重新铺",
 )
+
+// Two kinds of matter are told by their structure, not their subject:
+// carrying out what a higher level decided (县里推行…, 镇里布置了…, 列入
+// 了…计划) is category 3; a matter that a rule says the assembly must
+// decide (按规定要由村民会议讨论决定, 分配方案) is category 4.
+var (
+	directiveRE = regexp.MustCompile(`(县|镇|乡|街道|区里|市里|省里|上级|上面|政府|国家|党委|部门|文件)[^，。,！？]{0,6}` +
+		`(布置|部署|要求|推行|推进|开展|下达|出台|号召|统一安排|印发|下发)|列入[^，。,]{0,12}(计划|名单|试点|项目)|(按|按照|根据)(上级|县里|镇里|文件|政策)`)
+	statutoryRE = regexp.MustCompile(`(按规定|依法|按照规定|法律规定|规定)?[^，。,]{0,4}(要|须|需|应|必须|得)(由|经|提交|交|上)?(村民|居民|业主|股东|社员)(代表)?(会议|大会)` +
+		`|(村民|居民|业主)(代表)?(会议|大会)(讨论|表决)?决定|分配方案|补偿方案|补贴标准|误工补贴|承包方案|指标收益`)
+)
+
+// structureCategories adds the categories the structure of a proposal
+// tells (see directiveRE, statutoryRE).
+func structureCategories(prepared string, c *catScores) {
+	if w := directiveRE.FindString(prepared); w != "" {
+		c.add(3, 2.5, "属于上级党委政府部署的政策、重点工作在本地如何落实的事项。", w)
+	}
+	if w := statutoryRE.FindString(prepared); w != "" {
+		c.add(4, 2.5, "属于法律法规和政策明确要求应由村（居）民会议、业主大会等议事协商决定的事项。", w)
+	}
+}
 
 // catKNN are the category vote's parameters: neighbours, their similarity
 // floor, and the weight of one neighbour of similarity 1 against one pack

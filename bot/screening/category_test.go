@@ -63,3 +63,27 @@ func TestCuesInDropsNestedCues(t *testing.T) {
 		t.Errorf("cuesIn = %v, want [坑坑洼洼]", got)
 	}
 }
+
+// TestStructureCategories: a higher level's directive carried out here is
+// category 3, a matter a rule gives to the assembly category 4, told by
+// the structure alone (no labelled examples to lean on).
+func TestStructureCategories(t *testing.T) {
+	s, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetExamples(nil)
+	for _, tt := range []struct {
+		text string
+		want int
+	}{
+		{"乡里布置了农房安全排查，咱们组先查哪几户、查出问题的怎么安置，请大家商量", 3},
+		{"社区列入了明年的雨污分流试点项目，先弄哪几幢楼请居民议一议", 3},
+		{"村干部的误工补贴标准按规定要由村民会议讨论决定，请大家议一议", 4},
+		{"今年果园的分配方案请村民代表讨论", 4},
+	} {
+		if r := s.Screen(tt.text); r.Category != tt.want {
+			t.Errorf("%s: category %d, want %d (%s)", tt.text, r.Category, tt.want, r.CategoryLine())
+		}
+	}
+}

@@ -426,6 +426,7 @@ func (s *Screener) ScreenFor(comm, text string) Result {
 		}
 	}
 
+	structureCategories(prepared, &cats)
 	cats.applyFrame(frameOf(prepared))
 	bank.catVote(aq, near, &cats)
 	cats.rank(&res)
