@@ -122,6 +122,8 @@ func TestScreenCases(t *testing.T) {
 		{"文化广场也装一套健身器材吧", Admissible, 0, 1},
 		{"村口路燈壞了，請盡快維修", Admissible, 0, 2}, // a broken light to repair: a difficulty residents raise (as in eval.jsonl)
 		{"ｗｉｆｉ信号不好，建议在村委会装个公共ＷＩＦＩ", Admissible, 0, 1},
+		{"我和我哥为了爹留下的老屋怎么分吵翻了，想让村民代表给断一断", Excluded, 5, -1},
+		{"广场舞太吵了 我妈天天晚上睡不着", Admissible, 0, 2}, // noise a family suffers, not a family quarrel
 	}
 	for _, tt := range tests {
 		r := s.Screen(tt.text)
