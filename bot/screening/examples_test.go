@@ -308,3 +308,28 @@ func TestExampleSweep(t *testing.T) {
 		}
 	}
 }
+
+// TestLayerRule5NeedsTwoParties: a harm several households share reads
+// like a neighbours' quarrel to the similarity layer, but is not one.
+func TestLayerRule5NeedsTwoParties(t *testing.T) {
+	bank := []Example{
+		{Text: "我们两家共用的排水沟被他家填了，一下雨我家就淹，请村里评评理", Rule: 5},
+		{Text: "隔壁把排水沟填了，雨水全往我家院子里灌，请村里给个说法", Rule: 5},
+		{Text: "他家把我家门口的排水沟堵了，一下雨就淹，请村里管管", Rule: 5},
+	}
+	empty, err := LoadPack("empty.yaml", []byte("name: empty\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(empty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetExamples(bank)
+	if r := s.Screen("他家把排水沟填了，一下雨我家院子就淹，请村里评评理"); !contains(r.Rules, 5) {
+		t.Fatalf("two parties: rules %v, want 5 from the layer", r.Rules)
+	}
+	if r := s.Screen("排水沟被几户人家填了，一下雨村里好多田就淹，请村里组织挖开"); contains(r.Rules, 5) {
+		t.Errorf("several households: rules %v %+v, want no rule 5", r.Rules, r.Evidence)
+	}
+}

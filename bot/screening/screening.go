@@ -250,6 +250,10 @@ var malfunctionCues = cues("老是", "总是", "经常", "丢件", "坏了", "�
 var supervisionCues = cues("账目", "收支", "明细", "花在哪", "花到哪", "用在哪", "用到哪", "去向", "发了没", "发没发", "发到位",
 	"落实了没", "落实没", "落实得怎么样", "执行得怎么样", "执行情况", "兑现", "到位了没", "还没落实", "没落实", "怎么还没")
 
+// collectiveCues name many households or residents as those affected.
+var collectiveCues = cues("几户", "多户", "好多户", "好几户", "几十户", "很多户", "不少户", "几家人", "附近居民", "周边居民", "居民们",
+	"村民们", "大家都", "大伙都", "全村", "全组", "整栋", "整幢", "全楼", "家家户户", "每家每户", "好多人", "很多人", "不少人")
+
 // anotherCues mark a proposal asking for the same thing somewhere else.
 var anotherCues = cues("也", "同样", "另外", "另一", "再建", "再装", "再设", "再加", "再开")
 
@@ -388,10 +392,16 @@ func (s *Screener) ScreenFor(comm, text string) Result {
 	// packs and the archive set it) and only for rules nothing else fired.
 	bank := s.ex.Load()
 	asksHow := howFrame(prepared) || enforce
+	// A harm several households share is not a quarrel of two parties,
+	// however much it reads like one (排水沟被几户人家填了).
+	collective := containsAny(prepared, collectiveCues)
 	near := bank.neighbours(aq)
 	for _, v := range bank.vote(aq, near) {
 		if asksHow {
 			break
+		}
+		if v.rule == 5 && collective {
+			continue
 		}
 		if len(ruleEv[v.rule]) == 0 {
 			best := v.best
@@ -401,6 +411,9 @@ func (s *Screener) ScreenFor(comm, text string) Result {
 	for _, v := range bank.bayesVote(aq) {
 		if asksHow {
 			break
+		}
+		if v.rule == 5 && collective {
+			continue
 		}
 		if len(ruleEv[v.rule]) == 0 {
 			ruleEv[v.rule] = []Evidence{{Rule: v.rule, Grams: v.grams, Reason: bayesReason(v)}}

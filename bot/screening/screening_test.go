@@ -124,6 +124,8 @@ func TestScreenCases(t *testing.T) {
 		{"ｗｉｆｉ信号不好，建议在村委会装个公共ＷＩＦＩ", Admissible, 0, 1},
 		{"我和我哥为了爹留下的老屋怎么分吵翻了，想让村民代表给断一断", Excluded, 5, -1},
 		{"广场舞太吵了 我妈天天晚上睡不着", Admissible, 0, 2}, // noise a family suffers, not a family quarrel
+		{"县里推行林长制，咱村的山林巡护是包给各组还是请专人，请大家议一议", Admissible, 0, 3},
+		{"村北那条排水沟被几户人家填了一段，一下雨附近的田都淹了，请村里组织把沟挖开", Admissible, 0, 2}, // many harmed: not two parties
 	}
 	for _, tt := range tests {
 		r := s.Screen(tt.text)
