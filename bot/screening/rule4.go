@@ -3,6 +3,7 @@ package screening
 import (
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // Rule 4 (明显不公平、有悖长远规划和公序良俗) beyond the packs' phrase
@@ -25,7 +26,7 @@ var surnames = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑�
 var (
 	// A named few: officials and their kin, a named person or household,
 	// "a few households".
-	fewRE = regexp.MustCompile(`(书记|主任|村长|组长|队长|干部|会计|委员|老板)(家|的?(亲戚|亲属|外甥|侄子|侄女|儿子|女儿|女婿|小舅子|老婆|老表|表哥|表弟|弟弟|哥哥|家属|朋友|同学))?` +
+	fewRE = regexp.MustCompile(`(书记|主任|村长|组长|队长|干部|会计|委员|老板)(家|的?(亲戚|亲属|外甥|侄子|侄女|儿子|女儿|女婿|小舅子|连襟|妻弟|家族|家里人|老婆|老表|表哥|表弟|弟弟|哥哥|家属|朋友|同学))?` +
 		`|[` + surnames + `](家|某|总|老板)|(老|小)[` + surnames + `]` +
 		`|几户|少数人|个别人|一家人|他一个人|几家|他家|她家|某户|某人|几个老党员|部分人|自己人|关系户|亲戚|一个老板|老板个人`)
 	officialRE   = lits(`书记|主任|村长|组长|干部|会计|委员`)
@@ -33,7 +34,7 @@ var (
 	collectiveRE = lits(`集体|村里的|公共|公家|山林|山场|鱼塘|水库|圩埂|林地|空地|厂房|仓库|礼堂|征地款|补偿款|分红|收益|车位|门面|店面|场地|广场|公款|集体的钱|村里的钱|承包费|租金|资产|工程|项目|果园|茶园`)
 	transferRE   = lits(`租给|包给|承包|卖给|分给|留给|转给|让给|交给|只分给|优先给|先给|归|给`)
 	// Terms that make the transfer one-sided.
-	unfairTermRE = lits(`低价|便宜|免费|白送|无偿|只分|只给|不分|先给|留着|延长|一次交齐|一次性交|降到|降为|不变|几十年|二十年|三十年|四十年|五十年|长期|不用招标|不招标|不公开|私下|老价钱|内部价|半价|打折|优先|都包给|全包给|全给|都给|多分|多拿`)
+	unfairTermRE = lits(`低价|便宜|免费|白送|无偿|只分|只给|不分|先给|留着|延长|一次交齐|一次性交|降到|降为|不变|几十年|二十年|三十年|四十年|五十年|长期|不用招标|不招标|不公开|私下|老价钱|内部价|半价|打折|优先|都包给|全包给|全给|都给|全部给|多分|多拿`)
 	strongUnfair = lits(`低价|免费|白送|无偿|降到|降为|私下|不用招标|不招标|不公开|内部价|半价|只分给|只给`)
 	notUnfairRE  = lits(`公开招标|公开竞价|招投标|公示|回避|一视同仁|按规定|依法|查处|举报|追回|收回|纠正|整改|清理`)
 
@@ -41,7 +42,7 @@ var (
 	plannedRE = regexp.MustCompile(`(村庄规划|国土空间规划|规划)(里|中|上)?(定的|确定的|划的|划定的|好的|的)?[^，。,;；]{0,8}?(用地|绿地|公园|道路|村道|线路|路线|消防通道|广场|停车场|学校|绿化|地块|那块地)|消防通道|公共绿地`)
 
 	// A public space handed to a few users.
-	publicSpaceRE = lits(`绿地|草坪|篮球场|球场|广场|儿童乐园|游乐场|晒谷场|晒场|楼道|公共区域|公共空间|活动室|公园|绿化带|公共通道|公共车位`)
+	publicSpaceRE = lits(`绿地|草坪|花园|篮球场|球场|广场|儿童乐园|游乐场|晒谷场|晒场|楼道|公共区域|公共空间|活动室|公园|绿化带|公共通道|公共车位`)
 	privatiseRE   = lits(`改成|圈起来|圈占|铲掉|租给|卖给|分给|占用|包给`)
 	// The few users must receive the space ("卖给1号楼的业主", "私家花园");
 	// residents merely named as affected ("周边住户") are not.
@@ -98,6 +99,24 @@ func (l litSet) FindString(s string) string {
 // MatchString reports whether a word of the list is in s.
 func (l litSet) MatchString(s string) bool { return l.FindString(s) != "" }
 
+// MatchAffirmed reports whether a word of the list occurs in s other than
+// negated: 不公开招标 is the opposite of 公开招标.
+func (l litSet) MatchAffirmed(s string) bool {
+	for _, w := range l {
+		for rest := s; ; {
+			i := strings.Index(rest, w)
+			if i < 0 {
+				break
+			}
+			if r, _ := utf8.DecodeLastRuneInString(rest[:i]); !strings.ContainsRune("不没未别免", r) {
+				return true
+			}
+			rest = rest[i+len(w):]
+		}
+	}
+	return false
+}
+
 // allOf returns the first match of every expression in s, or false at the
 // first that does not match: callers list the rarest first, so that an
 // ordinary proposal costs one or two scans.
@@ -138,7 +157,7 @@ func publicOrder(s string) (rule4Finding, bool) {
 			reason: "提议由集体出钱办个人、家庭的" + ev + "一类事，集体的钱给少数人用，明显不公平，也有悖移风易俗。",
 			checks: []string{"费用是否来自集体收入", "是否与村规民约中的红白事、移风易俗约定相抵触"}}, true
 	}
-	if m, ok := allOf(s, gambleCashRE, gamblingRE); ok && !notUnfairRE.MatchString(s) {
+	if m, ok := allOf(s, gambleCashRE, gamblingRE); ok && !notUnfairRE.MatchAffirmed(s) {
 		c, g := m[0], m[1]
 		return rule4Finding{kind: "rule4-custom", parts: []string{"场所：" + g, "钱：" + c},
 			reason: "提议开设带输赢钱物的" + g + "并从中得利，有悖公序良俗，也违反治安管理处罚法。",
@@ -150,7 +169,7 @@ func publicOrder(s string) (rule4Finding, bool) {
 // namedFew: a named few gain something of the collective on one-sided
 // terms (低价、长期、不招标…).
 func namedFew(s string) (rule4Finding, bool) {
-	if m, ok := allOf(s, officialRE, exemptRE); ok && !notUnfairRE.MatchString(s) && strings.Index(s, m[0]) < strings.LastIndex(s, m[1]) {
+	if m, ok := allOf(s, officialRE, exemptRE); ok && !notUnfairRE.MatchAffirmed(s) && strings.Index(s, m[0]) < strings.LastIndex(s, m[1]) {
 		off, ex := m[0], m[1]
 		return rule4Finding{kind: "rule4-few", parts: []string{"受益方：" + off, "待遇：" + ex},
 			reason: "提议让" + off + "（或其亲属）" + ex + "，与其他群众区别对待，明显不公平。",
@@ -170,7 +189,7 @@ func namedFew(s string) (rule4Finding, bool) {
 			checks: []string{"集体资产处置是否经村民会议依法决定", "是否影响集体经济的持续收入"}}, true
 	}
 	m, ok := allOf(s, unfairTermRE, fewRE, collectiveRE)
-	if !ok || notUnfairRE.MatchString(s) {
+	if !ok || notUnfairRE.MatchAffirmed(s) {
 		return rule4Finding{}, false
 	}
 	term, few, coll := m[0], m[1], m[2]

@@ -76,3 +76,56 @@ func TestRule4EvidenceShown(t *testing.T) {
 		t.Errorf("reviewer text lacks the checks:\n%s", txt)
 	}
 }
+
+// TestNewLegalEntries: matters the law settles (rule 1), a higher level's
+// requirement voted away (rule 2), dissent punished and feasts imposed
+// (rule 4), a quarrel of two households (rule 5), each in words residents
+// use, with the admissible proposal beside it that shares its subject.
+func TestNewLegalEntries(t *testing.T) {
+	s, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetExamples(nil) // the packs alone
+	for _, tc := range []struct {
+		text string
+		rule int // 0: admissible
+	}{
+		{"队里好几户添了人口，想表决把承包地收回来按现在的人头重新分", 1},
+		{"承包地撂荒的，怎么组织流转给种粮大户，请大家议一议", 0},
+		{"咱们定个规矩，姑娘满18就能摆酒领证", 1},
+		{"想给满18岁的年轻人办个集体成人礼", 0},
+		{"未满16岁的娃暑假也让进厂打工挣点钱，大家同意就行", 1},
+		{"义务教育阶段每个学生收一点班费，村里表决收", 1},
+		{"镇上的危房排查，咱村投票不让他们进屋查，行不行", 2},
+		{"镇上的危房排查，咱村先排查哪几户、怎么安置，请大家商量", 0},
+		{"谁家不同意拆猪圈就停他家的自来水", 4},
+		{"以后办酒都得摆够40桌，写进村规", 4},
+		{"红白喜事酒席不超过20桌，写进村规民约", 0},
+		{"村里的鱼塘不公开招标，私下低价包给会计的连襟", 4},
+		{"村里的鱼塘公开招标，会计的连襟回避", 0},
+		{"对门把鞋柜摆在我家门口，讲了几次都不肯搬", 5},
+		{"我跟老公要离婚了，孩子归谁想请村里议一议", 5},
+		{"离婚回村的妇女集体经济组织成员资格怎么认定，请大家议清楚", 0},
+	} {
+		r := s.Screen(tc.text)
+		switch {
+		case tc.rule == 0 && r.Verdict != Admissible:
+			t.Errorf("%s: %s %v, want admissible (%v)", tc.text, r.Verdict, r.Rules, r.Reasons)
+		case tc.rule != 0 && !contains(r.Rules, tc.rule):
+			t.Errorf("%s: %s %v, want rule %d", tc.text, r.Verdict, r.Rules, tc.rule)
+		}
+	}
+}
+
+func TestMatchAffirmed(t *testing.T) {
+	l := lits(`公开招标|公示`)
+	for _, tc := range []struct {
+		s    string
+		want bool
+	}{{"公开招标承包", true}, {"不公开招标了", false}, {"不公开招标，但要公示", true}, {"没公示", false}, {"", false}} {
+		if got := l.MatchAffirmed(tc.s); got != tc.want {
+			t.Errorf("MatchAffirmed(%q) = %v, want %v", tc.s, got, tc.want)
+		}
+	}
+}
