@@ -11,7 +11,7 @@ func TestArchiveText(t *testing.T) {
 		{"上午8点至晚上9点开放", "早8点到晚9点开放"},
 		{"每顿补贴三块钱", "每餐补贴3元"},
 		{"那块空地", "空地"}, // 块 without a number is a plot, not money; 那块 is dropped
-		{"那块地六成收益归集体", "地60%收益归集体"},
+		{"那块地六成收益归集体", "地60%收益归村集体"},
 		{"隔一年砍一回", "每2年采伐1次"},
 		{"下班回来", "下班回来"},
 		{"建议大家商量一下装栏杆", "    装护栏"}, // framing leaves gaps, not bigrams
