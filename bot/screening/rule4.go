@@ -138,6 +138,8 @@ func rule4Structure(prepared string) []rule4Finding {
 	}
 	if f, ok := plannedUseDiverted(prepared); ok {
 		out = append(out, f)
+	} else if f, ok := protectedPlaceBuilt(prepared); ok {
+		out = append(out, f)
 	}
 	if f, ok := rightDenied(prepared); ok {
 		out = append(out, f)
@@ -244,6 +246,29 @@ func plannedUseDiverted(s string) (rule4Finding, bool) {
 	return rule4Finding{kind: "rule4-plan", parts: []string{"规划用途：" + planned, "提议：" + what},
 		reason: "提议把规划确定用途的“" + planned + "”改作他用（" + what + "），与本地长远规划相冲突。",
 		checks: []string{"对照已公布的村庄规划或国土空间规划，核对该地块、线路的规划用途", "改变用途是否须依法报批"}}, true
+}
+
+// Places a long-term plan protects whatever a village decides, and uses
+// that harm them: a pig farm by the water source, a chemical works beside
+// the school.
+var (
+	protectedRE = regexp.MustCompile(`水源地|水源保护区|饮用水源|水库边|水库旁|河道里|河道上|行洪区|河滩上|生态红线|公益林|风景区|学校(旁边|边上|隔壁|附近|门口)|幼儿园(旁边|边上|隔壁|附近|门口)|卫生院(旁边|边上|隔壁)|居民区(旁边|中间|里)|小区(旁边|里面|中间)`)
+	harmfulRE   = regexp.MustCompile(`(建|开|办|盖|搞|引进|上)[^，。,]{0,4}(养猪场|养殖场|养鸡场|化工厂|化工|砖厂|石料厂|采石场|砂场|洗砂|塑料厂|废品站|废品收购站|垃圾场|焚烧炉|KTV|歌厅|酒吧|网吧|棋牌室|加油站|屠宰场)`)
+)
+
+// protectedPlaceBuilt: a harmful use proposed in a place a plan protects.
+func protectedPlaceBuilt(s string) (rule4Finding, bool) {
+	place := protectedRE.FindString(s)
+	if place == "" || planOKRE.MatchString(s) {
+		return rule4Finding{}, false
+	}
+	use := harmfulRE.FindString(s)
+	if use == "" {
+		return rule4Finding{}, false
+	}
+	return rule4Finding{kind: "rule4-plan", parts: []string{"地点：" + place, "提议：" + use},
+		reason: "提议在" + place + use + "，与水源、学校、居住区等的长远规划和保护要求相冲突，也影响公共安全。",
+		checks: []string{"对照村庄规划、国土空间规划和水源保护、生态保护范围，核对该地点能否作此用途", "是否须经环评等依法审批"}}, true
 }
 
 func cutAtPunct(s string) string {

@@ -129,3 +129,20 @@ func TestMatchAffirmed(t *testing.T) {
 		}
 	}
 }
+
+func TestProtectedPlaceBuilt(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want bool
+	}{
+		{"村里想在水库边上建个养猪场，增加集体收入", true},
+		{"学校旁边那块空地租出去开网吧", true},
+		{"水库边的养猪场臭味太大，请村里协调搬走", false}, // a harm reported, not a use proposed
+		{"学校旁边装个红绿灯", false},
+	} {
+		_, got := protectedPlaceBuilt(prepare(tc.text))
+		if got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.text, got, tc.want)
+		}
+	}
+}
