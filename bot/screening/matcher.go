@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"strings"
 
 	"github.com/coregx/ahocorasick"
@@ -215,6 +216,36 @@ func compile(packs []*Pack) (*matcher, error) {
 		m.ac = ac
 	}
 	return m, nil
+}
+
+// gatedRE is an expression run only on texts holding one of the literals
+// every match of it contains: most proposals hold none, and an expression
+// that may start anywhere would otherwise be tried at every position.
+type gatedRE struct {
+	re   *regexp.Regexp
+	need []string // nil: always run
+}
+
+func mustGated(expr string) gatedRE {
+	g := gatedRE{re: regexp.MustCompile(expr)}
+	if parsed, err := syntax.Parse(expr, syntax.Perl); err == nil {
+		g.need = requiredLiterals(parsed.Simplify())
+	}
+	return g
+}
+
+func (g gatedRE) FindString(s string) string {
+	if g.need != nil && !slices.ContainsFunc(g.need, func(l string) bool { return strings.Contains(s, l) }) {
+		return ""
+	}
+	return g.re.FindString(s)
+}
+
+func (g gatedRE) FindStringIndex(s string) []int {
+	if g.need != nil && !slices.ContainsFunc(g.need, func(l string) bool { return strings.Contains(s, l) }) {
+		return nil
+	}
+	return g.re.FindStringIndex(s)
 }
 
 // addRegex keeps a compiled regex and, when its required literals are

@@ -2,8 +2,10 @@ package screening
 
 import (
 	"reflect"
+	"regexp"
 	"regexp/syntax"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -64,4 +66,58 @@ func TestGatedRegexesMatchAsBefore(t *testing.T) {
 			t.Errorf("%s: gated hits differ", text)
 		}
 	}
+}
+
+// TestGatedExpressions: a gated expression finds what the expression finds.
+func TestGatedExpressions(t *testing.T) {
+	texts := []string{"县里全面推行河长制", "乡里布置了排查", "按规定要由村民会议讨论决定", "分配方案", "路灯坏了", "", "推进"}
+	for _, f := range []string{"eval", "blind", "chat", "p13dev"} {
+		for _, it := range readJSONL[evalItem](t, "testdata/"+f+".jsonl") {
+			texts = append(texts, it.Text)
+		}
+	}
+	for _, g := range []gatedRE{directiveRE, statutoryRE, fewRE, plannedRE, privateUserRE, liquidateRE, protectedRE, harmfulRE} {
+		if g.need == nil && g.re != fewRE.re {
+			t.Errorf("%s is not gated", g.re)
+		}
+		for _, text := range texts {
+			p := prepare(text)
+			if got, want := g.FindString(p), g.re.FindString(p); got != want {
+				t.Errorf("%s on %q: gated %q, plain %q", g.re, text, got, want)
+			}
+		}
+	}
+}
+
+// FuzzRequiredLiterals: whatever text an expression matches holds one of
+// its required literals (go test -fuzz FuzzRequiredLiterals ./bot/screening).
+func FuzzRequiredLiterals(f *testing.F) {
+	exprs := []string{directiveRE.re.String(), statutoryRE.re.String(), plannedRE.re.String(), privateUserRE.re.String(),
+		liquidateRE.re.String(), protectedRE.re.String(), harmfulRE.re.String(),
+		`罚\d+(元|块)`, `[3-9]\d桌|\d{3,}桌`, `\p{Han}某某?`, `欠了?\p{Han}{0,4}(房租|租金|钱|款)`, `是[^，。？]{1,20}还是`}
+	type compiled struct {
+		re   *regexp.Regexp
+		lits []string
+	}
+	var cs []compiled
+	for _, e := range exprs {
+		p, err := syntax.Parse(e, syntax.Perl)
+		if err != nil {
+			f.Fatal(err)
+		}
+		cs = append(cs, compiled{regexp.MustCompile(e), requiredLiterals(p.Simplify())})
+	}
+	for _, s := range []string{"县里推行", "罚100元", "按规定要由村民代表会议讨论决定", "在水库边建养猪场", "是包给各组还是请专人", "张某欠了他房租", "30桌"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, c := range cs {
+			if c.lits == nil || !c.re.MatchString(s) {
+				continue
+			}
+			if !slices.ContainsFunc(c.lits, func(l string) bool { return strings.Contains(s, l) }) {
+				t.Fatalf("%s matches %q, which holds none of %q", c.re, s, c.lits)
+			}
+		}
+	})
 }

@@ -26,7 +26,7 @@ var surnames = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑�
 var (
 	// A named few: officials and their kin, a named person or household,
 	// "a few households".
-	fewRE = regexp.MustCompile(`(书记|主任|村长|组长|队长|干部|会计|委员|老板)(家|的?(亲戚|亲属|外甥|侄子|侄女|儿子|女儿|女婿|小舅子|连襟|妻弟|家族|家里人|老婆|老表|表哥|表弟|弟弟|哥哥|家属|朋友|同学))?` +
+	fewRE = mustGated(`(书记|主任|村长|组长|队长|干部|会计|委员|老板)(家|的?(亲戚|亲属|外甥|侄子|侄女|儿子|女儿|女婿|小舅子|连襟|妻弟|家族|家里人|老婆|老表|表哥|表弟|弟弟|哥哥|家属|朋友|同学))?` +
 		`|[` + surnames + `](家|某|总|老板)|(老|小)[` + surnames + `]` +
 		`|几户|少数人|个别人|一家人|他一个人|几家|他家|她家|某户|某人|几个老党员|部分人|自己人|关系户|亲戚|一个老板|老板个人`)
 	officialRE   = lits(`书记|主任|村长|组长|干部|会计|委员`)
@@ -39,19 +39,19 @@ var (
 	notUnfairRE  = lits(`公开招标|公开竞价|招投标|公示|回避|一视同仁|按规定|依法|查处|举报|追回|收回|纠正|整改|清理`)
 
 	// A planned use and its diversion.
-	plannedRE = regexp.MustCompile(`(村庄规划|国土空间规划|规划)(里|中|上)?(定的|确定的|划的|划定的|好的|的)?[^，。,;；]{0,8}?(用地|绿地|公园|道路|村道|线路|路线|消防通道|广场|停车场|学校|绿化|地块|那块地)|消防通道|公共绿地`)
+	plannedRE = mustGated(`(村庄规划|国土空间规划|规划)(里|中|上)?(定的|确定的|划的|划定的|好的|的)?[^，。,;；]{0,8}?(用地|绿地|公园|道路|村道|线路|路线|消防通道|广场|停车场|学校|绿化|地块|那块地)|消防通道|公共绿地`)
 
 	// A public space handed to a few users.
 	publicSpaceRE = lits(`绿地|草坪|花园|篮球场|球场|广场|儿童乐园|游乐场|晒谷场|晒场|楼道|公共区域|公共空间|活动室|公园|绿化带|公共通道|公共车位`)
 	privatiseRE   = lits(`改成|圈起来|圈占|铲掉|租给|卖给|分给|占用|包给`)
 	// The few users must receive the space ("卖给1号楼的业主", "私家花园");
 	// residents merely named as affected ("周边住户") are not.
-	privateUserRE = regexp.MustCompile(`(给|卖给|租给|分给|包给|归)[^，。,]{0,6}(业主|住户|老板|个人|各家|他家|她家|亲戚|几户)|私家|自用|几户|1楼住户|先交钱|谁交钱|买断|个人使用`)
+	privateUserRE = mustGated(`(给|卖给|租给|分给|包给|归)[^，。,]{0,6}(业主|住户|老板|个人|各家|他家|她家|亲戚|几户)|私家|自用|几户|1楼住户|先交钱|谁交钱|买断|个人使用`)
 	publicOKRE    = lits(`整治|清理|恢复|收回|制止|不得|禁止|反对|被占|被人|乱占|共用|公共使用|大家用|方便村民|方便大家|方便居民|村民停车|大家停车|公共停车|供大家|给大家|全体`)
 
 	// The collective sold off or shared out at once (the gate is cheap).
 	liquidateGate = lits(`分掉|分光|卖掉|卖光|全分`)
-	liquidateRE   = regexp.MustCompile(`全部分掉|分光|全部卖掉|卖光|1次性分掉|全分了|卖掉[^，。]{0,6}分`)
+	liquidateRE   = mustGated(`全部分掉|分光|全部卖掉|卖光|1次性分掉|全分了|卖掉[^，。]{0,6}分`)
 
 	// The collective paying for a private event or a superstition.
 	publicPayRE  = lits(`村里出|集体出|费用集体|村里给补贴|村里补贴|集体补贴|公款|村里掏|集体承担|村里承担|村集体出|村里来出钱|村里的钱|集体的钱`)
@@ -252,8 +252,8 @@ func plannedUseDiverted(s string) (rule4Finding, bool) {
 // that harm them: a pig farm by the water source, a chemical works beside
 // the school.
 var (
-	protectedRE = regexp.MustCompile(`水源地|水源保护区|饮用水源|水库边|水库旁|河道里|河道上|行洪区|河滩上|生态红线|公益林|风景区|学校(旁边|边上|隔壁|附近|门口)|幼儿园(旁边|边上|隔壁|附近|门口)|卫生院(旁边|边上|隔壁)|居民区(旁边|中间|里)|小区(旁边|里面|中间)`)
-	harmfulRE   = regexp.MustCompile(`(建|开|办|盖|搞|引进|上)[^，。,]{0,4}(养猪场|养殖场|养鸡场|化工厂|化工|砖厂|石料厂|采石场|砂场|洗砂|塑料厂|废品站|废品收购站|垃圾场|焚烧炉|KTV|歌厅|酒吧|网吧|棋牌室|加油站|屠宰场)`)
+	protectedRE = mustGated(`水源地|水源保护区|饮用水源|水库边|水库旁|河道里|河道上|行洪区|河滩上|生态红线|公益林|风景区|学校(旁边|边上|隔壁|附近|门口)|幼儿园(旁边|边上|隔壁|附近|门口)|卫生院(旁边|边上|隔壁)|居民区(旁边|中间|里)|小区(旁边|里面|中间)`)
+	harmfulRE   = mustGated(`(建|开|办|盖|搞|引进|上)[^，。,]{0,4}(养猪场|养殖场|养鸡场|化工厂|化工|砖厂|石料厂|采石场|砂场|洗砂|塑料厂|废品站|废品收购站|垃圾场|焚烧炉|KTV|歌厅|酒吧|网吧|棋牌室|加油站|屠宰场)`)
 )
 
 // protectedPlaceBuilt: a harmful use proposed in a place a plan protects.
