@@ -268,7 +268,9 @@ func TestLearnAcrossWording(t *testing.T) {
 	}
 	after := flaggedRule(s, "v", test, 2)
 	t.Logf("rule-2 flags on %d proposals worded unlike the 30 overrides: %d before, %d after", len(test), before, after)
-	if before < 100 || after*10 > before*6 {
+	// At least 60 to learn against (there were over 100 before policy
+	// topics named with how to carry them out stopped being flagged at all).
+	if before < 60 || after*10 > before*6 {
 		t.Errorf("flags %d → %d, want at least 40%% fewer", before, after)
 	}
 	for _, x := range []string{

@@ -254,6 +254,12 @@ var supervisionCues = cues("账目", "收支", "明细", "花在哪", "花到哪
 var collectiveCues = cues("几户", "多户", "好多户", "好几户", "几十户", "很多户", "不少户", "几家人", "附近居民", "周边居民", "居民们",
 	"村民们", "大家都", "大伙都", "全村", "全组", "整栋", "整幢", "全楼", "家家户户", "每家每户", "好多人", "很多人", "不少人")
 
+// contestCues ask to set a requirement aside, change it or vote on it.
+var contestCues = cues("投票", "表决", "投个票", "举手", "不分了", "不搞", "不执行", "暂停", "降低", "降到", "提前", "推迟", "延后", "缓一缓", "缓缓",
+	"行不行", "行吗", "可以吗", "中不中", "成不成", "自己定", "我们定", "村里定", "太麻烦", "太烦", "不想", "不愿意", "取消", "不用了", "别搞",
+	"别管", "放宽", "松一点", "少罚", "不罚", "罚得太重", "通融", "照旧", "恢复", "允许", "放开", "能不能不", "可不可以不", "不要搞", "反对",
+	"不迁", "不搬", "不拆", "不交", "照样", "继续", "同意", "往上提", "提高", "改成")
+
 // anotherCues mark a proposal asking for the same thing somewhere else.
 var anotherCues = cues("也", "同样", "另外", "另一", "再建", "再装", "再设", "再加", "再开")
 
@@ -395,12 +401,15 @@ func (s *Screener) ScreenFor(comm, text string) Result {
 	// A harm several households share is not a quarrel of two parties,
 	// however much it reads like one (排水沟被几户人家填了).
 	collective := containsAny(prepared, collectiveCues)
+	// A higher level's requirement named is not one contested: rule 2
+	// needs a sign of setting it aside (投票, 取消, 提前, 行不行…).
+	contest := containsAny(prepared, contestCues)
 	near := bank.neighbours(aq)
 	for _, v := range bank.vote(aq, near) {
 		if asksHow {
 			break
 		}
-		if v.rule == 5 && collective {
+		if v.rule == 5 && collective || v.rule == 2 && !contest {
 			continue
 		}
 		if len(ruleEv[v.rule]) == 0 {
@@ -412,7 +421,7 @@ func (s *Screener) ScreenFor(comm, text string) Result {
 		if asksHow {
 			break
 		}
-		if v.rule == 5 && collective {
+		if v.rule == 5 && collective || v.rule == 2 && !contest {
 			continue
 		}
 		if len(ruleEv[v.rule]) == 0 {
@@ -449,7 +458,7 @@ func (s *Screener) ScreenFor(comm, text string) Result {
 // howCues ask how to carry something out, who pays, what to use instead:
 // the question of a deliberation (categories 3 and 4), not a request to
 // set a rule aside.
-var howCues = cues("怎么", "如何", "谁来", "用什么", "什么办法", "哪几", "租给谁")
+var howCues = cues("怎么", "如何", "谁来", "用什么", "什么办法", "哪几", "租给谁", "细则", "实施方案", "具体办法", "结合实际")
 
 // bypassCues ask to set a rule aside, whatever the frame.
 var bypassCues = cues("能不能不", "可不可以不", "允许", "放开", "照旧", "不用执行", "表决同意", "投票同意", "投个票", "表决一下")

@@ -296,3 +296,36 @@ not json
 		t.Errorf("missing header columns: %+v", bad)
 	}
 }
+
+// TestPolicyTopicsNamedNotContested: residents name a higher level's
+// requirement when they ask about living with it; only a sign of setting
+// it aside (voting it away, asking to delay or drop it) is a rule-2 matter.
+func TestPolicyTopicsNamedNotContested(t *testing.T) {
+	s, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{
+		"垃圾分类的桶放哪比较好",
+		"小区垃圾分类的桶太少了 每次都满",
+		"秸秆不让烧了 那堆在田里的秸秆咋整",
+		"电动车不让上楼了 充电桩啥时候装",
+		"疫情防控的时候村里垫的钱什么时候能报",
+		"森林防火期间上山的路口安排几个人值班",
+		"烟花爆竹禁放了 春节村里能不能搞个灯会热闹一下",
+		"河长制的公示牌被撞倒了 找人扶起来",
+	} {
+		if r := s.Screen(text); r.Verdict != Admissible {
+			t.Errorf("%s: %s %v (%v), want admissible", text, r.Verdict, r.Rules, r.Reasons)
+		}
+	}
+	for _, text := range []string{
+		"秸秆禁烧太麻烦了，咱村投票还是照旧烧",
+		"垃圾分类我们小区能不能暂停半年",
+		"禁渔期还有半个月，提前下网行不行",
+	} {
+		if r := s.Screen(text); !contains(r.Rules, 2) {
+			t.Errorf("%s: %s %v, want rule 2", text, r.Verdict, r.Rules)
+		}
+	}
+}
