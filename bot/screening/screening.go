@@ -458,7 +458,7 @@ func (s *Screener) ScreenFor(comm, text string) Result {
 // howCues ask how to carry something out, who pays, what to use instead:
 // the question of a deliberation (categories 3 and 4), not a request to
 // set a rule aside.
-var howCues = cues("怎么", "如何", "谁来", "用什么", "什么办法", "哪几", "租给谁", "细则", "实施方案", "具体办法", "结合实际")
+var howCues = cues("怎么", "如何", "谁来", "用什么", "什么办法", "哪几", "租给谁", "细则", "实施方案", "具体办法", "结合实际", "在哪", "放哪", "哪里合适")
 
 // bypassCues ask to set a rule aside, whatever the frame.
 var bypassCues = cues("能不能不", "可不可以不", "允许", "放开", "照旧", "不用执行", "表决同意", "投票同意", "投个票", "表决一下")

@@ -329,3 +329,26 @@ func TestPolicyTopicsNamedNotContested(t *testing.T) {
 		}
 	}
 }
+
+// TestEverydayQuestionsNotFlagged: questions residents ask every day that
+// touch what the 五不议 rules are about (homesteads, insurance, elections,
+// fines, feasts, contracts, neighbours) without asking to set a rule aside.
+func TestEverydayQuestionsNotFlagged(t *testing.T) {
+	s, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{
+		"宅基地审批要交哪些材料", "医保今年每人交多少 在哪交", "低保评议啥时候开会", "村委会换届选举的投票点设在哪",
+		"承包地确权的证啥时候发", "耕地上的大棚被风吹坏了 有没有补助", "孩子结婚想在文化礼堂办酒 要登记吗",
+		"罚款的钱去哪了 能不能公开", "红白理事会定的酒席标准 今年要不要调整", "村里鱼塘承包到期了 重新招标的方案请大家议",
+		"外来务工人员的孩子能不能在村幼儿园入学 请大家想办法", "村庄规划公示了 大家去看看有没有意见",
+		"邻里节想搞个百家宴 大家出个菜", "隔壁村的路修好了 我们村的啥时候修", "楼上楼下的邻居都说电梯老坏",
+		"我家门口的路灯坏了 晚上黑", "我们小区好几户家里漏水 是楼顶防水坏了", "物业费涨了 业主们想问问为啥涨",
+		"停车费收了以后 钱用在哪了", "我爸八十了 高龄补贴咋申请", "隔壁老王家的狗天天晚上叫 好多户睡不着",
+	} {
+		if r := s.Screen(text); r.Verdict != Admissible {
+			t.Errorf("%s: %s %v (%v), want admissible", text, r.Verdict, r.Rules, r.Reasons)
+		}
+	}
+}
