@@ -48,8 +48,12 @@ func enforcementFrame(prepared string) bool {
 	if containsAny(prepared, strongEnforceCues) {
 		return true
 	}
-	return containsAny(prepared, enforceCues) && containsAny(prepared, thirdPartyCues)
+	return containsAny(prepared, enforceCues) && (containsAny(prepared, thirdPartyCues) || containsAny(prepared, collectiveActorCues))
 }
+
+// collectiveActorCues: the village or community itself sets out to clear
+// what was built or done against the rules (村里打算…分批拆除).
+var collectiveActorCues = cues("村里打算", "村里准备", "村里计划", "社区打算", "社区准备", "社区计划", "统一清理", "集中清理", "分批拆除", "集中整治", "统一整治", "摸底登记")
 
 // enforcementNote is what the reviewer reads on such a proposal.
 const enforcementNote = "这是反映他人违法违规行为、要求依法制止或纠正的提议，不是要求通过表决变通法规政策，所以没有按五不议第1、2、4条标记。违法行为本身由村(居)委会依法劝阻并报告有关部门处理；议事协商可以商量居民怎样配合、事后怎样管好。"

@@ -47,3 +47,16 @@ func TestEnforcementRequests(t *testing.T) {
 		}
 	}
 }
+
+func TestCollectiveEnforcement(t *testing.T) {
+	s, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := s.Screen("村里打算对违章搭建的棚子进行清理，先摸底登记，再分批拆除，请大家议一议具体步骤。"); r.Verdict != Admissible {
+		t.Errorf("the village clearing violations: %s %v (%v), want admissible", r.Verdict, r.Rules, r.Reasons)
+	}
+	if r := s.Screen("村里打算对违章搭建的棚子投票表决，保留下来不拆"); r.Verdict == Admissible {
+		t.Error("voting to keep violations: admissible, want flagged")
+	}
+}
