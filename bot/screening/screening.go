@@ -404,12 +404,16 @@ func (s *Screener) ScreenFor(comm, text string) Result {
 	// A higher level's requirement named is not one contested: rule 2
 	// needs a sign of setting it aside (投票, 取消, 提前, 行不行…).
 	contest := containsAny(prepared, contestCues)
+	// A matter the law gives to the assembly, brought to it (分红方案请村民
+	// 代表大会讨论), reads like the unfair proposals of its subject; rule 4
+	// needs the unfairness named.
+	statutoryAsked := statutoryRE.FindString(prepared) != "" && unfairTermRE.FindString(prepared) == "" && depriveRE.FindString(prepared) == ""
 	near := bank.neighbours(aq)
 	for _, v := range bank.vote(aq, near) {
 		if asksHow {
 			break
 		}
-		if v.rule == 5 && collective || v.rule == 2 && !contest {
+		if v.rule == 5 && collective || v.rule == 2 && !contest || v.rule == 4 && statutoryAsked {
 			continue
 		}
 		if len(ruleEv[v.rule]) == 0 {
@@ -421,7 +425,7 @@ func (s *Screener) ScreenFor(comm, text string) Result {
 		if asksHow {
 			break
 		}
-		if v.rule == 5 && collective || v.rule == 2 && !contest {
+		if v.rule == 5 && collective || v.rule == 2 && !contest || v.rule == 4 && statutoryAsked {
 			continue
 		}
 		if len(ruleEv[v.rule]) == 0 {
