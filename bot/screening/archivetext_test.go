@@ -12,7 +12,8 @@ func TestArchiveText(t *testing.T) {
 		{"每顿补贴三块钱", "每餐补贴3元"},
 		{"那块空地", "空地"}, // 块 without a number is a plot, not money; 那块 is dropped
 		{"那块地六成收益归集体", "地60%收益归村集体"},
-		{"隔一年砍一回", "每2年采伐1次"},
+		{"隔一年砍一回", "每2年砍1次"},
+		{"集体竹林砍竹子", "村集体竹林采伐"},
 		{"下班回来", "下班回来"},
 		{"建议大家商量一下装栏杆", "    装护栏"}, // framing leaves gaps, not bigrams
 		{"文化礼堂的门口", "文化礼堂门前"},
@@ -94,6 +95,24 @@ func TestSupervisionIsNotARepeat(t *testing.T) {
 		r := s.Screen(tc.text)
 		if got := contains(r.Rules, 3); got != tc.repeat {
 			t.Errorf("%s: rule 3 %v, want %v (matches %+v)", tc.text, got, tc.repeat, r.Matches)
+		}
+	}
+}
+
+// TestArchiveTextKeepsOtherWords: a fold must not eat into the words
+// around it (found by review).
+func TestArchiveTextKeepsOtherWords(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"把闲置的仓库拿出来出租", "把闲置仓库拿出来出租"},
+		{"需要钱", "需要费用"},
+		{"围绕主题", "围绕主题"},
+		{"砍价", "砍价"},
+		{"买卖", "买卖"},
+		{"12成", "12成"},
+		{"两成", "20%"},
+	} {
+		if got := archiveText(prepare(tt.in)); got != tt.want {
+			t.Errorf("archiveText(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

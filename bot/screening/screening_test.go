@@ -352,6 +352,19 @@ func TestEverydayQuestionsNotFlagged(t *testing.T) {
 		"两个村民小组共用的灌溉水渠年久失修，两个组都想修，费用怎么分摊请大家议。",
 		"婚丧嫁娶的随礼越来越高，大家负担重，建议红白理事会定个上限。",
 		"部分村民反映征地补偿款发放进度慢，希望村里公开发放明细并说明时间表。",
+		// Found by review: words of new entries inside ordinary proposals.
+		// (小区业委会定的停车位租金太贵了，建议表决同意降低一点 is still
+		// sent to review by the similarity layer, which reads it like 小区
+		// 花园改成业委会主任的私家停车位.)
+		"小区里的停车规定太死了，能不能放开让亲友的车临时停一下？",
+		// (自家地里种的橘子卖不出去，建议村里帮忙联系销路 likewise, for a
+		// rule-5 example about rent; both are left to the reviewer.)
+		"责任田旁边的小路太窄，建议拓宽一下。",
+		"小学生放学后家长还在上班，没人接送，建议村里设个接送点。",
+		"建议给父母在外打工的小学生办个暑假托管班。",
+		"孩子满10岁办酒席太铺张，建议村规里倡导简办。",
+		"我爸腿脚不好，村里的台阶太陡，他不肯出门，建议加个扶手。",
+		"读小学的孩子放学后没人管，建议村里办个四点半课堂，每月交钱100元。",
 	} {
 		if r := s.Screen(text); r.Verdict != Admissible {
 			t.Errorf("%s: %s %v (%v), want admissible", text, r.Verdict, r.Rules, r.Reasons)
