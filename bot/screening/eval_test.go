@@ -303,18 +303,25 @@ func checkGolden(t *testing.T, name, got string) {
 // one archive p13_archive.jsonl), committed before any change they led
 // to. The dev half is tuned on and its failures are printed; the held half
 // is never tuned on, and only its figures are printed.
-func TestP13(t *testing.T) {
+func TestP13(t *testing.T) { devAndHeld(t, "p13") }
+
+// TestP14 runs a second pair written the same way (an urban 街道 community
+// and a Sichuan village, 44% chat), committed while this stop's changes
+// went on but before any change it led to.
+func TestP14(t *testing.T) { devAndHeld(t, "p14") }
+
+func devAndHeld(t *testing.T, set string) {
 	for _, half := range []string{"dev", "held"} {
 		t.Run(half, func(t *testing.T) {
-			items := readJSONL[evalItem](t, "testdata/p13"+half+".jsonl")
+			items := readJSONL[evalItem](t, "testdata/"+set+half+".jsonl")
 			for i, it := range items {
 				if it.Source == "" {
-					t.Errorf("p13%s.jsonl:%d has no source", half, i+1)
+					t.Errorf("%s%s.jsonl:%d has no source", set, half, i+1)
 				}
 			}
 			quiet = half == "held"
 			defer func() { quiet = false }()
-			evaluateWith(t, evalScreenerWith(t, "testdata/p13_archive.jsonl"), items, "testdata/p13"+half+".golden", false)
+			evaluateWith(t, evalScreenerWith(t, "testdata/"+set+"_archive.jsonl"), items, "testdata/"+set+half+".golden", false)
 		})
 	}
 }
