@@ -110,6 +110,8 @@ func TestArchiveTextKeepsOtherWords(t *testing.T) {
 		{"买卖", "买卖"},
 		{"12成", "12成"},
 		{"两成", "20%"},
+		{"物业费一块六一平", "物业费1.6元每平方米"},
+		{"半个钟头以内不收钱", "30分钟不超过免费"},
 	} {
 		if got := archiveText(prepare(tt.in)); got != tt.want {
 			t.Errorf("archiveText(%q) = %q, want %q", tt.in, got, tt.want)

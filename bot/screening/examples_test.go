@@ -27,6 +27,7 @@ var evalSets = []evalSet{
 	{"fresh", "testdata/fresh.jsonl", "testdata/blind_archive.jsonl", "testdata/pack_before_fresh.yaml"},
 	{"chat", "testdata/chat.jsonl", "testdata/blind_archive.jsonl", ""},
 	{"p13dev", "testdata/p13dev.jsonl", "testdata/p13_archive.jsonl", ""},
+	{"p14dev", "testdata/p14dev.jsonl", "testdata/p14_archive.jsonl", ""},
 }
 
 // examplesFromSets derives the shipped bank from the labelled sets.
