@@ -407,7 +407,9 @@ func (s *Screener) ScreenFor(comm, text string) Result {
 	// A matter the law gives to the assembly, brought to it (分红方案请村民
 	// 代表大会讨论), reads like the unfair proposals of its subject; rule 4
 	// needs the unfairness named.
-	statutoryAsked := statutoryRE.FindString(prepared) != "" && unfairTermRE.FindString(prepared) == "" && depriveRE.FindString(prepared) == ""
+	statutoryAsked := statutoryRE.FindString(prepared) != "" && unfairTermRE.FindString(prepared) == "" &&
+		depriveRE.FindString(prepared) == "" && fewRE.FindString(prepared) == "" && groupRE.FindString(prepared) == "" &&
+		customRE.FindString(prepared) == "" && coerceRE.FindString(prepared) == ""
 	near := bank.neighbours(aq)
 	for _, v := range bank.vote(aq, near) {
 		if asksHow {
