@@ -167,6 +167,8 @@ var lexicon = [][]string{
 	{"改走", "绕道", "绕行"},
 	{"砂石", "沙石"},
 	{"小时", "个钟头", "钟头"},
+	{"每人", "1个人", "每个人", "每位"},
+	{"不低于", "至少", "起码", "最少"},
 	{"30分钟", "半小时", "半个小时", "半个钟头"},
 	{"采光补偿", "采光费"},
 	{"访客", "客人", "来客"},
@@ -225,6 +227,15 @@ var archiveReplacer = func() *strings.Replacer {
 		}
 	}
 	pairs["一半"] = "50%"
+	// Clock hours as resolutions write them: 19时 is 7点 (12-hour, as
+	// canonNumbers writes 点); N米半 is N.5米, N块半 N.5元.
+	for h := 0; h < 24; h++ {
+		pairs[strconv.Itoa(h)+"时"] = strconv.Itoa((h+11)%12+1) + "点"
+		if h < 10 {
+			pairs[strconv.Itoa(h)+"米半"] = strconv.Itoa(h) + ".5米"
+			pairs[strconv.Itoa(h)+"块半"] = strconv.Itoa(h) + ".5元"
+		}
+	}
 	// 1块6 is 1.6元.
 	for d := 0; d <= 9; d++ {
 		for v, c := range []rune("〇一二三四五六七八九") {
