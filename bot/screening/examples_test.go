@@ -96,16 +96,7 @@ func TestExampleLayer(t *testing.T) {
 		{Text: "公共菜园旁的排水沟堵了，建议组织清理", Rule: 0},
 		{Text: "公共菜园的排水沟建议加盖板，防止小孩掉下去", Rule: 0},
 	}
-	// An empty pack: only the layer can flag.
-	empty, err := LoadPack("empty.yaml", []byte("name: empty\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(empty)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.SetExamples(bank)
+	s := layerOnly(t, bank)
 	r := s.Screen("老王家的鸡鸭天天跑进我家菜园院子里，请村里管管")
 	if r.Verdict != Review || !contains(r.Rules, 5) {
 		t.Fatalf("got %s %v, want review with rule 5", r.Verdict, r.Rules)
@@ -318,6 +309,19 @@ func TestLayerRule5NeedsTwoParties(t *testing.T) {
 		{Text: "隔壁把排水沟填了，雨水全往我家院子里灌，请村里给个说法", Rule: 5},
 		{Text: "他家把我家门口的排水沟堵了，一下雨就淹，请村里管管", Rule: 5},
 	}
+	s := layerOnly(t, bank)
+	if r := s.Screen("他家把排水沟填了，一下雨我家院子就淹，请村里评评理"); !contains(r.Rules, 5) {
+		t.Fatalf("two parties: rules %v, want 5 from the layer", r.Rules)
+	}
+	if r := s.Screen("排水沟被几户人家填了，一下雨村里好多田就淹，请村里组织挖开"); contains(r.Rules, 5) {
+		t.Errorf("several households: rules %v %+v, want no rule 5", r.Rules, r.Evidence)
+	}
+}
+
+// layerOnly is a Screener with an empty pack: only the similarity layer,
+// on bank, can flag.
+func layerOnly(t *testing.T, bank []Example) *Screener {
+	t.Helper()
 	empty, err := LoadPack("empty.yaml", []byte("name: empty\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -327,10 +331,5 @@ func TestLayerRule5NeedsTwoParties(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.SetExamples(bank)
-	if r := s.Screen("他家把排水沟填了，一下雨我家院子就淹，请村里评评理"); !contains(r.Rules, 5) {
-		t.Fatalf("two parties: rules %v, want 5 from the layer", r.Rules)
-	}
-	if r := s.Screen("排水沟被几户人家填了，一下雨村里好多田就淹，请村里组织挖开"); contains(r.Rules, 5) {
-		t.Errorf("several households: rules %v %+v, want no rule 5", r.Rules, r.Evidence)
-	}
+	return s
 }

@@ -234,15 +234,20 @@ func mustGated(expr string) gatedRE {
 	return g
 }
 
+// mayMatch reports whether s holds one of the literals (always, ungated).
+func (g gatedRE) mayMatch(s string) bool {
+	return g.need == nil || slices.ContainsFunc(g.need, func(l string) bool { return strings.Contains(s, l) })
+}
+
 func (g gatedRE) FindString(s string) string {
-	if g.need != nil && !slices.ContainsFunc(g.need, func(l string) bool { return strings.Contains(s, l) }) {
+	if !g.mayMatch(s) {
 		return ""
 	}
 	return g.re.FindString(s)
 }
 
 func (g gatedRE) FindStringIndex(s string) []int {
-	if g.need != nil && !slices.ContainsFunc(g.need, func(l string) bool { return strings.Contains(s, l) }) {
+	if !g.mayMatch(s) {
 		return nil
 	}
 	return g.re.FindStringIndex(s)
