@@ -155,7 +155,7 @@ func New(packs ...*Pack) (*Screener, error) {
 	if len(packs) == 0 {
 		packs = DefaultPacks()
 	}
-	m, err := compile(packs)
+	m, err := compileShared(packs)
 	if err != nil {
 		return nil, err
 	}
@@ -164,6 +164,18 @@ func New(packs ...*Pack) (*Screener, error) {
 	s.ex.Store(defaultBank())
 	return s, nil
 }
+
+// compileShared compiles packs, sharing one compiled form of the default
+// packs among all screeners: a matcher is immutable, and a process serving
+// 1,000 communities otherwise built the same automaton 1,000 times.
+func compileShared(packs []*Pack) (*matcher, error) {
+	if slices.Equal(packs, DefaultPacks()) {
+		return defaultMatcher()
+	}
+	return compile(packs)
+}
+
+var defaultMatcher = sync.OnceValues(func() (*matcher, error) { return compile(DefaultPacks()) })
 
 // SetPacks replaces the packs. On error the previous packs stay in force.
 func (s *Screener) SetPacks(packs ...*Pack) error {

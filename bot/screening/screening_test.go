@@ -371,3 +371,26 @@ func TestEverydayQuestionsNotFlagged(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultPacksCompiledOnce: screeners on the default packs share one
+// compiled matcher; changing one screener's packs leaves the others alone.
+func TestDefaultPacksCompiledOnce(t *testing.T) {
+	a, _ := New()
+	b, _ := New(DefaultPacks()...)
+	if a.m.Load() != b.m.Load() {
+		t.Fatal("two screeners on the default packs compiled them twice")
+	}
+	empty, err := LoadPack("empty.yaml", []byte("name: empty\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetPacks(empty); err != nil {
+		t.Fatal(err)
+	}
+	if r := b.Screen("把宅基地卖给城里人"); !contains(r.Rules, 1) {
+		t.Errorf("b lost its packs when a changed: %v", r.Rules)
+	}
+	if r := a.Screen("把宅基地卖给城里人"); contains(r.Rules, 1) && r.Evidence[0].Entry != "" {
+		t.Errorf("a still matches the default packs: %+v", r.Evidence)
+	}
+}
