@@ -262,6 +262,30 @@ var malfunctionCues = cues("老是", "总是", "经常", "丢件", "坏了", "�
 var supervisionCues = cues("账目", "收支", "明细", "花在哪", "花到哪", "用在哪", "用到哪", "去向", "发了没", "发没发", "发到位",
 	"落实了没", "落实没", "落实得怎么样", "执行得怎么样", "执行情况", "兑现", "到位了没", "还没落实", "没落实", "怎么还没")
 
+// layerLifted reports whether what a proposal says rules out a similarity
+// layer's vote for rule, however much its words read like that rule's
+// examples. It runs only for a vote, off the common path.
+func layerLifted(prepared string, rule int) bool {
+	switch rule {
+	case 2:
+		// A higher level's requirement named is not one contested: rule 2
+		// needs a sign of setting it aside (投票, 取消, 提前, 行不行…).
+		return !containsAny(prepared, contestCues)
+	case 4:
+		// A matter the law gives to the assembly, brought to it (分红方案请
+		// 村民代表大会讨论), reads like the unfair proposals of its subject;
+		// rule 4 needs the unfairness named.
+		return statutoryRE.FindString(prepared) != "" && unfairTermRE.FindString(prepared) == "" &&
+			depriveRE.FindString(prepared) == "" && fewRE.FindString(prepared) == "" && groupRE.FindString(prepared) == "" &&
+			customRE.FindString(prepared) == "" && coerceRE.FindString(prepared) == ""
+	case 5:
+		// A harm several households share is not a quarrel of two parties
+		// (排水沟被几户人家填了).
+		return containsAny(prepared, collectiveCues)
+	}
+	return false
+}
+
 // collectiveCues name many households or residents as those affected.
 var collectiveCues = cues("几户", "多户", "好多户", "好几户", "几十户", "很多户", "不少户", "几家人", "附近居民", "周边居民", "居民们",
 	"村民们", "大家都", "大伙都", "全村", "全组", "整栋", "整幢", "全楼", "家家户户", "每家每户", "好多人", "很多人", "不少人")
@@ -409,41 +433,18 @@ func (s *Screener) ScreenFor(comm, text string) Result {
 	// proposals of a rule. It only adds review flags (excluded stays as the
 	// packs and the archive set it) and only for rules nothing else fired.
 	bank := s.ex.Load()
-	asksHow := howFrame(prepared) || enforce
-	// A harm several households share is not a quarrel of two parties,
-	// however much it reads like one (排水沟被几户人家填了).
-	collective := containsAny(prepared, collectiveCues)
-	// A higher level's requirement named is not one contested: rule 2
-	// needs a sign of setting it aside (投票, 取消, 提前, 行不行…).
-	contest := containsAny(prepared, contestCues)
-	// A matter the law gives to the assembly, brought to it (分红方案请村民
-	// 代表大会讨论), reads like the unfair proposals of its subject; rule 4
-	// needs the unfairness named.
-	statutoryAsked := statutoryRE.FindString(prepared) != "" && unfairTermRE.FindString(prepared) == "" &&
-		depriveRE.FindString(prepared) == "" && fewRE.FindString(prepared) == "" && groupRE.FindString(prepared) == "" &&
-		customRE.FindString(prepared) == "" && coerceRE.FindString(prepared) == ""
 	near := bank.neighbours(aq)
-	for _, v := range bank.vote(aq, near) {
-		if asksHow {
-			break
+	if !howFrame(prepared) && !enforce {
+		for _, v := range bank.vote(aq, near) {
+			if len(ruleEv[v.rule]) == 0 && !layerLifted(prepared, v.rule) {
+				best := v.best
+				ruleEv[v.rule] = []Evidence{{Rule: v.rule, Example: &best, Reason: exampleReason(v)}}
+			}
 		}
-		if v.rule == 5 && collective || v.rule == 2 && !contest || v.rule == 4 && statutoryAsked {
-			continue
-		}
-		if len(ruleEv[v.rule]) == 0 {
-			best := v.best
-			ruleEv[v.rule] = []Evidence{{Rule: v.rule, Example: &best, Reason: exampleReason(v)}}
-		}
-	}
-	for _, v := range bank.bayesVote(aq) {
-		if asksHow {
-			break
-		}
-		if v.rule == 5 && collective || v.rule == 2 && !contest || v.rule == 4 && statutoryAsked {
-			continue
-		}
-		if len(ruleEv[v.rule]) == 0 {
-			ruleEv[v.rule] = []Evidence{{Rule: v.rule, Grams: v.grams, Reason: bayesReason(v)}}
+		for _, v := range bank.bayesVote(aq) {
+			if len(ruleEv[v.rule]) == 0 && !layerLifted(prepared, v.rule) {
+				ruleEv[v.rule] = []Evidence{{Rule: v.rule, Grams: v.grams, Reason: bayesReason(v)}}
+			}
 		}
 	}
 
