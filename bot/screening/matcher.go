@@ -144,13 +144,7 @@ func compile(packs []*Pack) (*matcher, error) {
 			if n == "" {
 				continue
 			}
-			id, ok := patID[n]
-			if !ok {
-				id = len(m.phrases)
-				patID[n] = id
-				m.phrases = append(m.phrases, n)
-				m.slots = append(m.slots, nil)
-			}
+			id := m.pattern(n, patID)
 			m.slots[id] = append(m.slots[id], slot{int32(e), group})
 			m.nPhrases++
 		}
@@ -227,11 +221,7 @@ type gatedRE struct {
 }
 
 func mustGated(expr string) gatedRE {
-	g := gatedRE{re: regexp.MustCompile(expr)}
-	if parsed, err := syntax.Parse(expr, syntax.Perl); err == nil {
-		g.need = requiredLiterals(parsed.Simplify())
-	}
-	return g
+	return gatedRE{re: regexp.MustCompile(expr), need: literalsOf(expr)}
 }
 
 // mayMatch reports whether s holds one of the literals (always, ungated).
@@ -253,15 +243,34 @@ func (g gatedRE) FindStringIndex(s string) []int {
 	return g.re.FindStringIndex(s)
 }
 
+// pattern returns the automaton pattern ID of a normalised phrase, adding it
+// when new (a phrase several entries or regexes use is one pattern).
+func (m *matcher) pattern(phrase string, patID map[string]int) int {
+	id, ok := patID[phrase]
+	if !ok {
+		id = len(m.phrases)
+		patID[phrase] = id
+		m.phrases = append(m.phrases, phrase)
+		m.slots = append(m.slots, nil)
+	}
+	return id
+}
+
+// literalsOf is requiredLiterals of an expression's source (nil: unknown).
+func literalsOf(expr string) []string {
+	parsed, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	return requiredLiterals(parsed.Simplify())
+}
+
 // addRegex keeps a compiled regex and, when its required literals are
 // known, registers them as automaton patterns that gate it.
 func (m *matcher) addRegex(c *regexp.Regexp, src string, sl slot, patID map[string]int) {
 	ri := int32(len(m.regexes))
 	cr := compiledRE{re: c, slot: sl}
-	var lits []string
-	if parsed, err := syntax.Parse(src, syntax.Perl); err == nil {
-		lits = requiredLiterals(parsed.Simplify())
-	}
+	lits := literalsOf(src)
 	for _, l := range lits {
 		if normPhrase(l) != l {
 			lits = nil // the automaton holds normalised phrases only
@@ -271,13 +280,7 @@ func (m *matcher) addRegex(c *regexp.Regexp, src string, sl slot, patID map[stri
 	if lits != nil {
 		cr.gated = true
 		for _, l := range lits {
-			id, ok := patID[l]
-			if !ok {
-				id = len(m.phrases)
-				patID[l] = id
-				m.phrases = append(m.phrases, l)
-				m.slots = append(m.slots, nil)
-			}
+			id := m.pattern(l, patID)
 			for len(m.gates) <= id {
 				m.gates = append(m.gates, nil)
 			}
