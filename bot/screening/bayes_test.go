@@ -23,10 +23,7 @@ type foldBase struct {
 
 func foldBases(t testing.TB, bank []Example, p exampleParams) []foldBase {
 	p.nb = bayesParams{off: true}
-	emptyPack, err := LoadPack("empty.yaml", []byte("name: empty\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	emptyPack := emptyPackOf(t)
 	var out []foldBase
 	for _, set := range evalSets {
 		fb := foldBase{set: set.name, items: readJSONL[evalItem](t, set.file)}
@@ -213,14 +210,7 @@ func TestGramKeyRoundTrip(t *testing.T) {
 // (the kNN vote is switched off by an unreachable share).
 func bayesOnly(t *testing.T, bank []Example) *Screener {
 	t.Helper()
-	empty, err := LoadPack("empty.yaml", []byte("name: empty\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(empty)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := layerOnly(t, nil)
 	p := defaultExampleParams
 	p.share = 2
 	s.setExamplesWith(bank, p)

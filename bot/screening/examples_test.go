@@ -131,16 +131,8 @@ func TestExampleLayer(t *testing.T) {
 // TestExampleLayerNeverExcludes: a proposal identical to a labelled
 // example is flagged review, not excluded, when only the layer fires.
 func TestExampleLayerNeverExcludes(t *testing.T) {
-	empty, err := LoadPack("empty.yaml", []byte("name: empty\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(empty)
-	if err != nil {
-		t.Fatal(err)
-	}
 	text := "小区东边那棵大树的叶子老落到我家阳台上"
-	s.SetExamples([]Example{{Text: text, Rule: 4}})
+	s := layerOnly(t, []Example{{Text: text, Rule: 4}})
 	r := s.Screen(text)
 	if r.Verdict != Review || len(r.Rules) != 1 || r.Rules[0] != 4 || r.Evidence[0].Example == nil {
 		t.Fatalf("got %s %v %+v, want review by example only", r.Verdict, r.Rules, r.Evidence)
@@ -160,10 +152,7 @@ type cvFold struct {
 }
 
 func crossValidate(t testing.TB, bank []Example, p exampleParams) []cvFold {
-	emptyPack, err := LoadPack("empty.yaml", []byte("name: empty\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	emptyPack := emptyPackOf(t)
 	var out []cvFold
 	for _, set := range evalSets {
 		items := readJSONL[evalItem](t, set.file)
@@ -322,14 +311,20 @@ func TestLayerRule5NeedsTwoParties(t *testing.T) {
 // on bank, can flag.
 func layerOnly(t *testing.T, bank []Example) *Screener {
 	t.Helper()
-	empty, err := LoadPack("empty.yaml", []byte("name: empty\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(empty)
+	s, err := New(emptyPackOf(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.SetExamples(bank)
 	return s
+}
+
+// emptyPackOf is a pack with no entry: with it only the layer can flag.
+func emptyPackOf(t testing.TB) *Pack {
+	t.Helper()
+	p, err := LoadPack("empty.yaml", []byte("name: empty\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -380,11 +380,7 @@ func TestDefaultPacksCompiledOnce(t *testing.T) {
 	if a.m.Load() != b.m.Load() {
 		t.Fatal("two screeners on the default packs compiled them twice")
 	}
-	empty, err := LoadPack("empty.yaml", []byte("name: empty\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.SetPacks(empty); err != nil {
+	if err := a.SetPacks(emptyPackOf(t)); err != nil {
 		t.Fatal(err)
 	}
 	if r := b.Screen("把宅基地卖给城里人"); !contains(r.Rules, 1) {
